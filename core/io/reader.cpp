@@ -1,0 +1,277 @@
+#include "io/reader.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcdatset.h>
+
+#ifdef E2E_HAVE_DICOM_ECG
+#include "io/dicom_ecg.h"
+#endif
+#ifdef E2E_HAVE_DICOM_ECHO
+#include "io/dicom_echo.h"
+#endif
+#ifdef E2E_HAVE_VIDEO
+#include "io/video_reader.h"
+#endif
+#ifdef E2E_HAVE_WFDB
+#include "io/wfdb.h"
+#endif
+
+namespace fs = std::filesystem;
+
+namespace e2e {
+namespace {
+
+std::string lowerExt(const std::string& path) {
+  std::string e = fs::path(path).extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
+  return e;
+}
+
+// Fallback tables, used only when the corresponding reader library is not built in.
+bool fallbackWaveform(const std::string& uid) {
+  return uid.rfind("1.2.840.10008.5.1.4.1.1.9.", 0) == 0 && uid != "1.2.840.10008.5.1.4.1.1.9.4.1" &&
+         uid != "1.2.840.10008.5.1.4.1.1.9.4.2";
+}
+bool fallbackUltrasound(const std::string& uid) {
+  return uid == "1.2.840.10008.5.1.4.1.1.6.1" || uid == "1.2.840.10008.5.1.4.1.1.3.1" ||
+         uid == "1.2.840.10008.5.1.4.1.1.6" || uid == "1.2.840.10008.5.1.4.1.1.3" ||
+         uid == "1.2.840.10008.5.1.4.1.1.6.2";
+}
+
+bool waveformClass(const std::string& uid) {
+#ifdef E2E_HAVE_DICOM_ECG
+  return isWaveformSopClass(uid);
+#else
+  return fallbackWaveform(uid);
+#endif
+}
+bool ultrasoundClass(const std::string& uid) {
+#ifdef E2E_HAVE_DICOM_ECHO
+  return isUltrasoundSopClass(uid);
+#else
+  return fallbackUltrasound(uid);
+#endif
+}
+
+bool isVideoExt(const std::string& path) {
+#ifdef E2E_HAVE_VIDEO
+  return looksLikeVideoFile(path);
+#else
+  const std::string e = lowerExt(path);
+  return e == ".avi" || e == ".mp4" || e == ".mov" || e == ".mkv";
+#endif
+}
+
+}  // namespace
+
+const char* toString(ProbeKind k) {
+  switch (k) {
+    case ProbeKind::DicomEcg: return "DICOM-ECG";
+    case ProbeKind::DicomEcho: return "DICOM-US";
+    case ProbeKind::Wfdb: return "WFDB";
+    case ProbeKind::Video: return "VIDEO";
+    case ProbeKind::WfdbCompanion: return "WFDB-SIGNAL";
+    default: return "UNSUPPORTED";
+  }
+}
+
+bool looksLikeDicom(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  unsigned char buf[132] = {};
+  in.read(reinterpret_cast<char*>(buf), sizeof buf);
+  const auto n = in.gcount();
+  if (n >= 132 && std::memcmp(buf + 128, "DICM", 4) == 0) return true;
+  if (n < 8) return false;
+  // Preamble-less (e.g. old ACR-NEMA style or raw data set) little endian: group 0002 or 0008
+  // and a plausible element number / explicit VR.
+  const unsigned group = buf[0] | (buf[1] << 8);
+  if (group != 0x0002 && group != 0x0008) return false;
+  const unsigned elem = buf[2] | (buf[3] << 8);
+  if (elem > 0x0100) return false;
+  const bool explicitVr = std::isupper(buf[4]) && std::isupper(buf[5]);
+  if (explicitVr) return true;
+  const std::uint32_t len = buf[4] | (buf[5] << 8) | (buf[6] << 16) | (static_cast<std::uint32_t>(buf[7]) << 24);
+  return len < 1024;  // implicit VR: a small length for the first header element
+}
+
+std::string readSopClassUid(const std::string& path) {
+  DcmFileFormat ff;
+  // Stop before (0008,0020) StudyDate: the meta header and SOP Class/Instance UID are all we need.
+  OFCondition st = ff.loadFileUntilTag(path.c_str(), EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect,
+                                       DCM_StudyDate);
+  if (st.bad()) throw ReadError(path, std::string("not a readable DICOM file (") + st.text() + ")");
+  OFString uid;
+  if (ff.getMetaInfo() && ff.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPClassUID, uid).good() &&
+      !uid.empty())
+    return uid.c_str();
+  if (ff.getDataset() && ff.getDataset()->findAndGetOFString(DCM_SOPClassUID, uid).good()) return uid.c_str();
+  return "";
+}
+
+std::string sopClassName(const std::string& uid) {
+  static const std::map<std::string, std::string> names = {
+      {"1.2.840.10008.5.1.4.1.1.9.1.1", "12-lead ECG Waveform"},
+      {"1.2.840.10008.5.1.4.1.1.9.1.2", "General ECG Waveform"},
+      {"1.2.840.10008.5.1.4.1.1.9.1.3", "Ambulatory ECG Waveform"},
+      {"1.2.840.10008.5.1.4.1.1.9.1.4", "General 32-bit ECG Waveform"},
+      {"1.2.840.10008.5.1.4.1.1.9.2.1", "Hemodynamic Waveform"},
+      {"1.2.840.10008.5.1.4.1.1.9.3.1", "Basic Cardiac Electrophysiology Waveform"},
+      {"1.2.840.10008.5.1.4.1.1.9.4.1", "Basic Voice Audio Waveform"},
+      {"1.2.840.10008.5.1.4.1.1.9.5.1", "Arterial Pulse Waveform"},
+      {"1.2.840.10008.5.1.4.1.1.9.6.1", "Respiratory Waveform"},
+      {"1.2.840.10008.5.1.4.1.1.6.1", "Ultrasound Image"},
+      {"1.2.840.10008.5.1.4.1.1.6.2", "Enhanced US Volume"},
+      {"1.2.840.10008.5.1.4.1.1.3.1", "Ultrasound Multi-frame Image"},
+      {"1.2.840.10008.5.1.4.1.1.6", "Ultrasound Image (Retired)"},
+      {"1.2.840.10008.5.1.4.1.1.3", "Ultrasound Multi-frame Image (Retired)"},
+      {"1.2.840.10008.5.1.4.1.1.12.1", "X-Ray Angiographic Image"},
+      {"1.2.840.10008.5.1.4.1.1.12.2", "X-Ray Radiofluoroscopic Image"},
+      {"1.2.840.10008.5.1.4.1.1.1", "Computed Radiography Image"},
+      {"1.2.840.10008.5.1.4.1.1.2", "CT Image"},
+      {"1.2.840.10008.5.1.4.1.1.4", "MR Image"},
+      {"1.2.840.10008.5.1.4.1.1.7", "Secondary Capture Image"},
+      {"1.2.840.10008.5.1.4.1.1.88.11", "Basic Text SR"},
+      {"1.2.840.10008.5.1.4.1.1.88.22", "Enhanced SR"},
+      {"1.2.840.10008.5.1.4.1.1.88.33", "Comprehensive SR"},
+      {"1.2.840.10008.5.1.4.1.1.104.1", "Encapsulated PDF"},
+  };
+  auto it = names.find(uid);
+  return it == names.end() ? std::string() : it->second;
+}
+
+std::vector<std::string> wfdbRecordFiles(const std::string& heaPath) {
+  std::vector<std::string> out{heaPath};
+  const fs::path p(heaPath);
+  const std::string stem = p.stem().string();
+  std::error_code ec;
+  std::vector<std::string> others;
+  for (const auto& e : fs::directory_iterator(p.parent_path().empty() ? fs::path(".") : p.parent_path(), ec)) {
+    if (!e.is_regular_file(ec)) continue;
+    const fs::path q = e.path();
+    if (q.stem().string() == stem && lowerExt(q.string()) != ".hea") others.push_back(q.string());
+  }
+  std::sort(others.begin(), others.end());
+  out.insert(out.end(), others.begin(), others.end());
+  return out;
+}
+
+ProbeResult probeFile(const std::string& path) {
+  ProbeResult r;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    r.reason = fs::exists(path, ec) ? "not a regular file" : "file not found";
+    return r;
+  }
+  const std::string ext = lowerExt(path);
+  if (ext == ".hea") {
+    r.kind = ProbeKind::Wfdb;
+    r.format = SourceFormat::Wfdb;
+    return r;
+  }
+  if (isVideoExt(path)) {
+    r.kind = ProbeKind::Video;
+    r.format = SourceFormat::Video;
+    return r;
+  }
+  if (looksLikeDicom(path)) {
+    std::string uid;
+    try {
+      uid = readSopClassUid(path);
+    } catch (const ReadError& e) {
+      r.reason = e.cause();
+      return r;
+    }
+    r.sopClassUid = uid;
+    if (uid.empty()) {
+      r.reason = "DICOM file without SOP Class UID";
+    } else if (waveformClass(uid)) {
+      r.kind = ProbeKind::DicomEcg;
+      r.format = SourceFormat::DicomEcg;
+    } else if (ultrasoundClass(uid)) {
+      r.kind = ProbeKind::DicomEcho;
+      r.format = SourceFormat::DicomEcho;
+    } else {
+      const std::string name = sopClassName(uid);
+      r.reason = "unsupported DICOM object (SOP class " + uid + (name.empty() ? "" : " " + name) + ")";
+    }
+    return r;
+  }
+  // A signal file of a WFDB record: a .hea with the same record name lies beside it.
+  {
+    const fs::path p(path);
+    fs::path hea = p;
+    hea.replace_extension(".hea");
+    if (ext != ".hea" && fs::exists(hea, ec)) {
+      r.kind = ProbeKind::WfdbCompanion;
+      r.format = SourceFormat::Wfdb;
+      r.reason = "part of WFDB record " + hea.filename().string();
+      return r;
+    }
+  }
+  r.reason = ext.empty() ? "unsupported file type (no extension, not DICOM)"
+                         : "unsupported file type (" + ext + ", not DICOM)";
+  return r;
+}
+
+bool readerAvailable(ProbeKind k) {
+  switch (k) {
+#ifdef E2E_HAVE_DICOM_ECG
+    case ProbeKind::DicomEcg: return true;
+#endif
+#ifdef E2E_HAVE_DICOM_ECHO
+    case ProbeKind::DicomEcho: return true;
+#endif
+#ifdef E2E_HAVE_VIDEO
+    case ProbeKind::Video: return true;
+#endif
+#ifdef E2E_HAVE_WFDB
+    case ProbeKind::Wfdb: return true;
+#endif
+    default: return false;
+  }
+}
+
+LoadedObject readProbed(const std::string& path, const ProbeResult& probe) {
+  switch (probe.kind) {
+    case ProbeKind::DicomEcg:
+#ifdef E2E_HAVE_DICOM_ECG
+      return readDicomEcg(path);
+#else
+      throw UnsupportedInput(path, "DICOM ECG reader not built into this binary");
+#endif
+    case ProbeKind::DicomEcho:
+#ifdef E2E_HAVE_DICOM_ECHO
+      return readDicomEchoInfo(path);
+#else
+      throw UnsupportedInput(path, "DICOM ultrasound reader not built into this binary");
+#endif
+    case ProbeKind::Wfdb:
+#ifdef E2E_HAVE_WFDB
+      return readWfdb(path);
+#else
+      throw UnsupportedInput(path, "WFDB reader not built into this binary");
+#endif
+    case ProbeKind::Video:
+#ifdef E2E_HAVE_VIDEO
+      return readVideoInfo(path);
+#else
+      throw UnsupportedInput(path, "video reader not built into this binary");
+#endif
+    default:
+      throw UnsupportedInput(path, probe.reason.empty() ? "unsupported input" : probe.reason);
+  }
+}
+
+LoadedObject readAny(const std::string& path) { return readProbed(path, probeFile(path)); }
+
+}  // namespace e2e
