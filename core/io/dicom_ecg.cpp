@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -352,6 +353,140 @@ std::string qtcFormula(const std::string& code, const std::string& meaning) {
   return {};
 }
 
+
+// ---------------------------------------------------- structure check ----
+// DCMTK accepts some truncated files silently (a stream that ends inside an
+// undefined-length sequence reads as a complete sequence). This independent walk
+// over the element tree of a little-endian file reports where a file is cut short.
+
+class StructureScanner {
+ public:
+  StructureScanner(const std::vector<std::uint8_t>& b) : b_(b) {}
+
+  // Empty string if the structure is complete, else where the file is cut short.
+  std::string scan() {
+    try {
+      std::size_t pos = 0;
+      bool explicitVr = true;
+      if (b_.size() >= 132 && std::memcmp(b_.data() + 128, "DICM", 4) == 0) {
+        pos = 132;
+        // Meta header: explicit VR little endian, group 0002.
+        std::string ts;
+        while (pos + 4 <= b_.size() && u16(pos) == 0x0002) {
+          const std::size_t start = pos;
+          pos = element(pos, b_.size(), true);
+          if (u16(start + 2) == 0x0010) ts = tsValue(start);
+        }
+        if (ts == "1.2.840.10008.1.2") explicitVr = false;
+        else if (ts == "1.2.840.10008.1.2.1" || ts.rfind("1.2.840.10008.1.2.4", 0) == 0 ||
+                 ts.rfind("1.2.840.10008.1.2.5", 0) == 0)
+          explicitVr = true;
+        else
+          return {};  // big endian, deflated or unknown: not checked here
+      } else {
+        explicitVr = b_.size() >= 6 && std::isupper(b_[4]) && std::isupper(b_[5]);
+      }
+      elements(pos, b_.size(), explicitVr, false);
+      return {};
+    } catch (const std::string& why) {
+      // Only truncation is reported; other oddities are left to DCMTK's parser.
+      return why.rfind("T:", 0) == 0 ? why.substr(2) : std::string();
+    }
+  }
+
+ private:
+  std::uint16_t u16(std::size_t p) const { return static_cast<std::uint16_t>(b_[p] | (b_[p + 1] << 8)); }
+  std::uint32_t u32(std::size_t p) const {
+    return static_cast<std::uint32_t>(b_[p] | (b_[p + 1] << 8) | (b_[p + 2] << 16)) |
+           (static_cast<std::uint32_t>(b_[p + 3]) << 24);
+  }
+  std::string tag(std::size_t p) const {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "(%04x,%04x)", u16(p), u16(p + 2));
+    return buf;
+  }
+  [[noreturn]] void cut(std::size_t p, const std::string& what) const {
+    throw "T:" + what + " at byte offset " + std::to_string(p) + " extends beyond the end of the file (" +
+        std::to_string(b_.size()) + " bytes)";
+  }
+  std::string tsValue(std::size_t start) const {
+    const std::size_t len = u16(start + 6);
+    std::string v(reinterpret_cast<const char*>(b_.data() + start + 8), len);
+    return trim(v);
+  }
+  static bool longVr(const char* vr) {
+    static const char* const l[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"};
+    for (const char* x : l)
+      if (vr[0] == x[0] && vr[1] == x[1]) return true;
+    return false;
+  }
+
+  // Elements until `end` (or an item delimiter when `inItem`). Returns the position after.
+  std::size_t elements(std::size_t pos, std::size_t end, bool explicitVr, bool inItem) {
+    while (pos < end) {
+      if (pos + 8 > end) cut(pos, "element header");
+      if (u16(pos) == 0xfffe && u16(pos + 2) == 0xe00d) {
+        if (!inItem) throw std::string("unexpected item delimiter at byte offset ") + std::to_string(pos);
+        return pos + 8;
+      }
+      pos = element(pos, end, explicitVr);
+    }
+    if (inItem) cut(pos, "item without delimiter");
+    return pos;
+  }
+
+  std::size_t element(std::size_t pos, std::size_t end, bool explicitVr) {
+    if (pos + 8 > end) cut(pos, "element header");
+    const std::string t = tag(pos);
+    if (u16(pos) == 0xfffe) throw std::string("unexpected item tag ") + t + " at byte offset " + std::to_string(pos);
+    std::uint32_t len;
+    std::size_t hdr;
+    bool un = false;
+    if (explicitVr) {
+      const char vr[2] = {static_cast<char>(b_[pos + 4]), static_cast<char>(b_[pos + 5])};
+      if (longVr(vr)) {
+        if (pos + 12 > end) cut(pos, "element " + t + " header");
+        len = u32(pos + 8);
+        hdr = 12;
+      } else {
+        len = u16(pos + 6);
+        hdr = 8;
+      }
+      un = vr[0] == 'U' && vr[1] == 'N';
+    } else {
+      len = u32(pos + 4);
+      hdr = 8;
+    }
+    pos += hdr;
+    if (len == 0xffffffffu) {
+      // Undefined length: a sequence (or encapsulated data / UN sequence) of items.
+      return items(pos, end, explicitVr && !un, t);
+    }
+    if (static_cast<std::uint64_t>(pos) + len > end) cut(pos - hdr, "element " + t);
+    return pos + len;
+  }
+
+  std::size_t items(std::size_t pos, std::size_t end, bool explicitVr, const std::string& seqTag) {
+    while (true) {
+      if (pos + 8 > end) cut(pos, "sequence " + seqTag + " (no sequence delimiter)");
+      if (u16(pos) != 0xfffe) throw std::string("malformed sequence ") + seqTag + " at byte offset " + std::to_string(pos);
+      const std::uint16_t e = u16(pos + 2);
+      const std::uint32_t len = u32(pos + 4);
+      pos += 8;
+      if (e == 0xe0dd) return pos;
+      if (e != 0xe000) throw std::string("malformed sequence ") + seqTag + " at byte offset " + std::to_string(pos - 8);
+      if (len == 0xffffffffu) {
+        pos = elements(pos, end, explicitVr, true);
+      } else {
+        if (static_cast<std::uint64_t>(pos) + len > end) cut(pos - 8, "item of " + seqTag);
+        pos += len;
+      }
+    }
+  }
+
+  const std::vector<std::uint8_t>& b_;
+};
+
 // ------------------------------------------------------------- groups ----
 
 struct GroupResult {
@@ -411,6 +546,12 @@ void Reader::checkFile() {
 }
 
 void Reader::load() {
+  {
+    std::ifstream in(path_, std::ios::binary);
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string why = StructureScanner(bytes).scan();
+    if (!why.empty()) fail("truncated or corrupt DICOM file: " + why);
+  }
   // Large values are read lazily by loadFile (DCM_MaxReadLength); loadAllDataIntoMemory()
   // then reads them all (the file size was bounded above), so that a truncated value is
   // reported now rather than on first access.
@@ -427,9 +568,6 @@ void Reader::load() {
   if (c.bad()) fail(std::string("truncated or corrupt DICOM file (cannot load values): ") + c.text());
   ds_ = ff_.getDataset();
   if (!ds_) fail("DICOM file has no dataset");
-  // A truncated value is read "as much as there is" by some DCMTK paths: check the
-  // stream consumed matches the declared lengths via the transfer state.
-  if (ds_->transferState() != ERW_ready) fail("truncated DICOM file (dataset incompletely read)");
 }
 
 void Reader::readIdentity() {

@@ -106,9 +106,8 @@ bool looksLikeDicom(const std::string& path) {
 
 std::string readSopClassUid(const std::string& path) {
   DcmFileFormat ff;
-  // Stop before (0008,0020) StudyDate: the meta header and SOP Class/Instance UID are all we need.
-  OFCondition st = ff.loadFileUntilTag(path.c_str(), EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect,
-                                       DCM_StudyDate);
+  // Values longer than 64 bytes (pixel data, waveforms) are left on disk: only the header is parsed.
+  OFCondition st = ff.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 64, ERM_autoDetect);
   if (st.bad()) throw ReadError(path, std::string("not a readable DICOM file (") + st.text() + ")");
   OFString uid;
   if (ff.getMetaInfo() && ff.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPClassUID, uid).good() &&
@@ -188,7 +187,8 @@ ProbeResult probeFile(const std::string& path) {
     try {
       uid = readSopClassUid(path);
     } catch (const ReadError& e) {
-      r.reason = e.cause();
+      r.reason = "damaged DICOM file: " + e.cause();
+      r.damaged = true;
       return r;
     }
     r.sopClassUid = uid;

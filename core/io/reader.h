@@ -24,6 +24,7 @@ struct ProbeResult {
   SourceFormat format = SourceFormat::Unknown;
   std::string sopClassUid;  // DICOM only
   std::string reason;       // for Unsupported / WfdbCompanion
+  bool damaged = false;     // Unsupported because the file is a DICOM file that cannot be parsed
   bool supported() const { return kind != ProbeKind::Unsupported && kind != ProbeKind::WfdbCompanion; }
 };
 

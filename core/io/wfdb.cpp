@@ -271,14 +271,14 @@ int bitsPerSample(int format) {
   }
 }
 
-constexpr long long kInvalid = std::numeric_limits<long long>::min();
+constexpr std::int32_t kInvalid = std::numeric_limits<std::int32_t>::min();
 
 // Decodes sample k of a frame-interleaved stream (k counts samples over all signals).
 struct Decoder {
   int format;
   bool bigEndian16 = false;  // MAT v4 files written big-endian
   const unsigned char* p;
-  long long decode(std::size_t k) const {
+  std::int32_t decode(std::size_t k) const {
     switch (format) {
       case 16: {
         const unsigned char* q = p + 2 * k;
@@ -305,7 +305,7 @@ struct Decoder {
         const unsigned char* q = p + 4 * k;
         std::uint32_t u = q[0] | (q[1] << 8) | (q[2] << 16) | (static_cast<std::uint32_t>(q[3]) << 24);
         auto v = static_cast<std::int32_t>(u);
-        return v == std::numeric_limits<std::int32_t>::min() ? kInvalid : v;
+        return v;  // INT32_MIN is the invalid-sample code and equals kInvalid
       }
       case 212: {
         const unsigned char* q = p + 3 * (k / 2);
@@ -488,7 +488,7 @@ EcgRecord readWfdb(const std::string& pathIn) {
     }
   }
 
-  std::vector<std::vector<long long>> raw(h.nsig);
+  std::vector<std::vector<std::int32_t>> raw(h.nsig);
   Sha256 content;
   content.update(headerText.data(), headerText.size());
   long long nsamples = h.nsamples;
@@ -520,11 +520,14 @@ EcgRecord readWfdb(const std::string& pathIn) {
     const long long bits = bitsPerSample(format);
     const long long avail = static_cast<long long>(data.size()) - offset;
     if (fileSamples < 0) fileSamples = (avail * 8) / (bits * nsf);  // header did not say
-    const long long needBytes = (fileSamples * nsf * bits + 7) / 8;
+    const long long maxSamples = (avail * 8) / (bits * nsf);
+    const long long needBytes =
+        fileSamples <= maxSamples ? (fileSamples * nsf * bits + 7) / 8 : std::numeric_limits<long long>::max();
     if (avail < needBytes)
       throw ReadError(sp, "truncated signal file: " + std::to_string(fileSamples) + " samples of " +
-                              std::to_string(nsf) + " signals need " + std::to_string(needBytes) +
-                              " bytes after offset " + std::to_string(offset) + ", found " + std::to_string(avail));
+                              std::to_string(nsf) + " signals in format " + std::to_string(format) +
+                              " do not fit in the " + std::to_string(avail) + " bytes after offset " +
+                              std::to_string(offset) + " (room for " + std::to_string(maxSamples) + ")");
     if (nsamples < 0) nsamples = fileSamples;
     if (fileSamples != nsamples)
       throw ReadError(sp, "signal files of this record hold different numbers of samples");
@@ -580,7 +583,7 @@ EcgRecord readWfdb(const std::string& pathIn) {
       }
     }
     if (invalid) rec.warnings.push_back(c.label + ": " + std::to_string(invalid) + " invalid samples set to NaN");
-    if (s.hasChecksum && nsamples == h.nsamples) {
+    if (s.hasChecksum) {
       auto cs = static_cast<std::int16_t>(static_cast<std::uint16_t>(sum & 0xFFFF));
       auto expect = static_cast<std::int16_t>(static_cast<std::uint16_t>(s.checksum & 0xFFFF));
       if (cs != expect)

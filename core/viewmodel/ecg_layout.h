@@ -25,10 +25,11 @@ struct EcgLayoutParams {
   double gainMmPerMv = 10.0;   // gain: 5, 10 or 20
   EcgLayoutKind layout = EcgLayoutKind::Grid3x4Rhythm;
   LeadOrder order = LeadOrder::Standard;
-  double durationS = 10.0;     // record duration (the layout shows at most the first 10 s)
+  double durationS = 10.0;     // record duration (the layout shows at most 10 s of it)
+  double startS = 0.0;         // start of the 10 s page in long records; clamped to [0, durationS - 10]
   std::vector<std::string> leads;  // canonical labels present in the record (empty: assume 12 standard)
   std::string rhythmLead = "II";   // lead of the rhythm strip (3x4 + rhythm)
-  double medianDurationS = 0.0;    // > 0: add a median-beat panel block under the grid
+  double medianDurationS = 0.0;    // > 0: add a median-beat block (2 rows x 6) under the grid
 };
 
 struct EcgPanel {
@@ -60,6 +61,7 @@ struct EcgLayout {
   double widthMm = 0, heightMm = 0;       // total grid area
   int rows = 0, cols = 0;
   double columnWindowS = 0;               // seconds shown by one column
+  double startS = 0, endS = 0;            // time range of the record on this page (rhythm panels)
   double medianTopMm = -1;                // y of the median block, -1 if none
 };
 

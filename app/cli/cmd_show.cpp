@@ -1,0 +1,161 @@
+// echo2ecg show ID|UID --db FILE
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "commands.h"
+#include "db/database.h"
+
+namespace {
+
+const char* orDash(const std::string& s) { return s.empty() ? "-" : s.c_str(); }
+
+void num(const char* label, double v, const char* unit) {
+  if (std::isfinite(v))
+    std::printf("    %-14s %.6g %s\n", label, v, unit);
+  else
+    std::printf("    %-14s -\n", label);
+}
+
+void showInstance(e2e::db::Database& db, std::int64_t id) {
+  const auto d = db.details(id);
+  if (!d) return;
+  const auto& i = d->instance;
+  std::printf("Instance %lld\n", static_cast<long long>(i.id));
+  std::printf("  SOP Instance UID: %s\n", i.sopInstanceUid.c_str());
+  std::printf("  SOP Class UID:    %s\n", orDash(i.sopClassUid));
+  std::printf("  Format:           %s\n", i.format.c_str());
+  std::printf("  Path:             %s\n", i.path.c_str());
+  std::printf("  Size:             %llu bytes\n", static_cast<unsigned long long>(i.fileSize));
+  std::printf("  SHA-256:          %s\n", i.sha256.c_str());
+  std::printf("  Imported:         %s\n", i.importedAt.c_str());
+  std::printf("Patient %lld\n", static_cast<long long>(d->patient.id));
+  std::printf("  ID: %s  Name: %s  Birth date: %s  Sex: %s\n", orDash(d->patient.patientId),
+              orDash(d->patient.name), orDash(d->patient.birthDate), orDash(d->patient.sex));
+  std::printf("Study %lld%s\n", static_cast<long long>(d->study.id), d->study.synthetic ? "  [SYNTHETIC DATA]" : "");
+  std::printf("  UID: %s\n  Date: %s  Time: %s  Accession: %s\n  Description: %s\n", d->study.studyUid.c_str(),
+              orDash(d->study.date), orDash(d->study.time), orDash(d->study.accession), orDash(d->study.description));
+  std::printf("Series %lld\n  UID: %s\n  Modality: %s  Number: %d  Description: %s\n",
+              static_cast<long long>(d->series.id), d->series.seriesUid.c_str(), orDash(d->series.modality),
+              d->series.number, orDash(d->series.description));
+  if (d->ecg) {
+    const auto& e = *d->ecg;
+    std::printf("ECG\n");
+    if (!e.manufacturer.empty() || !e.modelName.empty())
+      std::printf("  Device: %s %s\n", orDash(e.manufacturer), e.modelName.c_str());
+    std::printf("  Sampling: %.6g Hz, %lld samples (%.2f s), %d leads%s\n", e.samplingHz,
+                static_cast<long long>(e.numSamples), e.samplingHz > 0 ? e.numSamples / e.samplingHz : 0.0,
+                e.numLeads, e.hasMedian ? ", median beats present" : "");
+    std::string leads;
+    for (const auto& l : e.leads) leads += (leads.empty() ? "" : " ") + l;
+    std::printf("  Leads: %s\n", orDash(leads));
+    std::printf("  Measurements:\n");
+    const auto& m = e.measurements;
+    num("Heart rate", m.heartRateBpm, "bpm");
+    num("RR", m.rrMs, "ms");
+    num("PR", m.prMs, "ms");
+    num("QRS", m.qrsMs, "ms");
+    num("QT", m.qtMs, "ms");
+    num("QTc", m.qtcMs, m.qtcFormula.empty() ? "ms" : ("ms (" + m.qtcFormula + ")").c_str());
+    num("P axis", m.pAxisDeg, "deg");
+    num("QRS axis", m.qrsAxisDeg, "deg");
+    num("T axis", m.tAxisDeg, "deg");
+    if (!e.statements.empty()) {
+      std::printf("  Statements:\n");
+      for (const auto& s : e.statements) std::printf("    %s\n", s.c_str());
+    }
+    if (!e.diagnoses.empty()) {
+      std::string dx;
+      for (const auto& s : e.diagnoses) dx += (dx.empty() ? "" : ", ") + s;
+      std::printf("  Diagnoses: %s\n", dx.c_str());
+    }
+  }
+  if (d->echo) {
+    const auto& e = *d->echo;
+    std::printf("Echo loop\n");
+    if (!e.manufacturer.empty() || !e.modelName.empty())
+      std::printf("  Device: %s %s\n", orDash(e.manufacturer), e.modelName.c_str());
+    std::printf("  Geometry: %d x %d, %d frames, %d sample(s)/pixel, %d/%d bits\n", e.cols, e.rows, e.frames,
+                e.samplesPerPixel, e.bitsStored, e.bitsAllocated);
+    if (std::isfinite(e.fps) && e.fps > 0)
+      std::printf("  Frame rate: %.6g fps (source: %s), duration %.3f s\n", e.fps, e.fpsSource.c_str(),
+                  e.frames / e.fps);
+    else
+      std::printf("  Frame rate: - (source: %s)\n", e.fpsSource.c_str());
+    std::printf("  Photometric: %s\n  Transfer syntax: %s\n", orDash(e.photometric), orDash(e.transferSyntaxUid));
+    std::printf("  View: %s (source: %s%s%s)\n", orDash(e.viewLabel), e.viewSource.c_str(),
+                e.viewCode.empty() ? "" : ", code ", e.viewCode.c_str());
+    std::printf("  Regions: %zu\n", e.regions.size());
+    int k = 0;
+    for (const auto& r : e.regions)
+      std::printf("    #%d [%d,%d]-[%d,%d] format %d type %d flags %d, %.6g %s/px x %.6g %s/px\n", k++, r.x0, r.y0,
+                  r.x1, r.y1, r.spatialFormat, r.dataType, r.flags, r.deltaX,
+                  e2e::ultrasoundUnitName(r.unitsX).c_str(), r.deltaY, e2e::ultrasoundUnitName(r.unitsY).c_str());
+  }
+  if (!d->labels.empty()) {
+    std::printf("Labels\n");
+    for (const auto& l : d->labels)
+      std::printf("  %s = %s (%s%s)\n", l.key.c_str(), l.value.c_str(), l.studyRowId ? "study" : "patient",
+                  l.source.empty() ? "" : (", " + l.source).c_str());
+  }
+  const auto preds = db.predictionsFor(i.id);
+  if (!preds.empty()) {
+    std::printf("Predictions\n");
+    for (const auto& p : preds) {
+      std::printf("  %s: %s %s (%s)", p.task.c_str(), p.modelId.c_str(), p.modelVersion.c_str(), p.createdAt.c_str());
+      for (const auto& [k2, v] : p.probabilities) std::printf(" %s=%.3f", k2.c_str(), v);
+      std::printf("\n");
+    }
+  }
+}
+
+int runShow(int argc, char** argv) {
+  using namespace e2e::cli;
+  auto a = parseArgs(argc, argv, {"db"});
+  if (a.help) {
+    std::printf(
+        "Usage: echo2ecg show ID|UID [--db FILE]\n"
+        "Shows everything stored about one instance: its patient, study and series, ECG leads and\n"
+        "measurements, or echo geometry, frame rate and its source, regions and view.\n"
+        "ID is the instance id printed by 'list instances'; UID a SOP Instance UID, or a Study\n"
+        "Instance UID (then every instance of that study is shown).\n");
+    return kOk;
+  }
+  if (!a.error.empty()) return usageError("show", a.error);
+  if (a.positional.size() != 1) return usageError("show", "expected exactly one ID or UID");
+  const std::string dbPath = dbPathFrom(a);
+  if (!std::filesystem::exists(dbPath)) {
+    std::fprintf(stderr, "echo2ecg show: database not found: %s\n", dbPath.c_str());
+    return kRuntimeError;
+  }
+  e2e::db::Database db(dbPath);
+  const std::string key = a.positional[0];
+  long long id = 0;
+  std::optional<e2e::db::InstanceRow> inst;
+  if (key.find('.') == std::string::npos && parseInt(key, 1, 1LL << 62, id))
+    inst = db.instanceById(id);
+  else
+    inst = db.instanceByUid(key);
+  if (inst) {
+    showInstance(db, inst->id);
+    return kOk;
+  }
+  if (auto study = db.studyRowIdByUid(key)) {
+    e2e::db::Filter f;
+    f.studyRowId = *study;
+    bool first = true;
+    for (const auto& i : db.listInstances(f)) {
+      if (!first) std::printf("\n");
+      first = false;
+      showInstance(db, i.id);
+    }
+    return kOk;
+  }
+  std::fprintf(stderr, "echo2ecg show: no instance or study '%s' in %s\n", key.c_str(), dbPath.c_str());
+  return kRuntimeError;
+}
+
+}  // namespace
+
+E2E_REGISTER_COMMAND("show", "show full details of one instance (by id or UID) or study (by UID)", runShow);

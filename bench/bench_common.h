@@ -1,0 +1,30 @@
+// Shared helpers of the benchmarks: temp folders and on-disk sizes.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include <unistd.h>
+
+namespace e2e::bench {
+
+namespace fs = std::filesystem;
+
+inline fs::path freshTempDir(const std::string& tag) {
+  static std::atomic<int> n{0};
+  const fs::path p = fs::temp_directory_path() /
+                     ("e2e_bench_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+inline std::uint64_t treeBytes(const fs::path& root) {
+  std::uint64_t total = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.is_regular_file()) total += e.file_size();
+  return total;
+}
+
+}  // namespace e2e::bench

@@ -1,0 +1,255 @@
+// The study database: one SQLite file (WAL, foreign keys on), numbered forward migrations
+// tracked by PRAGMA user_version. Qt-free. A Database object is used by one thread at a time
+// (open one per thread; SQLite WAL lets readers and one writer work side by side).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/types.h"
+
+struct sqlite3;
+
+namespace e2e::db {
+
+class DbError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// DICOM PN normalisation for matching: each component group ('=') and component ('^') is
+// trimmed of spaces, trailing empty components/groups are dropped, letters are upper-cased.
+// "Doe^John^^" -> "DOE^JOHN"; "DOE^JOHN" -> "DOE^JOHN".
+std::string normalizePersonName(const std::string& pn);
+bool samePersonName(const std::string& a, const std::string& b);
+
+// A derived DICOM UID ("2.25.<decimal>") from a seed string, for sources that have none.
+std::string derivedUid(const std::string& seed);
+
+// What the importer knows of the file on disk.
+struct FileFacts {
+  std::string path;
+  std::uint64_t size = 0;
+  std::string sha256;  // of the whole content (all files of a WFDB record)
+};
+
+enum class InsertStatus { Added, Skipped, Conflict };
+const char* toString(InsertStatus s);
+struct InsertResult {
+  InsertStatus status = InsertStatus::Added;
+  std::int64_t instanceId = 0;     // new row, or the existing one for Skipped/Conflict
+  std::string sopInstanceUid;
+  std::string existingPath;        // for Skipped/Conflict
+  std::string existingSha256;
+};
+
+struct PatientRow {
+  std::int64_t id = 0;
+  std::string patientId, name, nameNorm, birthDate, sex;
+  int studyCount = 0;
+};
+
+struct StudyRow {
+  std::int64_t id = 0, patientRowId = 0;
+  std::string studyUid, date, time, description, accession;
+  bool synthetic = false;
+  std::string patientId, patientName;
+  std::string modalities;  // distinct series modalities, comma-separated
+  int instanceCount = 0;
+};
+
+struct SeriesRow {
+  std::int64_t id = 0, studyRowId = 0;
+  std::string seriesUid, modality, description;
+  int number = 0;
+  std::string studyUid;
+  int instanceCount = 0;
+};
+
+struct InstanceRow {
+  std::int64_t id = 0, seriesRowId = 0;
+  std::string sopInstanceUid, sopClassUid, path, sha256, format, importedAt;
+  std::uint64_t fileSize = 0;
+  std::string modality, seriesUid, studyUid, patientId, patientName, studyDate;
+};
+
+struct EcgRow {
+  double samplingHz = 0;
+  std::int64_t numSamples = 0;
+  int numLeads = 0;
+  std::vector<std::string> leads;
+  EcgMeasurements measurements;
+  std::vector<std::string> statements;
+  std::vector<std::string> diagnoses;
+  bool hasMedian = false;
+  std::string manufacturer, modelName;
+};
+
+struct EchoRow {
+  std::int64_t loopId = 0;
+  int rows = 0, cols = 0, frames = 0, samplesPerPixel = 1, bitsAllocated = 8, bitsStored = 8;
+  double fps = 0;
+  std::string fpsSource, photometric, transferSyntaxUid, viewLabel, viewSource, viewCode;
+  std::string manufacturer, modelName;
+  std::vector<UltrasoundRegion> regions;
+};
+
+struct LabelRow {
+  std::int64_t id = 0;
+  std::optional<std::int64_t> patientRowId, studyRowId;
+  std::string key, value, source, createdAt;
+};
+
+struct InstanceDetails {
+  InstanceRow instance;
+  PatientRow patient;
+  StudyRow study;
+  SeriesRow series;
+  std::optional<EcgRow> ecg;
+  std::optional<EchoRow> echo;
+  std::vector<LabelRow> labels;  // of the study and of the patient
+};
+
+// Filters for the list queries. Empty fields do not filter.
+struct Filter {
+  std::string text;       // substring (case-insensitive) of patient name or patient ID (and UIDs/paths for instances)
+  std::string dateFrom;   // study date >= (YYYYMMDD)
+  std::string dateTo;     // study date <= (YYYYMMDD)
+  std::string modality;   // series modality (ECG, US, ...)
+  std::string labelKey;   // study or patient label present with this key ...
+  std::string labelValue; // ... and this value (if non-empty)
+  std::optional<std::int64_t> patientRowId, studyRowId, seriesRowId;
+  int limit = -1;
+};
+
+struct Counts {
+  std::int64_t patients = 0, studies = 0, series = 0, instances = 0, ecgRecords = 0, echoLoops = 0,
+               usRegions = 0, labels = 0, embeddings = 0, predictions = 0, models = 0;
+};
+
+struct EmbeddingKey {
+  std::optional<std::int64_t> instanceRowId, studyRowId;  // exactly one
+  std::string modelId, weightsHash, preprocVersion;
+};
+
+struct PredictionRow {
+  std::int64_t id = 0, instanceRowId = 0;
+  std::string modelId, modelVersion, weightsHash, task;
+  std::map<std::string, double> probabilities;  // class -> probability
+  std::string createdAt;
+};
+
+struct ModelRow {
+  std::int64_t id = 0;
+  std::string modelId, version, parent, weightsHash, cardJson, createdAt;
+  bool active = false;
+};
+
+class Database {
+ public:
+  static constexpr int kLatestVersion = 3;
+  enum class Mode { ReadWrite, ReadOnly };
+
+  // $E2E_DB, else ~/.local/share/echo2ecg/studies.db.
+  static std::string defaultPath();
+
+  // Opens (creating the file and its parent folder in ReadWrite mode) and migrates to the
+  // latest schema. Throws DbError if the file is not a database, or if its schema version is
+  // newer than this code knows (nothing is changed then).
+  explicit Database(const std::string& path, Mode mode = Mode::ReadWrite);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  const std::string& path() const { return path_; }
+  int schemaVersion();
+  sqlite3* handle() { return db_; }
+  void exec(const std::string& sql);  // for fixed SQL without values only
+
+  // RAII transaction: BEGIN IMMEDIATE at the outermost level, SAVEPOINT when nested.
+  // Rolled back by the destructor unless commit() was called.
+  class Transaction {
+   public:
+    explicit Transaction(Database& db);
+    ~Transaction();
+    void commit();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+   private:
+    Database& db_;
+    int depth_;
+    bool done_ = false;
+  };
+
+  // ---- write (each in its own transaction/savepoint: all rows of one object or none)
+  std::int64_t findOrCreatePatient(const Identity& id);
+  std::int64_t findOrCreateStudy(std::int64_t patientRowId, const Identity& id);
+  std::int64_t findOrCreateSeries(std::int64_t studyRowId, const Identity& id);
+  // Added / Skipped (same SOP Instance UID + same sha256) / Conflict (same UID, different
+  // content: nothing written). Missing UIDs (non-DICOM sources) are derived from the hash.
+  InsertResult insertEcg(const EcgRecord& rec, const FileFacts& file);
+  InsertResult insertEcho(const EchoInfo& info, const FileFacts& file);
+  bool deleteInstance(std::int64_t instanceRowId);  // cascades to its detail rows
+
+  void setStudyLabel(std::int64_t studyRowId, const std::string& key, const std::string& value,
+                     const std::string& source);
+  void setPatientLabel(std::int64_t patientRowId, const std::string& key, const std::string& value,
+                       const std::string& source);
+  std::vector<LabelRow> labelsForStudy(std::int64_t studyRowId);
+  std::vector<LabelRow> labelsForPatient(std::int64_t patientRowId);
+
+  // Insert or replace the vector for this key (UNIQUE(object, model, weights hash, preproc)).
+  std::int64_t putEmbedding(const EmbeddingKey& key, const std::vector<float>& vec);
+  std::optional<std::vector<float>> getEmbedding(const EmbeddingKey& key);
+  // Every vector of one model/weights/preprocessing (e.g. to build a retrieval index), by row id.
+  struct StoredEmbedding {
+    EmbeddingKey key;
+    std::vector<float> vec;
+  };
+  std::vector<StoredEmbedding> embeddingsFor(const std::string& modelId, const std::string& weightsHash,
+                                             const std::string& preprocVersion);
+
+  std::int64_t addPrediction(const PredictionRow& p);
+  std::vector<PredictionRow> predictionsFor(std::int64_t instanceRowId);
+
+  std::int64_t registerModel(const ModelRow& m);      // unique (model_id, version)
+  void setActiveModel(const std::string& modelId, const std::string& version);  // one active per model_id
+  std::vector<ModelRow> listModels();
+
+  // ---- read
+  std::vector<PatientRow> listPatients(const Filter& f = {});
+  std::vector<StudyRow> listStudies(const Filter& f = {});
+  std::vector<SeriesRow> listSeries(const Filter& f = {});
+  std::vector<InstanceRow> listInstances(const Filter& f = {});
+  std::optional<InstanceRow> instanceById(std::int64_t id);
+  std::optional<InstanceRow> instanceByUid(const std::string& sopInstanceUid);
+  std::optional<InstanceDetails> details(std::int64_t instanceRowId);
+  std::optional<std::int64_t> studyRowIdByUid(const std::string& studyUid);
+  std::vector<std::string> allContentHashes();  // sha256 of every stored instance
+  Counts counts();
+
+  // "ok" when PRAGMA integrity_check passes; foreign key violations as "table rowid parent".
+  std::string integrityCheck();
+  std::vector<std::string> foreignKeyViolations();
+
+ private:
+  friend class Transaction;
+  class Stmt;
+  Stmt& stmt(const char* sql);
+  void migrate();
+  InsertResult beginInsert(Identity& id, const FileFacts& file, std::int64_t& seriesRowId);
+  std::int64_t insertInstanceRow(std::int64_t seriesRowId, const Identity& id, const FileFacts& file,
+                                 SourceFormat fmt);
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  int txDepth_ = 0;
+  std::map<std::string, std::unique_ptr<Stmt>> cache_;
+};
+
+}  // namespace e2e::db

@@ -1,0 +1,171 @@
+#include "db/schema.h"
+
+namespace e2e::db {
+
+namespace {
+
+// 1: the initial schema: who, what study, which series, which files, and their decoded facts.
+const char* kMigration1 = R"SQL(
+CREATE TABLE patients (
+  id          INTEGER PRIMARY KEY,
+  patient_id  TEXT NOT NULL DEFAULT '',
+  name        TEXT NOT NULL DEFAULT '',
+  name_norm   TEXT NOT NULL DEFAULT '',
+  birth_date  TEXT NOT NULL DEFAULT '',
+  sex         TEXT NOT NULL DEFAULT '',
+  UNIQUE (patient_id, name_norm)
+);
+CREATE TABLE studies (
+  id          INTEGER PRIMARY KEY,
+  patient_id  INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+  study_uid   TEXT NOT NULL UNIQUE,
+  study_date  TEXT NOT NULL DEFAULT '',
+  study_time  TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  accession   TEXT NOT NULL DEFAULT '',
+  synthetic   INTEGER NOT NULL DEFAULT 0 CHECK (synthetic IN (0, 1))
+);
+CREATE INDEX studies_patient ON studies(patient_id);
+CREATE TABLE series (
+  id          INTEGER PRIMARY KEY,
+  study_id    INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+  series_uid  TEXT NOT NULL UNIQUE,
+  modality    TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  number      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX series_study ON series(study_id);
+CREATE TABLE instances (
+  id               INTEGER PRIMARY KEY,
+  series_id        INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
+  sop_instance_uid TEXT NOT NULL UNIQUE,
+  sop_class_uid    TEXT NOT NULL DEFAULT '',
+  path             TEXT NOT NULL,
+  file_size        INTEGER NOT NULL DEFAULT 0,
+  sha256           TEXT NOT NULL,
+  format           TEXT NOT NULL,
+  manufacturer     TEXT NOT NULL DEFAULT '',
+  model_name       TEXT NOT NULL DEFAULT '',
+  imported_at      TEXT NOT NULL
+);
+CREATE INDEX instances_series ON instances(series_id);
+CREATE TABLE ecg_records (
+  instance_id    INTEGER PRIMARY KEY REFERENCES instances(id) ON DELETE CASCADE,
+  sampling_hz    REAL NOT NULL,
+  num_samples    INTEGER NOT NULL,
+  num_leads      INTEGER NOT NULL,
+  leads          TEXT NOT NULL DEFAULT '',
+  heart_rate_bpm REAL, rr_ms REAL, pr_ms REAL, qrs_ms REAL, qt_ms REAL, qtc_ms REAL,
+  qtc_formula    TEXT NOT NULL DEFAULT '',
+  p_axis_deg REAL, qrs_axis_deg REAL, t_axis_deg REAL,
+  statements     TEXT NOT NULL DEFAULT '',
+  diagnoses      TEXT NOT NULL DEFAULT '',
+  has_median     INTEGER NOT NULL DEFAULT 0,
+  num_groups     INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE echo_loops (
+  id                  INTEGER PRIMARY KEY,
+  instance_id         INTEGER NOT NULL UNIQUE REFERENCES instances(id) ON DELETE CASCADE,
+  rows                INTEGER NOT NULL,
+  cols                INTEGER NOT NULL,
+  frames              INTEGER NOT NULL,
+  samples_per_pixel   INTEGER NOT NULL DEFAULT 1,
+  bits_allocated      INTEGER NOT NULL DEFAULT 8,
+  bits_stored         INTEGER NOT NULL DEFAULT 8,
+  fps                 REAL,
+  fps_source          TEXT NOT NULL DEFAULT '',
+  photometric         TEXT NOT NULL DEFAULT '',
+  transfer_syntax_uid TEXT NOT NULL DEFAULT '',
+  view_label          TEXT NOT NULL DEFAULT '',
+  view_source         TEXT NOT NULL DEFAULT '',
+  view_code           TEXT NOT NULL DEFAULT '',
+  duration_s          REAL
+);
+CREATE TABLE us_regions (
+  id             INTEGER PRIMARY KEY,
+  loop_id        INTEGER NOT NULL REFERENCES echo_loops(id) ON DELETE CASCADE,
+  idx            INTEGER NOT NULL,
+  x0 INTEGER NOT NULL, y0 INTEGER NOT NULL, x1 INTEGER NOT NULL, y1 INTEGER NOT NULL,
+  spatial_format INTEGER NOT NULL DEFAULT 0,
+  data_type      INTEGER NOT NULL DEFAULT 0,
+  flags          INTEGER NOT NULL DEFAULT 0,
+  units_x        INTEGER NOT NULL DEFAULT 0,
+  units_y        INTEGER NOT NULL DEFAULT 0,
+  delta_x        REAL, delta_y REAL, ref_pixel_x0 REAL, ref_pixel_y0 REAL,
+  UNIQUE (loop_id, idx)
+);
+)SQL";
+
+// 2: labels, models, embeddings and predictions (added for the training / inference work).
+const char* kMigration2 = R"SQL(
+CREATE TABLE labels (
+  id          INTEGER PRIMARY KEY,
+  patient_id  INTEGER REFERENCES patients(id) ON DELETE CASCADE,
+  study_id    INTEGER REFERENCES studies(id) ON DELETE CASCADE,
+  key         TEXT NOT NULL,
+  value       TEXT NOT NULL,
+  source      TEXT NOT NULL DEFAULT '',
+  created_at  TEXT NOT NULL,
+  CHECK ((patient_id IS NULL) <> (study_id IS NULL))
+);
+CREATE UNIQUE INDEX labels_study_key ON labels(study_id, key, source) WHERE study_id IS NOT NULL;
+CREATE UNIQUE INDEX labels_patient_key ON labels(patient_id, key, source) WHERE patient_id IS NOT NULL;
+CREATE INDEX labels_key_value ON labels(key, value);
+CREATE TABLE models (
+  id           INTEGER PRIMARY KEY,
+  model_id     TEXT NOT NULL,
+  version      TEXT NOT NULL,
+  parent       TEXT NOT NULL DEFAULT '',
+  weights_hash TEXT NOT NULL DEFAULT '',
+  card_json    TEXT NOT NULL DEFAULT '{}',
+  active       INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)),
+  created_at   TEXT NOT NULL,
+  UNIQUE (model_id, version)
+);
+CREATE UNIQUE INDEX models_one_active ON models(model_id) WHERE active = 1;
+CREATE TABLE embeddings (
+  id              INTEGER PRIMARY KEY,
+  instance_id     INTEGER REFERENCES instances(id) ON DELETE CASCADE,
+  study_id        INTEGER REFERENCES studies(id) ON DELETE CASCADE,
+  model_id        TEXT NOT NULL,
+  weights_hash    TEXT NOT NULL DEFAULT '',
+  preproc_version TEXT NOT NULL DEFAULT '',
+  dim             INTEGER NOT NULL CHECK (dim >= 0),
+  vec             BLOB NOT NULL,
+  created_at      TEXT NOT NULL,
+  CHECK ((instance_id IS NULL) <> (study_id IS NULL)),
+  CHECK (length(vec) = 4 * dim)
+);
+CREATE UNIQUE INDEX embeddings_instance_key ON embeddings(instance_id, model_id, weights_hash, preproc_version)
+  WHERE instance_id IS NOT NULL;
+CREATE UNIQUE INDEX embeddings_study_key ON embeddings(study_id, model_id, weights_hash, preproc_version)
+  WHERE study_id IS NOT NULL;
+CREATE TABLE predictions (
+  id            INTEGER PRIMARY KEY,
+  instance_id   INTEGER NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+  model_id      TEXT NOT NULL,
+  model_version TEXT NOT NULL DEFAULT '',
+  weights_hash  TEXT NOT NULL DEFAULT '',
+  task          TEXT NOT NULL,
+  probabilities TEXT NOT NULL DEFAULT '{}',
+  created_at    TEXT NOT NULL
+);
+CREATE INDEX predictions_instance ON predictions(instance_id);
+)SQL";
+
+// 3: indexes for the browser's queries and the importer's duplicate check.
+const char* kMigration3 = R"SQL(
+CREATE INDEX patients_name_norm ON patients(name_norm);
+CREATE INDEX studies_date ON studies(study_date);
+CREATE INDEX series_modality ON series(modality);
+CREATE INDEX instances_sha256 ON instances(sha256);
+)SQL";
+
+}  // namespace
+
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> steps = {kMigration1, kMigration2, kMigration3};
+  return steps;
+}
+
+}  // namespace e2e::db

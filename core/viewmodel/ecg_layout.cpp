@@ -1,0 +1,269 @@
+#include "viewmodel/ecg_layout.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace e2e::vm {
+
+const char* toString(EcgLayoutKind k) {
+  switch (k) {
+    case EcgLayoutKind::Grid3x4: return "3x4";
+    case EcgLayoutKind::Grid3x4Rhythm: return "3x4+R";
+    case EcgLayoutKind::Grid6x2: return "6x2";
+    case EcgLayoutKind::Grid12x1: return "12x1";
+  }
+  return "3x4+R";
+}
+
+std::optional<EcgLayoutKind> layoutFromString(const std::string& s) {
+  for (auto k : {EcgLayoutKind::Grid3x4, EcgLayoutKind::Grid3x4Rhythm, EcgLayoutKind::Grid6x2,
+                 EcgLayoutKind::Grid12x1})
+    if (s == toString(k)) return k;
+  return std::nullopt;
+}
+
+namespace {
+
+double roundUpTo(double v, double step) { return std::ceil(v / step - 1e-9) * step; }
+
+struct Slot {
+  std::string lead;
+  std::string label;
+  bool inverted = false;
+};
+
+Slot slot(const std::string& lead) { return {lead, lead, false}; }
+
+std::vector<Slot> limbLeads(LeadOrder order) {
+  if (order == LeadOrder::Cabrera)
+    return {slot("aVL"), slot("I"), {"aVR", "-aVR", true}, slot("II"), slot("aVF"), slot("III")};
+  return {slot("I"), slot("II"), slot("III"), slot("aVR"), slot("aVL"), slot("aVF")};
+}
+
+std::vector<Slot> twelveLeads(LeadOrder order) {
+  auto v = limbLeads(order);
+  for (const char* l : {"V1", "V2", "V3", "V4", "V5", "V6"}) v.push_back(slot(l));
+  return v;
+}
+
+}  // namespace
+
+EcgLayout computeEcgLayout(const EcgLayoutParams& p) {
+  if (!(p.speedMmPerS > 0) || !(p.gainMmPerMv > 0))
+    throw std::invalid_argument("paper speed and gain must be positive");
+  EcgLayout out;
+  const double speed = p.speedMmPerS, gain = p.gainMmPerMv;
+  const double shownS = (p.durationS > 0) ? std::min(p.durationS, 10.0) : 10.0;
+  const double startS = (p.durationS > shownS && std::isfinite(p.startS)) ? std::clamp(p.startS, 0.0, p.durationS - shownS) : 0.0;
+  out.startS = startS;
+  out.endS = startS + shownS;
+  const double pulseW = 0.2 * speed;
+  out.calAreaMm = roundUpTo(2.5 + pulseW + 2.5, 5.0);
+
+  auto has = [&](const std::string& lead) {
+    return p.leads.empty() || std::find(p.leads.begin(), p.leads.end(), lead) != p.leads.end();
+  };
+  int standardPresent = 0;
+  for (const auto& l : standardLeads()) standardPresent += has(l) ? 1 : 0;
+
+  EcgLayoutKind kind = p.layout;
+  std::vector<Slot> slots = twelveLeads(p.order);
+  if (standardPresent < 3 && !p.leads.empty()) {
+    // Not a 12-lead record (Holter, single lead, ...): one full-length row per lead.
+    kind = EcgLayoutKind::Grid12x1;
+    slots.clear();
+    for (const auto& l : p.leads) slots.push_back(slot(l));
+  }
+
+  int rows = 3, cols = 4;
+  double rowH = 0;
+  switch (kind) {
+    case EcgLayoutKind::Grid3x4:
+    case EcgLayoutKind::Grid3x4Rhythm: rows = 3; cols = 4; rowH = std::max(20.0, roundUpTo(3.0 * gain, 5.0)); break;
+    case EcgLayoutKind::Grid6x2: rows = 6; cols = 2; rowH = std::max(15.0, roundUpTo(2.5 * gain, 5.0)); break;
+    case EcgLayoutKind::Grid12x1: rows = static_cast<int>(slots.size()); cols = 1; rowH = std::max(15.0, roundUpTo(2.0 * gain, 5.0)); break;
+  }
+  const double baseOffset = roundUpTo(rowH / 2.0, 5.0);
+  out.cols = cols;
+  out.columnWindowS = shownS / cols;
+  const double colW = out.columnWindowS * speed;
+
+  auto addPulse = [&](int row, double y) {
+    out.pulses.push_back({row, 2.5, y + baseOffset, pulseW, gain});
+  };
+
+  // Lead slots fill columns top to bottom: column c holds slots [c*rows, (c+1)*rows).
+  for (int c = 0; c < cols; ++c) {
+    for (int r = 0; r < rows; ++r) {
+      const std::size_t idx = static_cast<std::size_t>(c * rows + r);
+      if (idx >= slots.size()) continue;
+      EcgPanel panel;
+      panel.lead = slots[idx].lead;
+      panel.label = slots[idx].label;
+      panel.inverted = slots[idx].inverted;
+      panel.available = has(panel.lead);
+      panel.row = r;
+      panel.col = c;
+      panel.xMm = out.calAreaMm + c * colW;
+      panel.yMm = r * rowH;
+      panel.wMm = colW;
+      panel.hMm = rowH;
+      panel.baselineYMm = panel.yMm + baseOffset;
+      panel.t0 = startS + c * out.columnWindowS;
+      panel.t1 = panel.t0 + out.columnWindowS;
+      out.panels.push_back(panel);
+    }
+  }
+  for (int r = 0; r < rows; ++r) addPulse(r, r * rowH);
+  out.rows = rows;
+  double y = rows * rowH;
+
+  if (kind == EcgLayoutKind::Grid3x4Rhythm) {
+    std::string lead = p.rhythmLead;
+    if (!has(lead))
+      for (const char* alt : {"II", "V1", "I", "V5"})
+        if (has(alt)) { lead = alt; break; }
+    EcgPanel panel;
+    panel.lead = panel.label = lead;
+    panel.available = has(lead);
+    panel.rhythm = true;
+    panel.row = rows;
+    panel.xMm = out.calAreaMm;
+    panel.yMm = y;
+    panel.wMm = shownS * speed;
+    panel.hMm = rowH;
+    panel.baselineYMm = y + baseOffset;
+    panel.t0 = startS;
+    panel.t1 = startS + shownS;
+    out.panels.push_back(panel);
+    addPulse(rows, y);
+    out.rows = rows + 1;
+    y += rowH;
+  }
+  out.widthMm = out.calAreaMm + shownS * speed;
+
+  if (p.medianDurationS > 0) {
+    // Median beats: limb leads on one row, chest leads on the next (same lead order).
+    const double gap = 5.0;
+    out.medianTopMm = y + gap;
+    const double mRowH = std::max(20.0, roundUpTo(3.0 * gain, 5.0));
+    const double mOff = roundUpTo(mRowH / 2.0, 5.0);
+    const double mW = roundUpTo(p.medianDurationS * speed, 5.0);
+    const auto mSlots = twelveLeads(p.order);
+    for (int r = 0; r < 2; ++r)
+      for (int c = 0; c < 6; ++c) {
+        const auto& s = mSlots[static_cast<std::size_t>(r * 6 + c)];
+        EcgPanel panel;
+        panel.lead = s.lead;
+        panel.label = s.label;
+        panel.inverted = s.inverted;
+        panel.available = has(s.lead);
+        panel.median = true;
+        panel.row = out.rows + r;
+        panel.col = c;
+        panel.xMm = out.calAreaMm + c * (mW + gap);
+        panel.yMm = out.medianTopMm + r * mRowH;
+        panel.wMm = mW;
+        panel.hMm = mRowH;
+        panel.baselineYMm = panel.yMm + mOff;
+        panel.t0 = 0;
+        panel.t1 = p.medianDurationS;
+        out.panels.push_back(panel);
+      }
+    for (int r = 0; r < 2; ++r)
+      out.pulses.push_back({out.rows + r, 2.5, out.medianTopMm + r * mRowH + mOff, pulseW, gain});
+    out.widthMm = std::max(out.widthMm, out.calAreaMm + 6 * mW + 5 * gap);
+    y = out.medianTopMm + 2 * mRowH;
+  }
+  out.heightMm = y;
+  return out;
+}
+
+int panelAt(const EcgLayout& l, double xMm, double yMm) {
+  for (std::size_t i = 0; i < l.panels.size(); ++i) {
+    const auto& p = l.panels[i];
+    if (xMm >= p.xMm && xMm < p.xMm + p.wMm && yMm >= p.yMm && yMm < p.yMm + p.hMm)
+      return static_cast<int>(i);
+  }
+  return -1;
+}
+
+double mmToMs(double dxMm, double speed) { return dxMm / speed * 1000.0; }
+double mmToMv(double dyMm, double gain) { return dyMm / gain; }
+double msToMm(double ms, double speed) { return ms / 1000.0 * speed; }
+double mvToMm(double mv, double gain) { return mv * gain; }
+double rateFromIntervalMs(double ms) { return ms > 0 ? 60000.0 / ms : kNaN; }
+
+double panelTimeAt(const EcgPanel& p, double xMm, double speed) {
+  return p.t0 + (xMm - p.xMm) / speed;
+}
+
+double panelAmplitudeAt(const EcgPanel& p, double yMm, double gain) {
+  const double a = (p.baselineYMm - yMm) / gain;
+  return p.inverted ? -a : a;
+}
+
+double sampleAt(const EcgGroup& g, const std::string& lead, double t) {
+  const EcgChannel* ch = g.channel(lead);
+  if (!ch || g.samplingHz <= 0 || ch->samples.empty()) return kNaN;
+  const double pos = t * g.samplingHz;
+  if (pos < 0 || pos > static_cast<double>(ch->samples.size() - 1)) return kNaN;
+  const auto i = static_cast<std::size_t>(std::floor(pos));
+  if (i + 1 >= ch->samples.size()) return ch->samples.back();
+  const double f = pos - static_cast<double>(i);
+  return ch->samples[i] * (1.0 - f) + ch->samples[i + 1] * f;
+}
+
+double qtcBazett(double qtMs, double rrMs) {
+  if (!(qtMs > 0) || !(rrMs > 0)) return kNaN;
+  return qtMs / std::sqrt(rrMs / 1000.0);
+}
+
+double qtcFridericia(double qtMs, double rrMs) {
+  if (!(qtMs > 0) || !(rrMs > 0)) return kNaN;
+  return qtMs / std::cbrt(rrMs / 1000.0);
+}
+
+QtcResult qtcFor(const EcgMeasurements& m, const std::string& preferred) {
+  QtcResult r;
+  if (std::isfinite(m.qtcMs)) {
+    r.qtcMs = m.qtcMs;
+    r.formula = m.qtcFormula.empty() ? "device" : m.qtcFormula;
+    return r;
+  }
+  double rr = m.rrMs;
+  if (!std::isfinite(rr) && std::isfinite(m.heartRateBpm) && m.heartRateBpm > 0) rr = 60000.0 / m.heartRateBpm;
+  if (!std::isfinite(m.qtMs) || !std::isfinite(rr)) return r;
+  if (preferred == "Fridericia") {
+    r.qtcMs = qtcFridericia(m.qtMs, rr);
+    r.formula = "Fridericia";
+  } else {
+    r.qtcMs = qtcBazett(m.qtMs, rr);
+    r.formula = "Bazett";
+  }
+  r.computed = true;
+  return r;
+}
+
+std::string deviceFilterText(const EcgGroup& g) {
+  double lo = kNaN, hi = kNaN, notch = kNaN;
+  for (const auto& c : g.channels) {
+    if (!std::isfinite(lo) && std::isfinite(c.lowFreqHz)) lo = c.lowFreqHz;
+    if (!std::isfinite(hi) && std::isfinite(c.highFreqHz)) hi = c.highFreqHz;
+    if (!std::isfinite(notch) && std::isfinite(c.notchHz)) notch = c.notchHz;
+  }
+  std::ostringstream s;
+  auto num = [](double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+  };
+  if (std::isfinite(lo) || std::isfinite(hi))
+    s << (std::isfinite(lo) ? num(lo) : "?") << "-" << (std::isfinite(hi) ? num(hi) : "?") << " Hz";
+  if (std::isfinite(notch) && notch > 0) s << (s.tellp() > 0 ? ", " : "") << "notch " << num(notch) << " Hz";
+  return s.str();
+}
+
+}  // namespace e2e::vm

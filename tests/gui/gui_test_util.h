@@ -1,0 +1,94 @@
+// Shared helpers of the GUI tests: a QApplication for gtest, synthetic records, pixel runs.
+#pragma once
+
+#include <QApplication>
+#include <QColor>
+#include <QImage>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QDir>
+
+#include <cmath>
+#include <cstdlib>
+#include <vector>
+
+#include "common/types.h"
+#include "ui_setup.h"
+
+namespace e2e::test {
+
+// needDisplay: the test uses OpenGL (VTK) and needs an X display (run under xvfb-run).
+inline bool haveDisplay() {
+  const char* d = std::getenv("DISPLAY");
+  return d && *d;
+}
+
+inline QApplication* app(bool needDisplay = false) {
+  if (!qApp) {
+    if (!needDisplay && !std::getenv("QT_QPA_PLATFORM") && !haveDisplay()) qputenv("QT_QPA_PLATFORM", "offscreen");
+    e2e::ui::setDefaultSurfaceFormat();
+    static int argc = 1;
+    static char name[] = "e2e_gui_test";
+    static char* argv[] = {name, nullptr};
+    auto* a = new QApplication(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("Echo2ECG-tests"));
+    QApplication::setApplicationName(QStringLiteral("gui-tests"));
+    // Keep the user's settings untouched.
+    const QString dir = QDir::tempPath() + QStringLiteral("/e2e-gui-test-settings-%1").arg(QCoreApplication::applicationPid());
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, dir);
+    (void)a;
+  }
+  return static_cast<QApplication*>(qApp);
+}
+
+// A 12-lead record, 10 s at 500 Hz, every lead `value` mV (flat), unless a generator is given.
+template <typename F>
+EcgRecord makeRecord(F gen, double fs = 500.0, double seconds = 10.0) {
+  EcgRecord r;
+  r.identity.patientName = "DOE^JANE";
+  r.identity.patientId = "T-1";
+  r.format = SourceFormat::Wfdb;
+  EcgGroup g;
+  g.label = "RHYTHM";
+  g.samplingHz = fs;
+  g.numSamples = static_cast<std::size_t>(fs * seconds);
+  for (const auto& lead : standardLeads()) {
+    EcgChannel c;
+    c.label = lead;
+    c.unit = "mV";
+    c.samples.resize(g.numSamples);
+    for (std::size_t i = 0; i < g.numSamples; ++i) c.samples[i] = static_cast<float>(gen(lead, i / fs));
+    g.channels.push_back(c);
+  }
+  r.groups.push_back(g);
+  return r;
+}
+
+inline EcgRecord flatRecord(double mv = 0.0) {
+  return makeRecord([mv](const std::string&, double) { return mv; });
+}
+
+// Centres of runs of pixels matching `pred` along a row (horizontal) or column.
+template <typename P>
+std::vector<double> runCentres(const QImage& img, bool horizontal, int fixed, int from, int to, P pred) {
+  std::vector<double> out;
+  int start = -1;
+  for (int i = from; i <= to + 1; ++i) {
+    bool hit = false;
+    if (i <= to) {
+      const QColor c = horizontal ? img.pixelColor(i, fixed) : img.pixelColor(fixed, i);
+      hit = pred(c);
+    }
+    if (hit && start < 0) start = i;
+    if (!hit && start >= 0) {
+      out.push_back((start + i - 1) / 2.0);
+      start = -1;
+    }
+  }
+  return out;
+}
+
+inline bool isDark(const QColor& c) { return c.red() < 100 && c.green() < 100 && c.blue() < 100; }
+
+}  // namespace e2e::test
