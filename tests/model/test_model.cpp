@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <unistd.h>
 
+#include "common/types.h"
 #include "model/model.h"
 #include "model/train.h"
 
