@@ -1,0 +1,182 @@
+// Torch-free part of the pipeline: ECG input tensors, the paired cohort, the patient split.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "io/reader.h"
+#include "pipeline/pipeline.h"
+#include "signal/preprocess.h"
+
+namespace fs = std::filesystem;
+
+namespace e2e::pipeline {
+
+std::vector<float> ecgInputFromRecord(const EcgRecord& rec) {
+  auto tl = signal::buildTwelveLead(rec, kEcgHz, kEcgSamples);
+  signal::preprocessEcg(tl.matrix);
+  return tl.matrix.data;
+}
+
+std::vector<float> ecgInputFromFile(const std::string& path) {
+  auto obj = readAny(path);
+  if (!std::holds_alternative<EcgRecord>(obj)) throw ReadError(path, "not an ECG");
+  return ecgInputFromRecord(std::get<EcgRecord>(obj));
+}
+
+namespace {
+bool parseDouble(const std::string& s, double& out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return end && *end == '\0' && std::isfinite(out);
+}
+
+void applyLabel(Sample& s, const std::string& key, const std::string& value) {
+  double v = 0;
+  if (key == "lvef_percent" || key == "lvef") {
+    if (parseDouble(value, v)) s.lvefPercent = v;
+  } else if (key == "lvef_class") {
+    if (parseDouble(value, v) && v >= 0 && v <= 2) s.lvefClass = static_cast<int>(v);
+    else if (value == "<40") s.lvefClass = 0;
+    else if (value == "40-49") s.lvefClass = 1;
+    else if (value == ">=50") s.lvefClass = 2;
+  } else if (key == "shd") {
+    if (parseDouble(value, v)) s.shd = v != 0 ? 1 : 0;
+    else if (value == "true" || value == "yes") s.shd = 1;
+    else if (value == "false" || value == "no") s.shd = 0;
+  }
+}
+}  // namespace
+
+std::vector<Sample> loadSamples(db::Database& db, const std::string& filterText, bool requireEcho) {
+  db::Filter sf;
+  sf.text = filterText;
+  std::map<std::string, db::StudyRow> studies;
+  for (auto& s : db.listStudies(sf)) studies[s.studyUid] = s;
+
+  db::Filter us;
+  us.modality = "US";
+  us.text = filterText;
+  std::map<std::string, std::vector<db::InstanceRow>> echoByStudy;
+  for (auto& i : db.listInstances(us)) echoByStudy[i.studyUid].push_back(i);
+
+  std::vector<Sample> out;
+  std::map<std::int64_t, std::vector<db::LabelRow>> patientLabels;
+  for (const char* modality : {"ECG"}) {
+    db::Filter ef;
+    ef.modality = modality;
+    ef.text = filterText;
+    for (auto& inst : db.listInstances(ef)) {
+      auto st = studies.find(inst.studyUid);
+      if (st == studies.end()) continue;
+      Sample s;
+      s.ecgInstanceId = inst.id;
+      s.studyRowId = st->second.id;
+      s.patientRowId = st->second.patientRowId;
+      s.patientId = inst.patientId;
+      s.studyUid = inst.studyUid;
+      s.ecgPath = inst.path;
+      auto e = echoByStudy.find(inst.studyUid);
+      if (e != echoByStudy.end()) {
+        auto loops = e->second;
+        std::sort(loops.begin(), loops.end(), [](auto& a, auto& b) { return a.id < b.id; });
+        for (auto& l : loops) {
+          s.echoInstanceIds.push_back(l.id);
+          s.echoPaths.push_back(l.path);
+        }
+      }
+      if (requireEcho && s.echoInstanceIds.empty()) continue;
+      auto pl = patientLabels.find(s.patientRowId);
+      if (pl == patientLabels.end()) pl = patientLabels.emplace(s.patientRowId, db.labelsForPatient(s.patientRowId)).first;
+      for (auto& l : pl->second)
+        if (!l.studyRowId) applyLabel(s, l.key, l.value);
+      for (auto& l : db.labelsForStudy(s.studyRowId)) applyLabel(s, l.key, l.value);
+      if (s.lvefClass < 0 && std::isfinite(s.lvefPercent))
+        s.lvefClass = s.lvefPercent < 40 ? 0 : (s.lvefPercent < 50 ? 1 : 2);
+      out.push_back(std::move(s));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Sample& a, const Sample& b) { return a.ecgInstanceId < b.ecgInstanceId; });
+  return out;
+}
+
+namespace {
+std::uint64_t splitmix(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+std::uint64_t hashString(const std::string& s, std::uint64_t seed) {
+  std::uint64_t h = 1469598103934665603ULL ^ splitmix(seed);
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return splitmix(h);
+}
+}  // namespace
+
+std::vector<int> splitByPatient(const std::vector<Sample>& samples, std::uint64_t seed) {
+  // Patients ordered by a seeded hash of their ID: stable whatever else is in the database.
+  std::set<std::string> ids;
+  for (auto& s : samples) ids.insert(s.patientId.empty() ? std::to_string(s.patientRowId) : s.patientId);
+  std::vector<std::pair<std::uint64_t, std::string>> order;
+  for (auto& id : ids) order.emplace_back(hashString(id, seed), id);
+  std::sort(order.begin(), order.end());
+  const std::size_t n = order.size();
+  const std::size_t nTrain = static_cast<std::size_t>(std::llround(0.70 * static_cast<double>(n)));
+  const std::size_t nVal = static_cast<std::size_t>(std::llround(0.15 * static_cast<double>(n)));
+  std::map<std::string, int> part;
+  for (std::size_t i = 0; i < n; ++i) part[order[i].second] = i < nTrain ? 0 : (i < nTrain + nVal ? 1 : 2);
+  std::vector<int> out;
+  out.reserve(samples.size());
+  for (auto& s : samples) out.push_back(part[s.patientId.empty() ? std::to_string(s.patientRowId) : s.patientId]);
+  return out;
+}
+
+int labelFor(const Sample& s, const std::string& task) {
+  if (task == "lvef") return s.lvefClass;
+  if (task == "shd") return s.shd;
+  return -1;
+}
+
+std::vector<std::string> classNames(const std::string& task) {
+  if (task == "lvef") return {"<40", "40-49", ">=50"};
+  if (task == "shd") return {"no_shd", "shd"};
+  return {};
+}
+
+std::string findModelsDir(const std::string& explicitDir) {
+  auto ok = [](const fs::path& p) { return !p.empty() && fs::exists(p / "bundle.json"); };
+  if (!explicitDir.empty()) return ok(explicitDir) ? fs::absolute(explicitDir).string() : "";
+  if (const char* env = std::getenv("E2E_MODELS_DIR"); env && *env && ok(env)) return env;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path d = exe.parent_path();
+    for (int up = 0; up < 5 && !d.empty(); ++up, d = d.parent_path()) {
+      if (ok(d / "models")) return (d / "models").string();
+      if (ok(d / "share/echo2ecg/models")) return (d / "share/echo2ecg/models").string();
+      if (d == d.parent_path()) break;
+    }
+  }
+#ifdef E2E_SOURCE_MODELS_DIR
+  if (ok(E2E_SOURCE_MODELS_DIR)) return E2E_SOURCE_MODELS_DIR;
+#endif
+  return "";
+}
+
+std::string ecgEmbeddingId(const std::string& modelId, const std::string& version) {
+  return modelId + ":" + version + "/ecg-aligned";
+}
+std::string viewEmbeddingId(const std::string& modelId, const std::string& version) {
+  return modelId + ":" + version + "/echo-view";
+}
+std::string studyEmbeddingId(const std::string& modelId, const std::string& version) {
+  return modelId + ":" + version + "/echo-study-aligned";
+}
+
+}  // namespace e2e::pipeline

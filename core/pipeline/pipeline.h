@@ -1,0 +1,129 @@
+// Echo2ECG model jobs on the study database: data preparation (ECG tensors, echo clips, the
+// paired cohort and its patient split), embedding, training (docs/training-protocol.md),
+// evaluation, prediction and ECG -> echo retrieval. This header is torch-free so that the CLI
+// translation units compile fast; the torch work lives in pipeline.cpp.
+//
+// ECG input contract (preprocessing version kPreprocVersion = "ecg-100Hz-1008-als-v1"):
+//   rhythm group -> 12 standard leads in mV -> resampled to 100 Hz (10 s = 1000 samples; the
+//   OTiS/Echo2ECG encoder was trained on 10 s ECGs at 100 Hz) -> zero-padded / cropped AT THE END
+//   to 1008 samples (1008 = 42 patches of 24, the encoder's input length) -> NaN->0, clip +-4 SD of
+//   the whole array, ALS baseline removal per lead, group-wise z-normalisation {I-III, aVR-aVF, V1-V6}.
+//   Zero-padding happens before preprocessing, as in the reference (which pads the raw array).
+#pragma once
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/types.h"
+#include "db/database.h"
+
+namespace e2e::pipeline {
+
+inline constexpr const char* kPreprocVersion = "ecg-100Hz-1008-als-v1";
+inline constexpr double kEcgHz = 100.0;
+inline constexpr std::size_t kEcgLeads = 12;
+inline constexpr std::size_t kEcgSamples = 1008;
+
+// ------------------------------------------------------------------ data (torch-free) ----
+
+// 12 x 1008 row-major preprocessed ECG. Throws (ReadError / invalid_argument) on unusable input.
+std::vector<float> ecgInputFromRecord(const EcgRecord& rec);
+std::vector<float> ecgInputFromFile(const std::string& path);
+
+// One ECG instance with its study/patient context and labels.
+struct Sample {
+  std::int64_t ecgInstanceId = 0, studyRowId = 0, patientRowId = 0;
+  std::string patientId, studyUid, ecgPath;
+  std::vector<std::int64_t> echoInstanceIds;  // US loops of the same study
+  std::vector<std::string> echoPaths;
+  double lvefPercent = kNaN;
+  int lvefClass = -1;  // 0: <40, 1: 40-49, 2: >=50
+  int shd = -1;        // 0/1
+};
+
+// Every ECG instance (optionally filtered by patient text), with the echo loops of its study and
+// its labels (study labels override patient labels). `requireEcho` keeps paired studies only.
+std::vector<Sample> loadSamples(db::Database& db, const std::string& filterText = "", bool requireEcho = false);
+
+// Deterministic 70/15/15 split by patient from the seed: 0 train, 1 val, 2 test per sample.
+std::vector<int> splitByPatient(const std::vector<Sample>& samples, std::uint64_t seed);
+
+// Class id of a sample for a task ("lvef" 3 classes, "shd" 2), -1 when unlabelled.
+int labelFor(const Sample& s, const std::string& task);
+std::vector<std::string> classNames(const std::string& task);
+
+// Model directory: explicit, else $E2E_MODELS_DIR, else models/ beside or above the executable,
+// else the source tree's models/. "" if none holds a bundle.json.
+std::string findModelsDir(const std::string& explicitDir = "");
+
+// ------------------------------------------------------------------ jobs (torch) ----
+
+struct Cancel {
+  std::atomic<bool>* flag = nullptr;
+  bool requested() const { return flag && flag->load(); }
+};
+
+struct EmbedOptions {
+  std::string modelDir;      // "" = findModelsDir()
+  int batchSize = 16;
+  int threads = 0;           // 0 = all cores
+  std::string device = "auto";
+  bool quiet = false;
+};
+struct EmbedReport {
+  std::string modelKey, weightsHash;
+  int ecgAdded = 0, ecgSkipped = 0, viewAdded = 0, viewSkipped = 0, studyAdded = 0, studySkipped = 0, errors = 0;
+  std::vector<std::string> errorMessages;
+  double seconds = 0;
+  bool cancelled = false;
+};
+EmbedReport runEmbed(db::Database& db, const EmbedOptions& opt, Cancel cancel = {});
+
+// Embedding model ids used as keys (with the weights hash and kPreprocVersion).
+std::string ecgEmbeddingId(const std::string& modelId, const std::string& version);        // aligned 512-d
+std::string viewEmbeddingId(const std::string& modelId, const std::string& version);       // per loop 512-d
+std::string studyEmbeddingId(const std::string& modelId, const std::string& version);      // aligned 512-d
+
+struct TrainOptions {
+  std::string dbPath, task, method = "linear", runDir, device = "auto", baseModel, filterText, labelKey, modelDir;
+  int epochs = 10, batchSize = 16;
+  double lr = -1, weightDecay = -1;  // < 0: task default
+  std::uint64_t seed = 0;
+  bool resume = false, jsonProgress = false, dryRun = false;
+  // pretrain only: ECG encoder depth of a freshly initialised model (12 = reference ViT).
+  int ecgDepth = 12;
+  int videoSize = 64;  // pretrain only: echo clip side in pixels for a fresh bundle
+  bool register_ = true;
+};
+// Runs the job, writing protocol events to stdout (JSON with jsonProgress, else text to stderr).
+// Returns the protocol exit code (0, 1, 2, 130).
+int runTrain(const TrainOptions& opt, Cancel cancel = {});
+
+struct EvaluateOptions {
+  std::string dbPath, task, model, modelDir;  // model: "ID:VERSION", "ID" (active), "" = active or bundled
+  std::uint64_t seed = 0;
+  int bootstrap = 1000;
+};
+int runEvaluate(const EvaluateOptions& opt);
+
+struct PredictOptions {
+  std::string dbPath, modelDir;
+  std::vector<std::string> ids;  // instance row ids or SOP instance UIDs; empty = every ECG
+  bool json = false;
+};
+int runPredict(const PredictOptions& opt);
+
+struct RetrieveOptions {
+  std::string dbPath, modelDir, query;
+  int k = 10;
+  bool includeSamePatient = false, evaluate = false, json = false;
+  std::uint64_t seed = 0;
+};
+int runRetrieve(const RetrieveOptions& opt);
+
+}  // namespace e2e::pipeline

@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""PyTorch-eager counterpart of bench/model/bench_model.cpp: the same ECG encoder
+(tools/echo2ecg_reference.py), same batch sizes and iteration counts. Prints one JSON line."""
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import echo2ecg_reference as ref  # noqa: E402
+
+
+def timed(fn, warmup, iters):
+    for _ in range(warmup):
+        fn()
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        fn()
+    return (time.perf_counter() - t0) / iters
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--iters1", type=int, default=20)
+    ap.add_argument("--iters64", type=int, default=3)
+    ap.add_argument("--train-batch", type=int, default=32)
+    ap.add_argument("--train-iters", type=int, default=3)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    model = ref.Echo2ECG()
+    enc = model.ecg_encoder.eval()
+    out = {"impl": "pytorch-eager", "torch": torch.__version__, "threads": torch.get_num_threads()}
+    with torch.inference_mode():
+        x1, x64 = torch.randn(1, 12, 1008), torch.randn(64, 12, 1008)
+        out["infer_b1_ms_per_ecg"] = 1e3 * timed(lambda: enc(x1), 3, a.iters1)
+        out["infer_b64_ms_per_ecg"] = 1e3 * timed(lambda: enc(x64), 1, a.iters64) / 64
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-4, weight_decay=1e-7)
+    B = a.train_batch
+    ecg, views = torch.randn(B, 12, 1008), torch.randn(B, 4, 512)
+    valid = torch.ones(B, 4, dtype=torch.bool)
+
+    def step():
+        loss = ref.clip_loss(model.embed_ecg(ecg), model.embed_echo(views, valid))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    out["train_step_s"] = timed(step, 1, a.train_iters)
+    out["train_ecgs_per_s"] = B / out["train_step_s"]
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
