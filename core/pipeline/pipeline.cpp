@@ -1,0 +1,1474 @@
+// The torch side of the pipeline: model bundles, embedding, training, evaluation, prediction,
+// retrieval. One translation unit on purpose (libtorch headers compile slowly).
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <numeric>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "io/dicom_echo.h"
+#include "io/video_reader.h"
+#include "model/metrics.h"
+#include "model/model.h"
+#include "model/train.h"
+#include "pipeline/pipeline.h"
+#include "retrieval/embedding_index.h"
+#include "retrieval/retrieval_metrics.h"
+
+namespace fs = std::filesystem;
+using e2e::model::Scores;
+
+namespace e2e::pipeline {
+namespace {
+
+// ------------------------------------------------------------------ small JSON helpers ----
+
+std::string jstr(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': o += "\\\""; break;
+      case '\\': o += "\\\\"; break;
+      case '\n': o += "\\n"; break;
+      case '\t': o += "\\t"; break;
+      case '\r': o += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char b[8];
+          std::snprintf(b, sizeof b, "\\u%04x", c);
+          o += b;
+        } else {
+          o += c;
+        }
+    }
+  }
+  return o + "\"";
+}
+std::string jnum(double v) {
+  if (!std::isfinite(v)) return "null";
+  char b[64];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
+}
+template <class T, class F>
+std::string jarr(const std::vector<T>& v, F f) {
+  std::string o = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) o += (i ? "," : "") + f(v[i]);
+  return o + "]";
+}
+std::string jnums(const std::vector<double>& v) { return jarr(v, [](double x) { return jnum(x); }); }
+std::string jints(const std::vector<int>& v) {
+  return jarr(v, [](int x) { return std::to_string(x); });
+}
+
+// Minimal lookups in a flat JSON text written by this file (keys are unique).
+std::optional<std::string> jsonString(const std::string& text, const std::string& key) {
+  const std::string pat = "\"" + key + "\":";
+  auto p = text.find(pat);
+  if (p == std::string::npos) return std::nullopt;
+  p += pat.size();
+  while (p < text.size() && text[p] == ' ') ++p;
+  if (p >= text.size() || text[p] != '"') return std::nullopt;
+  std::string out;
+  for (++p; p < text.size() && text[p] != '"'; ++p) {
+    if (text[p] == '\\' && p + 1 < text.size()) ++p;
+    out += text[p];
+  }
+  return out;
+}
+std::optional<double> jsonNumber(const std::string& text, const std::string& key) {
+  const std::string pat = "\"" + key + "\":";
+  auto p = text.find(pat);
+  if (p == std::string::npos) return std::nullopt;
+  p += pat.size();
+  char* end = nullptr;
+  double v = std::strtod(text.c_str() + p, &end);
+  if (end == text.c_str() + p) return std::nullopt;
+  return v;
+}
+std::string readText(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error("cannot read " + path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+void writeTextAtomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    if (!f) throw std::runtime_error("cannot write " + tmp);
+    f << text;
+  }
+  fs::rename(tmp, path);
+}
+
+// ------------------------------------------------------------------ devices ----
+
+torch::Device pickDevice(const std::string& d) {
+  if (d == "cuda") {
+    if (!torch::cuda::is_available()) throw std::runtime_error("CUDA requested but not available");
+    return torch::kCUDA;
+  }
+  if (d == "auto" && torch::cuda::is_available()) return torch::kCUDA;
+  return torch::kCPU;
+}
+void setThreads(int threads) {
+  const int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(n);
+}
+
+// ------------------------------------------------------------------ bundle ----
+
+model::TensorMap withPrefix(const model::TensorMap& m, const std::string& prefix) {
+  model::TensorMap o;
+  for (auto& [k, v] : m) o[prefix + k] = v;
+  return o;
+}
+
+struct Bundle {
+  std::string dir, modelId = "echo2ecg", version = "1";
+  model::EcgEncoderConfig ecgCfg;
+  model::VideoInputSpec spec;
+  model::Echo2Ecg net{nullptr};
+  std::shared_ptr<model::SmallVideoEncoder> video;
+  std::string hash;
+  torch::Device device = torch::kCPU;
+
+  model::TensorMap allWeights() const {
+    auto m = withPrefix(model::stateDict(*net), "net.");
+    for (auto& [k, v] : withPrefix(model::stateDict(*video->module()), "video.")) m[k] = v;
+    return m;
+  }
+  void rehash() { hash = model::weightsHash(allWeights()); }
+  void to(torch::Device d) {
+    device = d;
+    net->to(d);
+    video->module()->to(d);
+  }
+};
+
+std::string bundleJson(const Bundle& b) {
+  std::ostringstream o;
+  o << "{\n  \"model_id\":" << jstr(b.modelId) << ",\n  \"version\":" << jstr(b.version)
+    << ",\n  \"weights\":\"echo2ecg.pt\",\n  \"weights_dtype\":\"float16\",\n  \"preprocessing\":" << jstr(kPreprocVersion)
+    << ",\n  \"ecg_depth\":" << b.ecgCfg.depth << ",\n  \"ecg_dim\":" << b.ecgCfg.dim << ",\n  \"ecg_heads\":"
+    << b.ecgCfg.heads << ",\n  \"ecg_mlp_dim\":" << b.ecgCfg.mlpDim << ",\n  \"video_encoder\":\"small3dcnn\""
+    << ",\n  \"video_frames\":" << b.spec.frames << ",\n  \"video_stride\":" << b.spec.frameStride
+    << ",\n  \"video_size\":" << b.spec.height << ",\n  \"video_mean\":" << jnum(b.spec.mean[0])
+    << ",\n  \"video_std\":" << jnum(b.spec.std[0]) << ",\n  \"weights_hash\":" << jstr(b.hash)
+    << ",\n  \"synthetic_training_data\":true\n}\n";
+  return o.str();
+}
+
+Bundle freshBundle(int depth, int videoSize, std::uint64_t seed) {
+  Bundle b;
+  b.ecgCfg.depth = depth;
+  b.spec.height = b.spec.width = videoSize;
+  b.spec.mean = {30.f, 30.f, 30.f};
+  b.spec.std = {50.f, 50.f, 50.f};
+  torch::manual_seed(seed);
+  b.net = model::Echo2Ecg(b.ecgCfg);
+  b.video = std::make_shared<model::SmallVideoEncoder>(b.spec);
+  b.rehash();
+  return b;
+}
+
+// Saves weights in fp16 and reloads them, so the in-memory model equals what a later load gives.
+void saveBundle(Bundle& b, const std::string& dir) {
+  fs::create_directories(dir);
+  model::TensorMap half;
+  for (auto& [k, v] : b.allWeights()) {
+    auto t = v.detach().to(torch::kCPU);
+    half[k] = t.is_floating_point() ? t.to(torch::kFloat16) : t;
+  }
+  const std::string tmp = (fs::path(dir) / "echo2ecg.pt.tmp").string();
+  model::saveTensorArchive(tmp, half);
+  fs::rename(tmp, fs::path(dir) / "echo2ecg.pt");
+  model::TensorMap back;
+  for (auto& [k, v] : half) back[k] = v.is_floating_point() ? v.to(torch::kFloat32) : v;
+  const auto dev = b.device;
+  b.to(torch::kCPU);
+  model::loadStateDict(*b.net, back, false, "net.");
+  model::loadStateDict(*b.video->module(), back, false, "video.");
+  b.to(dev);
+  b.rehash();
+  b.dir = dir;
+  writeTextAtomic((fs::path(dir) / "bundle.json").string(), bundleJson(b));
+}
+
+Bundle loadBundle(const std::string& dir) {
+  const std::string text = readText((fs::path(dir) / "bundle.json").string());
+  Bundle b;
+  b.dir = dir;
+  b.modelId = jsonString(text, "model_id").value_or("echo2ecg");
+  b.version = jsonString(text, "version").value_or("1");
+  b.ecgCfg.depth = static_cast<int64_t>(jsonNumber(text, "ecg_depth").value_or(12));
+  b.ecgCfg.dim = static_cast<int64_t>(jsonNumber(text, "ecg_dim").value_or(192));
+  b.ecgCfg.heads = static_cast<int64_t>(jsonNumber(text, "ecg_heads").value_or(3));
+  b.ecgCfg.mlpDim = static_cast<int64_t>(jsonNumber(text, "ecg_mlp_dim").value_or(768));
+  b.spec.frames = static_cast<int64_t>(jsonNumber(text, "video_frames").value_or(16));
+  b.spec.frameStride = static_cast<int64_t>(jsonNumber(text, "video_stride").value_or(2));
+  b.spec.height = b.spec.width = static_cast<int64_t>(jsonNumber(text, "video_size").value_or(112));
+  const float mean = static_cast<float>(jsonNumber(text, "video_mean").value_or(0));
+  const float sd = static_cast<float>(jsonNumber(text, "video_std").value_or(255));
+  b.spec.mean = {mean, mean, mean};
+  b.spec.std = {sd, sd, sd};
+  b.net = model::Echo2Ecg(b.ecgCfg);
+  b.video = std::make_shared<model::SmallVideoEncoder>(b.spec);
+  auto w = model::loadTensorArchive((fs::path(dir) / jsonString(text, "weights").value_or("echo2ecg.pt")).string());
+  for (auto& [k, v] : w)
+    if (v.is_floating_point()) v = v.to(torch::kFloat32);
+  auto r1 = model::loadStateDict(*b.net, w, false, "net.");
+  auto r2 = model::loadStateDict(*b.video->module(), w, false, "video.");
+  if (!r1.ok() || !r2.ok()) {
+    std::string msg = "weights in " + dir + " do not match the model:";
+    for (auto& m : r1.missing) msg += " missing net." + m;
+    for (auto& m : r1.mismatched) msg += " mismatched net." + m;
+    for (auto& m : r2.missing) msg += " missing video." + m;
+    throw std::runtime_error(msg);
+  }
+  b.net->eval();
+  b.video->module()->eval();
+  b.rehash();
+  return b;
+}
+
+std::string requireModelsDir(const std::string& explicitDir) {
+  const std::string d = findModelsDir(explicitDir);
+  if (d.empty())
+    throw std::runtime_error(explicitDir.empty() ? "no model bundle found (set --model DIR or E2E_MODELS_DIR)"
+                                                 : "no bundle.json in " + explicitDir);
+  return d;
+}
+
+// ------------------------------------------------------------------ inference helpers ----
+
+EchoFrames readEchoFrames(const std::string& path) {
+  if (looksLikeVideoFile(path)) return readVideoFrames(path);
+  return readDicomEchoFrames(path);
+}
+
+torch::Tensor ecgBatchTensor(const std::vector<std::vector<float>>& xs) {
+  auto t = torch::empty({static_cast<int64_t>(xs.size()), static_cast<int64_t>(kEcgLeads),
+                         static_cast<int64_t>(kEcgSamples)});
+  for (std::size_t i = 0; i < xs.size(); ++i)
+    std::memcpy(t[static_cast<int64_t>(i)].data_ptr<float>(), xs[i].data(), xs[i].size() * sizeof(float));
+  return t;
+}
+
+std::vector<float> rowVec(const torch::Tensor& t) {
+  auto c = t.detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+// Aligned ECG embeddings of the given samples (from the DB, computing and storing missing ones).
+struct EcgFeatureCache {
+  db::Database& db;
+  Bundle& b;
+  std::map<std::int64_t, std::vector<float>> byInstance;
+  int added = 0, skipped = 0;
+  std::vector<std::string> errors;
+
+  db::EmbeddingKey key(std::int64_t inst) const {
+    db::EmbeddingKey k;
+    k.instanceRowId = inst;
+    k.modelId = ecgEmbeddingId(b.modelId, b.version);
+    k.weightsHash = b.hash;
+    k.preprocVersion = kPreprocVersion;
+    return k;
+  }
+  void ensure(const std::vector<Sample>& samples, int batch, const Cancel& cancel,
+              const std::function<void(int, int)>& progress = {}) {
+    std::vector<const Sample*> todo;
+    for (auto& s : samples) {
+      if (byInstance.count(s.ecgInstanceId)) continue;
+      if (auto v = db.getEmbedding(key(s.ecgInstanceId))) {
+        byInstance[s.ecgInstanceId] = *v;
+        ++skipped;
+      } else {
+        todo.push_back(&s);
+      }
+    }
+    torch::NoGradGuard ng;
+    b.net->eval();
+    int done = 0;
+    for (std::size_t i = 0; i < todo.size(); i += static_cast<std::size_t>(batch)) {
+      if (cancel.requested()) return;
+      std::vector<std::vector<float>> xs;
+      std::vector<std::int64_t> ids;
+      for (std::size_t j = i; j < std::min(todo.size(), i + static_cast<std::size_t>(batch)); ++j) {
+        try {
+          xs.push_back(ecgInputFromFile(todo[j]->ecgPath));
+          ids.push_back(todo[j]->ecgInstanceId);
+        } catch (const std::exception& e) {
+          errors.push_back(todo[j]->ecgPath + ": " + e.what());
+        }
+      }
+      done += static_cast<int>(std::min(todo.size(), i + static_cast<std::size_t>(batch)) - i);
+      if (!xs.empty()) {
+        auto emb = b.net->embedEcg(ecgBatchTensor(xs).to(b.device)).to(torch::kCPU);
+        db::Database::Transaction tx(db);
+        for (std::size_t j = 0; j < ids.size(); ++j) {
+          auto v = rowVec(emb[static_cast<int64_t>(j)]);
+          db.putEmbedding(key(ids[j]), v);
+          byInstance[ids[j]] = std::move(v);
+          ++added;
+        }
+        tx.commit();
+      }
+      if (progress) progress(done, static_cast<int>(todo.size()));
+    }
+  }
+};
+
+// Per-loop view embeddings and aligned study embeddings.
+struct EchoCache {
+  db::Database& db;
+  Bundle& b;
+  std::map<std::int64_t, std::vector<float>> views;   // by echo instance id
+  std::map<std::int64_t, std::vector<float>> studies; // by study row id
+  int viewAdded = 0, viewSkipped = 0, studyAdded = 0, studySkipped = 0;
+  std::vector<std::string> errors;
+
+  db::EmbeddingKey viewKey(std::int64_t inst) const {
+    db::EmbeddingKey k;
+    k.instanceRowId = inst;
+    k.modelId = viewEmbeddingId(b.modelId, b.version);
+    k.weightsHash = b.hash;
+    k.preprocVersion = kPreprocVersion;
+    return k;
+  }
+  db::EmbeddingKey studyKey(std::int64_t study) const {
+    db::EmbeddingKey k;
+    k.studyRowId = study;
+    k.modelId = studyEmbeddingId(b.modelId, b.version);
+    k.weightsHash = b.hash;
+    k.preprocVersion = kPreprocVersion;
+    return k;
+  }
+  // loops: (instance id, path)
+  void ensureViews(const std::vector<std::pair<std::int64_t, std::string>>& loops, int batch, const Cancel& cancel,
+                   const std::function<void(int, int)>& progress = {}) {
+    std::vector<std::pair<std::int64_t, std::string>> todo;
+    for (auto& l : loops) {
+      if (views.count(l.first)) continue;
+      if (auto v = db.getEmbedding(viewKey(l.first))) {
+        views[l.first] = *v;
+        ++viewSkipped;
+      } else {
+        todo.push_back(l);
+      }
+    }
+    torch::NoGradGuard ng;
+    b.video->module()->eval();
+    int done = 0;
+    for (std::size_t i = 0; i < todo.size(); i += static_cast<std::size_t>(batch)) {
+      if (cancel.requested()) return;
+      std::vector<torch::Tensor> clips;
+      std::vector<std::int64_t> ids;
+      const std::size_t end = std::min(todo.size(), i + static_cast<std::size_t>(batch));
+      for (std::size_t j = i; j < end; ++j) {
+        try {
+          clips.push_back(model::prepareClip(readEchoFrames(todo[j].second), b.spec, 0));
+          ids.push_back(todo[j].first);
+        } catch (const std::exception& e) {
+          errors.push_back(todo[j].second + ": " + e.what());
+        }
+      }
+      done += static_cast<int>(end - i);
+      if (!clips.empty()) {
+        auto emb = b.video->encode(torch::stack(clips).to(b.device)).to(torch::kCPU);
+        db::Database::Transaction tx(db);
+        for (std::size_t j = 0; j < ids.size(); ++j) {
+          auto v = rowVec(emb[static_cast<int64_t>(j)]);
+          db.putEmbedding(viewKey(ids[j]), v);
+          views[ids[j]] = std::move(v);
+          ++viewAdded;
+        }
+        tx.commit();
+      }
+      if (progress) progress(done, static_cast<int>(todo.size()));
+    }
+  }
+  // study -> its loop ids (views must be ensured first)
+  void ensureStudies(const std::map<std::int64_t, std::vector<std::int64_t>>& studyLoops) {
+    torch::NoGradGuard ng;
+    b.net->eval();
+    db::Database::Transaction tx(db);
+    for (auto& [study, loops] : studyLoops) {
+      if (studies.count(study)) continue;
+      if (auto v = db.getEmbedding(studyKey(study))) {
+        studies[study] = *v;
+        ++studySkipped;
+        continue;
+      }
+      std::vector<torch::Tensor> vs;
+      for (auto id : loops)
+        if (views.count(id)) vs.push_back(torch::tensor(views[id]));
+      if (vs.empty()) continue;
+      auto v = torch::stack(vs).unsqueeze(0).to(b.device);
+      auto valid = torch::ones({1, v.size(1)}, torch::kBool).to(b.device);
+      auto e = rowVec(b.net->embedEcho(v, valid)[0]);
+      db.putEmbedding(studyKey(study), e);
+      studies[study] = std::move(e);
+      ++studyAdded;
+    }
+    tx.commit();
+  }
+};
+
+// Every echo study in the database: study row id -> (loop id, path) list, and study -> patient row.
+struct EchoStudies {
+  std::map<std::int64_t, std::vector<std::pair<std::int64_t, std::string>>> loops;
+  std::map<std::int64_t, std::int64_t> patientOf;
+  std::map<std::int64_t, std::string> uidOf, patientIdOf;
+};
+EchoStudies listEchoStudies(db::Database& db) {
+  EchoStudies out;
+  std::map<std::string, db::StudyRow> studies;
+  for (auto& s : db.listStudies()) studies[s.studyUid] = s;
+  db::Filter us;
+  us.modality = "US";
+  for (auto& i : db.listInstances(us)) {
+    auto it = studies.find(i.studyUid);
+    if (it == studies.end()) continue;
+    out.loops[it->second.id].emplace_back(i.id, i.path);
+    out.patientOf[it->second.id] = it->second.patientRowId;
+    out.uidOf[it->second.id] = it->second.studyUid;
+    out.patientIdOf[it->second.id] = it->second.patientId;
+  }
+  for (auto& [k, v] : out.loops) std::sort(v.begin(), v.end());
+  return out;
+}
+
+void embedAllEcho(db::Database& db, Bundle& b, EchoCache& cache, int batch, const Cancel& cancel,
+                  const std::function<void(int, int)>& progress = {}) {
+  auto es = listEchoStudies(db);
+  std::vector<std::pair<std::int64_t, std::string>> all;
+  std::map<std::int64_t, std::vector<std::int64_t>> studyLoops;
+  for (auto& [study, loops] : es.loops)
+    for (auto& l : loops) {
+      all.push_back(l);
+      studyLoops[study].push_back(l.first);
+    }
+  // Studies already stored need no view embeddings.
+  std::vector<std::pair<std::int64_t, std::string>> needed;
+  for (auto& [study, loops] : es.loops) {
+    if (auto v = db.getEmbedding(cache.studyKey(study))) {
+      cache.studies[study] = *v;
+      ++cache.studySkipped;
+      continue;
+    }
+    for (auto& l : loops) needed.push_back(l);
+  }
+  cache.ensureViews(needed, batch, cancel, progress);
+  if (cancel.requested()) return;
+  cache.ensureStudies(studyLoops);
+}
+
+// ------------------------------------------------------------------ heads / predictors ----
+
+struct Predictor {
+  std::string task, modelId, version, weightsHash, method = "linear", baseDir, seedText;
+  std::uint64_t seed = 0;
+  Bundle base;
+  model::LinearHead head{nullptr};
+  torch::Tensor mean, sd;
+  std::unique_ptr<model::KnnClassifier> knn;
+  int numClasses = 0;
+
+  Scores scores(const std::vector<std::vector<float>>& feats) {
+    Scores out;
+    if (feats.empty()) return out;
+    if (method == "knn") return knn->predictProba(feats);
+    torch::NoGradGuard ng;
+    head->eval();
+    auto x = torch::empty({static_cast<int64_t>(feats.size()), static_cast<int64_t>(feats[0].size())});
+    for (std::size_t i = 0; i < feats.size(); ++i)
+      std::memcpy(x[static_cast<int64_t>(i)].data_ptr<float>(), feats[i].data(), feats[i].size() * sizeof(float));
+    auto p = torch::softmax(head->forward((x - mean) / sd), 1).to(torch::kFloat64).contiguous();
+    for (int64_t i = 0; i < p.size(0); ++i)
+      out.emplace_back(p[i].data_ptr<double>(), p[i].data_ptr<double>() + p.size(1));
+    return out;
+  }
+};
+
+// Head archive: head.weight, head.bias, feat_mean, feat_std (+ knn_features, knn_labels for kNN).
+void saveHead(const std::string& path, Predictor& p) {
+  model::TensorMap m;
+  if (p.method == "knn") {
+    throw std::logic_error("saveHead: knn is saved by saveKnn");
+  }
+  for (auto& [k, v] : model::stateDict(*p.head)) m[k] = v.detach().to(torch::kCPU);
+  m["feat_mean"] = p.mean.to(torch::kCPU);
+  m["feat_std"] = p.sd.to(torch::kCPU);
+  model::saveTensorArchive(path + ".tmp", m);
+  fs::rename(path + ".tmp", path);
+}
+
+void loadHeadInto(Predictor& p, const std::string& path) {
+  auto m = model::loadTensorArchive(path);
+  if (m.count("knn_features")) {
+    p.method = "knn";
+    auto f = m["knn_features"].to(torch::kFloat32).contiguous();
+    auto l = m["knn_labels"].to(torch::kInt64).contiguous();
+    std::vector<std::vector<float>> fs_;
+    std::vector<int> ls;
+    for (int64_t i = 0; i < f.size(0); ++i) {
+      fs_.emplace_back(f[i].data_ptr<float>(), f[i].data_ptr<float>() + f.size(1));
+      ls.push_back(static_cast<int>(l[i].item<int64_t>()));
+    }
+    p.numClasses = static_cast<int>(m["num_classes"].item<int64_t>());
+    p.knn = std::make_unique<model::KnnClassifier>(5);
+    p.knn->fit(fs_, ls, p.numClasses);
+    return;
+  }
+  auto w = m.at("head.weight");
+  p.numClasses = static_cast<int>(w.size(0));
+  p.head = model::LinearHead(w.size(1), w.size(0));
+  model::TensorMap hm{{"head.weight", w.to(torch::kFloat32)}, {"head.bias", m.at("head.bias").to(torch::kFloat32)}};
+  model::loadStateDict(*p.head, hm, true);
+  p.mean = m.at("feat_mean").to(torch::kFloat32);
+  p.sd = m.at("feat_std").to(torch::kFloat32);
+}
+
+std::string taskModelId(const std::string& task) { return "echo2ecg-" + task; }
+
+std::optional<db::ModelRow> findModel(db::Database& db, const std::string& modelId, const std::string& version) {
+  std::optional<db::ModelRow> best;
+  for (auto& m : db.listModels()) {
+    if (m.modelId != modelId) continue;
+    if (!version.empty()) {
+      if (m.version == version) return m;
+      continue;
+    }
+    if (m.active) return m;
+  }
+  return best;
+}
+
+// The classifier for a task: `spec` "ID:VERSION", "ID" (active version), "" (active
+// echo2ecg-<task>, else the bundled head in the models dir).
+Predictor loadPredictor(db::Database& db, const std::string& task, const std::string& spec,
+                        const std::string& modelDir) {
+  Predictor p;
+  p.task = task;
+  std::string id = spec, version;
+  if (auto c = spec.find(':'); c != std::string::npos) {
+    id = spec.substr(0, c);
+    version = spec.substr(c + 1);
+  }
+  if (id.empty()) id = taskModelId(task);
+  auto row = findModel(db, id, version);
+  if (row && !row->cardJson.empty()) {
+    const auto& card = row->cardJson;
+    p.modelId = row->modelId;
+    p.version = row->version;
+    p.weightsHash = row->weightsHash;
+    p.method = jsonString(card, "method").value_or("linear");
+    p.seed = static_cast<std::uint64_t>(jsonNumber(card, "seed").value_or(0));
+    const std::string baseDir = jsonString(card, "base_dir").value_or("");
+    const std::string weights = jsonString(card, "weights_path").value_or("");
+    const std::string fullDir = jsonString(card, "encoder_dir").value_or("");
+    p.base = loadBundle(!fullDir.empty() ? fullDir : requireModelsDir(baseDir));
+    loadHeadInto(p, weights);
+    return p;
+  }
+  if (!spec.empty() && spec != taskModelId(task))
+    throw std::runtime_error("model " + spec + " is not registered in the database");
+  const std::string dir = requireModelsDir(modelDir);
+  const fs::path headPath = fs::path(dir) / (task + "_head.pt");
+  if (!fs::exists(headPath)) throw std::runtime_error("no " + task + " head in " + dir + " (train one first)");
+  p.base = loadBundle(dir);
+  loadHeadInto(p, headPath.string());
+  p.modelId = taskModelId(task) + "-bundled";
+  p.version = p.base.version;
+  p.weightsHash = p.base.hash + "+" + model::weightsHash(model::loadTensorArchive(headPath.string()));
+  p.seed = 0;
+  return p;
+}
+
+// ------------------------------------------------------------------ metrics helpers ----
+
+struct Roc {
+  std::vector<double> fpr, tpr;
+};
+Roc rocCurve(const std::vector<int>& positive, const std::vector<double>& score) {
+  std::vector<std::size_t> idx(score.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
+  double P = 0, N = 0;
+  for (int v : positive) (v ? P : N) += 1;
+  Roc r;
+  r.fpr.push_back(0);
+  r.tpr.push_back(0);
+  double tp = 0, fp = 0;
+  for (std::size_t i = 0; i < idx.size(); ++i) {
+    (positive[idx[i]] ? tp : fp) += 1;
+    if (i + 1 < idx.size() && score[idx[i + 1]] == score[idx[i]]) continue;
+    r.fpr.push_back(N > 0 ? fp / N : 0);
+    r.tpr.push_back(P > 0 ? tp / P : 0);
+  }
+  return r;
+}
+
+struct MetricsOut {
+  model::ClassificationReport rep;
+  std::map<std::string, model::ConfidenceInterval> ci;
+  std::string json;  // {"accuracy":..,"accuracy_ci":[..],...}
+};
+MetricsOut metricsWithCi(const std::vector<int>& truth, const Scores& scores, int resamples) {
+  MetricsOut o;
+  if (truth.empty()) {
+    o.json = "{}";
+    return o;
+  }
+  o.rep = model::evaluate(truth, scores);
+  const int K = static_cast<int>(scores[0].size());
+  using Fn = std::function<double(const std::vector<int>&, const Scores&)>;
+  std::vector<std::pair<std::string, Fn>> fns = {
+      {"accuracy", [](auto& t, auto& s) { return model::accuracy(t, model::argmaxRows(s)); }},
+      {"balanced_accuracy", [K](auto& t, auto& s) { return model::balancedAccuracy(t, model::argmaxRows(s), K); }},
+      {"f1", [K](auto& t, auto& s) { return model::macroF1(t, model::argmaxRows(s), K); }},
+      {"auroc", [](auto& t, auto& s) { return model::evaluate(t, s).auroc; }},
+      {"auprc", [](auto& t, auto& s) { return model::evaluate(t, s).auprc; }},
+  };
+  std::string j = "{";
+  bool first = true;
+  for (auto& [name, fn] : fns) {
+    auto c = model::bootstrapCi(truth, scores, fn, resamples, 0.95, 42);
+    o.ci[name] = c;
+    j += (first ? "" : ",") + jstr(name) + ":" + jnum(c.value) + "," + jstr(name + "_ci") + ":[" + jnum(c.lower) +
+         "," + jnum(c.upper) + "]";
+    first = false;
+  }
+  j += ",\"n\":" + std::to_string(truth.size()) + "}";
+  o.json = j;
+  return o;
+}
+
+std::string valMetricsJson(const std::vector<int>& truth, const Scores& scores) {
+  if (truth.empty()) return "{}";
+  auto r = model::evaluate(truth, scores);
+  return "{\"accuracy\":" + jnum(r.accuracy) + ",\"balanced_accuracy\":" + jnum(r.balancedAccuracy) +
+         ",\"f1\":" + jnum(r.macroF1) + ",\"auroc\":" + jnum(r.auroc) + ",\"auprc\":" + jnum(r.auprc) + "}";
+}
+
+std::string rocJson(const std::vector<int>& truth, const Scores& scores, const std::vector<std::string>& classes) {
+  const int K = static_cast<int>(classes.size());
+  auto one = [&](int c) {
+    std::vector<int> pos;
+    std::vector<double> sc;
+    for (std::size_t i = 0; i < truth.size(); ++i) {
+      pos.push_back(truth[i] == c ? 1 : 0);
+      sc.push_back(scores[i][static_cast<std::size_t>(c)]);
+    }
+    auto r = rocCurve(pos, sc);
+    return "\"fpr\":" + jnums(r.fpr) + ",\"tpr\":" + jnums(r.tpr);
+  };
+  if (K == 2) return "{" + one(1) + "}";
+  std::string o = "[";
+  for (int c = 0; c < K; ++c) o += (c ? "," : "") + std::string("{\"class\":") + jstr(classes[c]) + "," + one(c) + "}";
+  return o + "]";
+}
+
+std::string confusionJson(const std::vector<int>& truth, const Scores& scores, int K) {
+  std::vector<std::vector<int>> m(K, std::vector<int>(K, 0));
+  auto pred = model::argmaxRows(scores);
+  for (std::size_t i = 0; i < truth.size(); ++i)
+    if (truth[i] >= 0 && truth[i] < K && pred[i] >= 0 && pred[i] < K) ++m[truth[i]][pred[i]];
+  return jarr(m, [](const std::vector<int>& r) { return jints(r); });
+}
+
+// ------------------------------------------------------------------ training job ----
+
+struct Emitter {
+  bool json = false;
+  void line(const std::string& s) const {
+    if (json) {
+      std::fputs((s + "\n").c_str(), stdout);
+      std::fflush(stdout);
+    }
+  }
+  void text(const std::string& s) const {
+    std::fputs((s + "\n").c_str(), stderr);
+    std::fflush(stderr);
+  }
+  void error(const std::string& msg) const {
+    line("{\"event\":\"error\",\"message\":" + jstr(msg) + "}");
+    text("error: " + msg);
+  }
+};
+
+std::string nextVersion(db::Database& db, const std::string& modelId) {
+  long long mx = 0;
+  for (auto& m : db.listModels())
+    if (m.modelId == modelId) {
+      char* end = nullptr;
+      long long v = std::strtoll(m.version.c_str(), &end, 10);
+      if (end && *end == '\0') mx = std::max(mx, v);
+    }
+  return std::to_string(mx + 1);
+}
+
+torch::Tensor featTensor(const std::vector<std::vector<float>>& f) {
+  auto t = torch::empty({static_cast<int64_t>(f.size()), f.empty() ? 0 : static_cast<int64_t>(f[0].size())});
+  for (std::size_t i = 0; i < f.size(); ++i)
+    std::memcpy(t[static_cast<int64_t>(i)].data_ptr<float>(), f[i].data(), f[i].size() * sizeof(float));
+  return t;
+}
+
+std::vector<std::size_t> permutation(std::size_t n, std::uint64_t seed, std::int64_t epoch) {
+  std::vector<std::size_t> p(n);
+  std::iota(p.begin(), p.end(), 0);
+  std::mt19937_64 g(seed * 1000003ULL + static_cast<std::uint64_t>(epoch) + 17);
+  for (std::size_t i = n; i > 1; --i) std::swap(p[i - 1], p[g() % i]);
+  return p;
+}
+
+void saveCkpt(const std::string& path, std::int64_t epoch, torch::nn::Module& m, torch::optim::Optimizer* opt) {
+  torch::serialize::OutputArchive a;
+  a.write("epoch", torch::tensor(epoch));
+  torch::serialize::OutputArchive ma;
+  m.save(ma);
+  a.write("model", ma);
+  if (opt) {
+    torch::serialize::OutputArchive oa;
+    opt->save(oa);
+    a.write("optimizer", oa);
+  }
+  a.save_to(path + ".tmp");
+  fs::rename(path + ".tmp", path);
+}
+std::int64_t loadCkpt(const std::string& path, torch::nn::Module& m, torch::optim::Optimizer* opt) {
+  torch::serialize::InputArchive a;
+  a.load_from(path);
+  torch::Tensor e;
+  a.read("epoch", e);
+  torch::serialize::InputArchive ma;
+  a.read("model", ma);
+  m.load(ma);
+  if (opt) {
+    torch::serialize::InputArchive oa;
+    if (a.try_read("optimizer", oa)) opt->load(oa);
+  }
+  return e.item<int64_t>();
+}
+
+// Module holding everything that is trained (so one checkpoint covers it).
+struct TrainablesImpl : torch::nn::Module {
+  TrainablesImpl(model::Echo2Ecg net, model::LinearHead head) {
+    if (net) this->net = register_module("net", net);
+    if (head) this->head = register_module("head", head);
+  }
+  model::Echo2Ecg net{nullptr};
+  model::LinearHead head{nullptr};
+};
+TORCH_MODULE(Trainables);
+
+}  // namespace
+
+// ------------------------------------------------------------------ embed ----
+
+EmbedReport runEmbed(db::Database& db, const EmbedOptions& opt, Cancel cancel) {
+  EmbedReport rep;
+  const auto t0 = std::chrono::steady_clock::now();
+  setThreads(opt.threads);
+  Bundle b = loadBundle(requireModelsDir(opt.modelDir));
+  b.to(pickDevice(opt.device));
+  rep.modelKey = b.modelId + ":" + b.version;
+  rep.weightsHash = b.hash;
+  auto samples = loadSamples(db);
+  auto say = [&](const char* what) {
+    return [&, what](int done, int total) {
+      if (!opt.quiet) std::fprintf(stderr, "\r%s %d/%d   ", what, done, total);
+    };
+  };
+  EcgFeatureCache ecg{db, b, {}, 0, 0, {}};
+  ecg.ensure(samples, opt.batchSize, cancel, say("ECG"));
+  if (!opt.quiet) std::fprintf(stderr, "\n");
+  EchoCache echo{db, b, {}, {}, 0, 0, 0, 0, {}};
+  if (!cancel.requested()) embedAllEcho(db, b, echo, std::max(1, opt.batchSize / 2), cancel, say("echo loops"));
+  if (!opt.quiet) std::fprintf(stderr, "\n");
+  rep.ecgAdded = ecg.added;
+  rep.ecgSkipped = ecg.skipped;
+  rep.viewAdded = echo.viewAdded;
+  rep.viewSkipped = echo.viewSkipped;
+  rep.studyAdded = echo.studyAdded;
+  rep.studySkipped = echo.studySkipped;
+  rep.errorMessages = ecg.errors;
+  rep.errorMessages.insert(rep.errorMessages.end(), echo.errors.begin(), echo.errors.end());
+  rep.errors = static_cast<int>(rep.errorMessages.size());
+  rep.cancelled = cancel.requested();
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rep;
+}
+
+// ------------------------------------------------------------------ train ----
+
+int runTrain(const TrainOptions& o, Cancel cancel) {
+  Emitter em{o.jsonProgress};
+  const bool pretrain = o.task == "pretrain";
+  if (o.task != "pretrain" && o.task != "lvef" && o.task != "shd") {
+    em.error("unknown task '" + o.task + "' (pretrain, lvef, shd)");
+    return 2;
+  }
+  if (o.method != "linear" && o.method != "knn" && o.method != "full") {
+    em.error("unknown method '" + o.method + "' (linear, knn, full)");
+    return 2;
+  }
+  if (o.runDir.empty()) {
+    em.error("--run-dir is required");
+    return 2;
+  }
+  const std::string ckptPath = (fs::path(o.runDir) / "last.ckpt").string();
+  if (fs::exists(ckptPath) && !o.resume && !o.dryRun) {
+    em.error("run dir " + o.runDir + " already has a checkpoint; use --resume or another --run-dir");
+    return 2;
+  }
+  try {
+    setThreads(0);
+    const torch::Device device = pickDevice(o.device);
+    const std::string deviceName = device.is_cuda() ? "cuda" : "cpu";
+    db::Database db(o.dbPath);
+    model::seedEverything(o.seed);
+
+    // ---- data
+    auto all = loadSamples(db, o.filterText, pretrain);
+    std::vector<Sample> samples;
+    std::vector<int> labels;
+    const std::string labelKey = !o.labelKey.empty() ? o.labelKey : (o.task == "lvef" ? "lvef_class" : "shd");
+    for (auto& s : all) {
+      if (pretrain) {
+        samples.push_back(s);
+        labels.push_back(-1);
+        continue;
+      }
+      int y = labelFor(s, o.task);
+      if (y < 0) continue;
+      samples.push_back(s);
+      labels.push_back(y);
+    }
+    const auto classes = pretrain ? std::vector<std::string>{} : classNames(o.task);
+    const int K = static_cast<int>(classes.size());
+    auto split = splitByPatient(samples, o.seed);
+    std::vector<std::size_t> part[3];
+    for (std::size_t i = 0; i < samples.size(); ++i) part[split[i]].push_back(i);
+    if (part[0].empty()) {
+      em.error("no training samples (" + std::string(pretrain ? "paired ECG + echo studies" : "labelled ECGs") +
+               ") in the database");
+      return 1;
+    }
+    const int bs = std::max(1, o.batchSize);
+    const bool trains = !(o.method == "knn" && !pretrain);
+    const int epochs = trains ? std::max(0, o.epochs) : 0;
+    const int stepsPerEpoch = trains ? static_cast<int>((part[0].size() + bs - 1) / bs) : 0;
+
+    // ---- model
+    Bundle base;
+    std::string parent;
+    std::string baseDir;
+    if (!o.baseModel.empty()) {
+      std::string id = o.baseModel, ver;
+      if (auto c = id.find(':'); c != std::string::npos) {
+        ver = id.substr(c + 1);
+        id = id.substr(0, c);
+      }
+      auto row = findModel(db, id, ver);
+      if (!row) {
+        em.error("base model " + o.baseModel + " is not registered");
+        return 2;
+      }
+      baseDir = jsonString(row->cardJson, "bundle_dir").value_or("");
+      if (baseDir.empty()) {
+        em.error("base model " + o.baseModel + " is not an encoder bundle");
+        return 2;
+      }
+      base = loadBundle(baseDir);
+      parent = row->modelId + ":" + row->version;
+    } else if (pretrain && o.modelDir.empty()) {
+      base = freshBundle(o.ecgDepth, o.videoSize, o.seed);
+      parent = "";
+    } else {
+      baseDir = requireModelsDir(o.modelDir);
+      base = loadBundle(baseDir);
+      parent = base.modelId + ":" + base.version;
+    }
+    base.to(device);
+
+    // split counts
+    std::string splitJson = "{";
+    const char* names[3] = {"train", "val", "test"};
+    for (int p = 0; p < 3; ++p) {
+      std::set<std::int64_t> pats;
+      std::vector<int> cc(static_cast<std::size_t>(std::max(K, 0)), 0);
+      for (auto i : part[p]) {
+        pats.insert(samples[i].patientRowId);
+        if (labels[i] >= 0 && labels[i] < K) ++cc[static_cast<std::size_t>(labels[i])];
+      }
+      splitJson += std::string(p ? "," : "") + "\"" + names[p] + "\":{\"patients\":" + std::to_string(pats.size()) +
+                   ",\"samples\":" + std::to_string(part[p].size()) + (K > 0 ? ",\"class_counts\":" + jints(cc) : "") +
+                   "}";
+    }
+    splitJson += "}";
+    bool synthetic = false;
+    for (auto& st : db.listStudies()) synthetic = synthetic || st.synthetic;
+
+    // resume?
+    std::int64_t startEpoch = 0;
+    const bool resumed = o.resume && fs::exists(ckptPath);
+
+    // trainables
+    const bool trainNet = pretrain || o.method == "full";
+    model::LinearHead head{nullptr};
+    const int64_t featDim = 512;
+    if (!pretrain && o.method != "knn") {
+      torch::manual_seed(o.seed + 1);
+      head = model::LinearHead(featDim, K);
+      head->to(device);
+    }
+    Trainables tr(trainNet ? base.net : model::Echo2Ecg(nullptr), head);
+    const double lr = o.lr > 0 ? o.lr : (pretrain ? 3e-4 : (o.method == "full" ? 1e-4 : 1e-2));
+    const double wd = o.weightDecay >= 0 ? o.weightDecay : (pretrain ? 1e-4 : 1e-4);
+    std::unique_ptr<torch::optim::AdamW> opt;
+    if (trains)
+      opt = std::make_unique<torch::optim::AdamW>(tr->parameters(), torch::optim::AdamWOptions(lr).weight_decay(wd));
+    if (resumed) startEpoch = loadCkpt(ckptPath, *tr, opt.get());
+
+    {
+      std::ostringstream s;
+      s << "{\"event\":\"start\",\"task\":" << jstr(o.task) << ",\"method\":" << jstr(pretrain ? "contrastive" : o.method)
+        << ",\"run_dir\":" << jstr(o.runDir) << ",\"device\":" << jstr(deviceName) << ",\"total_epochs\":" << epochs
+        << ",\"steps_per_epoch\":" << stepsPerEpoch << ",\"start_epoch\":" << startEpoch
+        << ",\"resumed\":" << (resumed ? "true" : "false") << ",\"classes\":"
+        << jarr(classes, [](const std::string& c) { return jstr(c); }) << ",\"split\":" << splitJson
+        << ",\"synthetic_data\":" << (synthetic ? "true" : "false") << "}";
+      em.line(s.str());
+      em.text("train " + o.task + " (" + o.method + "): " + std::to_string(part[0].size()) + " train / " +
+              std::to_string(part[1].size()) + " val / " + std::to_string(part[2].size()) + " test samples on " +
+              deviceName);
+    }
+    if (o.dryRun) return 0;
+    fs::create_directories(o.runDir);
+
+    // ---- inputs
+    // ECG inputs (raw tensors) when the network is trained; aligned features otherwise.
+    std::vector<std::vector<float>> ecgIn(samples.size());
+    std::vector<std::vector<float>> feats(samples.size());
+    std::vector<torch::Tensor> viewSets(samples.size());
+    if (trainNet) {
+      for (std::size_t i = 0; i < samples.size(); ++i) {
+        if (cancel.requested()) break;
+        try {
+          ecgIn[i] = ecgInputFromFile(samples[i].ecgPath);
+        } catch (const std::exception& e) {
+          em.text(std::string("skipping ECG: ") + e.what());
+        }
+      }
+    }
+    if (pretrain) {
+      EchoCache ec{db, base, {}, {}, 0, 0, 0, 0, {}};
+      std::vector<std::pair<std::int64_t, std::string>> loops;
+      for (auto& s : samples)
+        for (std::size_t j = 0; j < s.echoInstanceIds.size(); ++j) loops.emplace_back(s.echoInstanceIds[j], s.echoPaths[j]);
+      ec.ensureViews(loops, 8, cancel);
+      for (std::size_t i = 0; i < samples.size(); ++i) {
+        std::vector<torch::Tensor> vs;
+        for (auto id : samples[i].echoInstanceIds)
+          if (ec.views.count(id)) vs.push_back(torch::tensor(ec.views[id]));
+        if (!vs.empty()) viewSets[i] = torch::stack(vs);
+      }
+    } else if (!trainNet) {
+      EcgFeatureCache fc{db, base, {}, 0, 0, {}};
+      fc.ensure(samples, 16, cancel);
+      for (std::size_t i = 0; i < samples.size(); ++i)
+        if (fc.byInstance.count(samples[i].ecgInstanceId)) feats[i] = fc.byInstance[samples[i].ecgInstanceId];
+    }
+    // drop unusable samples from the parts
+    for (auto& p : part) {
+      std::vector<std::size_t> keep;
+      for (auto i : p) {
+        bool ok = trainNet ? !ecgIn[i].empty() : !feats[i].empty();
+        if (pretrain) ok = ok && viewSets[i].defined();
+        if (ok) keep.push_back(i);
+      }
+      p = keep;
+    }
+    if (part[0].empty()) {
+      em.error("no usable training samples");
+      return 1;
+    }
+    if (cancel.requested()) {
+      em.line("{\"event\":\"cancelled\",\"epoch\":" + std::to_string(startEpoch) + ",\"checkpoint\":null}");
+      return 130;
+    }
+
+    // feature standardisation (frozen features) / scaling (trained encoder)
+    torch::Tensor fmean = torch::zeros({featDim}), fstd = torch::full({featDim}, 1.0 / std::sqrt(512.0));
+    if (!pretrain && !trainNet) {
+      std::vector<std::vector<float>> tf;
+      for (auto i : part[0]) tf.push_back(feats[i]);
+      auto t = featTensor(tf);
+      fmean = t.mean(0);
+      fstd = t.size(0) > 1 ? t.std(0).clamp_min(1e-6) : torch::ones({featDim});
+    }
+    fmean = fmean.to(device);
+    fstd = fstd.to(device);
+
+    auto ecgBatch = [&](const std::vector<std::size_t>& idx) {
+      std::vector<std::vector<float>> xs;
+      for (auto i : idx) xs.push_back(ecgIn[i]);
+      return ecgBatchTensor(xs).to(device);
+    };
+    auto viewBatch = [&](const std::vector<std::size_t>& idx) {
+      int64_t V = 1;
+      for (auto i : idx) V = std::max<int64_t>(V, viewSets[i].size(0));
+      auto v = torch::zeros({static_cast<int64_t>(idx.size()), V, 512});
+      auto valid = torch::zeros({static_cast<int64_t>(idx.size()), V}, torch::kBool);
+      for (std::size_t j = 0; j < idx.size(); ++j) {
+        auto n = viewSets[idx[j]].size(0);
+        v[static_cast<int64_t>(j)].narrow(0, 0, n).copy_(viewSets[idx[j]]);
+        valid[static_cast<int64_t>(j)].narrow(0, 0, n).fill_(true);
+      }
+      return std::make_pair(v.to(device), valid.to(device));
+    };
+    // logits of the classifier on a batch
+    auto classify = [&](const std::vector<std::size_t>& idx, bool training) {
+      torch::Tensor x;
+      if (trainNet) {
+        auto in = ecgBatch(idx);
+        if (training) in = model::augmentEcg(in, model::EcgAugmentConfig{});
+        x = base.net->embedEcg(in);
+      } else {
+        std::vector<std::vector<float>> f;
+        for (auto i : idx) f.push_back(feats[i]);
+        x = featTensor(f).to(device);
+      }
+      return head->forward((x - fmean) / fstd);
+    };
+    auto labelTensor = [&](const std::vector<std::size_t>& idx) {
+      std::vector<int64_t> y;
+      for (auto i : idx) y.push_back(labels[i]);
+      return torch::tensor(y).to(device);
+    };
+    auto batches = [&](const std::vector<std::size_t>& items, std::size_t b) {
+      std::vector<std::vector<std::size_t>> out;
+      for (std::size_t i = 0; i < items.size(); i += b)
+        out.emplace_back(items.begin() + static_cast<std::ptrdiff_t>(i),
+                         items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), i + b)));
+      return out;
+    };
+    auto lossOf = [&](const std::vector<std::size_t>& idx, bool training) {
+      if (pretrain) {
+        auto in = ecgBatch(idx);
+        if (training) in = model::augmentEcg(in, model::EcgAugmentConfig{});
+        auto [v, valid] = viewBatch(idx);
+        return model::clipLoss(base.net->embedEcg(in), base.net->embedEcho(v, valid), 0.1, 0.5);
+      }
+      return torch::nn::functional::cross_entropy(classify(idx, training), labelTensor(idx));
+    };
+    auto predictScores = [&](const std::vector<std::size_t>& items, std::vector<int>& truth) {
+      Scores sc;
+      torch::NoGradGuard ng;
+      if (trainNet) base.net->eval();
+      head->eval();
+      for (auto& bidx : batches(items, 32)) {
+        auto p = torch::softmax(classify(bidx, false), 1).to(torch::kCPU).to(torch::kFloat64).contiguous();
+        for (int64_t i = 0; i < p.size(0); ++i) sc.emplace_back(p[i].data_ptr<double>(), p[i].data_ptr<double>() + K);
+        for (auto i : bidx) truth.push_back(labels[i]);
+      }
+      return sc;
+    };
+    auto evalLoss = [&](const std::vector<std::size_t>& items) {
+      if (items.empty() || (pretrain && items.size() < 2)) return std::nan("");
+      torch::NoGradGuard ng;
+      tr->eval();
+      double s = 0;
+      int n = 0;
+      for (auto& bidx : batches(items, pretrain ? static_cast<std::size_t>(bs) : 64)) {
+        if (pretrain && bidx.size() < 2) continue;
+        s += lossOf(bidx, false).item<double>() * static_cast<double>(bidx.size());
+        n += static_cast<int>(bidx.size());
+      }
+      return n ? s / n : std::nan("");
+    };
+
+    // ---- epochs
+    const auto t0 = std::chrono::steady_clock::now();
+    const int totalSteps = epochs * stepsPerEpoch;
+    int stepsDone = 0;
+    for (std::int64_t epoch = startEpoch; epoch < epochs; ++epoch) {
+      torch::manual_seed(o.seed * 7919ULL + static_cast<std::uint64_t>(epoch));
+      tr->train();
+      auto perm = permutation(part[0].size(), o.seed, epoch);
+      std::vector<std::size_t> order;
+      for (auto p : perm) order.push_back(part[0][p]);
+      double lossSum = 0;
+      int lossN = 0;
+      int step = 0;
+      for (auto& bidx : batches(order, static_cast<std::size_t>(bs))) {
+        if (pretrain && bidx.size() < 2) continue;
+        // cosine schedule with 1 warm-up epoch for the encoder; constant for a linear head
+        const double pos = static_cast<double>(epoch) + static_cast<double>(step) / std::max(1, stepsPerEpoch);
+        const double curLr = trainNet ? model::warmupCosineLr(pos, lr, 0.1 * lr, std::min(1.0, epochs * 0.2), epochs) : lr;
+        for (auto& g : opt->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(curLr);
+        opt->zero_grad();
+        auto loss = lossOf(bidx, true);
+        loss.backward();
+        if (trainNet) torch::nn::utils::clip_grad_norm_(tr->parameters(), 1.0);
+        opt->step();
+        const double l = loss.item<double>();
+        lossSum += l * static_cast<double>(bidx.size());
+        lossN += static_cast<int>(bidx.size());
+        ++step;
+        ++stepsDone;
+        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double eta = stepsDone > 0 ? el / stepsDone * (totalSteps - static_cast<int>(epoch - startEpoch) * stepsPerEpoch - step) : 0;
+        std::ostringstream s;
+        s << "{\"event\":\"step\",\"epoch\":" << epoch << ",\"step\":" << step << ",\"total_steps\":" << totalSteps
+          << ",\"loss\":" << jnum(l) << ",\"lr\":" << jnum(curLr) << ",\"elapsed_s\":" << jnum(el)
+          << ",\"eta_s\":" << jnum(std::max(0.0, eta)) << "}";
+        em.line(s.str());
+        if (cancel.requested()) break;
+      }
+      if (cancel.requested()) {
+        // the interrupted epoch is redone on resume (weights keep the finished steps)
+        saveCkpt(ckptPath, epoch, *tr, opt.get());
+        em.line("{\"event\":\"cancelled\",\"epoch\":" + std::to_string(epoch) + ",\"checkpoint\":" + jstr(ckptPath) + "}");
+        em.text("cancelled in epoch " + std::to_string(epoch) + "; resume with --resume");
+        return 130;
+      }
+      const double trainLoss = lossN ? lossSum / lossN : std::nan("");
+      const double valLoss = evalLoss(part[1]);
+      std::string vm = "{}";
+      if (!pretrain && !part[1].empty()) {
+        std::vector<int> vt;
+        auto vs = predictScores(part[1], vt);
+        vm = valMetricsJson(vt, vs);
+      }
+      em.line("{\"event\":\"epoch\",\"epoch\":" + std::to_string(epoch) + ",\"train_loss\":" + jnum(trainLoss) +
+              ",\"val_loss\":" + jnum(valLoss) + ",\"val_metrics\":" + vm + "}");
+      em.text("epoch " + std::to_string(epoch) + ": train loss " + jnum(trainLoss) + ", val loss " + jnum(valLoss));
+      saveCkpt(ckptPath, epoch + 1, *tr, opt.get());
+      em.line("{\"event\":\"checkpoint\",\"epoch\":" + std::to_string(epoch) + ",\"path\":" + jstr(ckptPath) + "}");
+    }
+
+    // ---- save, test, register
+    std::string modelId, weightsPath, weightsHash, testJson = "{}", extra;
+    std::string version;
+    if (pretrain) {
+      modelId = "echo2ecg-pretrain";
+      version = nextVersion(db, modelId);
+      base.modelId = modelId;
+      base.version = version;
+      base.to(torch::kCPU);
+      saveBundle(base, o.runDir);
+      weightsPath = (fs::path(o.runDir) / "echo2ecg.pt").string();
+      weightsHash = base.hash;
+      const double testLoss = evalLoss(part[2]);
+      testJson = "{\"clip_loss\":" + jnum(testLoss) + "}";
+    } else {
+      modelId = taskModelId(o.task);
+      version = nextVersion(db, modelId);
+      Predictor pr;
+      pr.method = o.method;
+      weightsPath = (fs::path(o.runDir) / (o.task + "_head.pt")).string();
+      std::vector<int> tt;
+      Scores ts;
+      if (o.method == "knn") {
+        std::vector<std::vector<float>> tf;
+        std::vector<int> tl;
+        for (auto i : part[0]) {
+          tf.push_back(feats[i]);
+          tl.push_back(labels[i]);
+        }
+        model::TensorMap m{{"knn_features", featTensor(tf)},
+                           {"knn_labels", torch::tensor(std::vector<int64_t>(tl.begin(), tl.end()))},
+                           {"num_classes", torch::tensor(static_cast<int64_t>(K))}};
+        model::saveTensorArchive(weightsPath + ".tmp", m);
+        fs::rename(weightsPath + ".tmp", weightsPath);
+        model::KnnClassifier knn(5);
+        knn.fit(tf, tl, K);
+        std::vector<std::vector<float>> xf;
+        for (auto i : part[2]) {
+          xf.push_back(feats[i]);
+          tt.push_back(labels[i]);
+        }
+        ts = knn.predictProba(xf);
+        weightsHash = model::weightsHash(m);
+      } else {
+        head->to(torch::kCPU);
+        pr.head = head;
+        pr.mean = fmean.to(torch::kCPU);
+        pr.sd = fstd.to(torch::kCPU);
+        saveHead(weightsPath, pr);
+        head->to(device);
+        ts = predictScores(part[2], tt);
+        weightsHash = model::weightsHash(model::loadTensorArchive(weightsPath));
+        if (o.method == "full") {
+          base.modelId = modelId + "-encoder";
+          base.version = version;
+          base.to(torch::kCPU);
+          saveBundle(base, (fs::path(o.runDir) / "encoder").string());
+          extra = ",\"encoder_dir\":" + jstr((fs::path(o.runDir) / "encoder").string());
+          weightsHash = base.hash + "+" + weightsHash;
+        }
+      }
+      if (!tt.empty()) {
+        auto mo = metricsWithCi(tt, ts, 200);
+        testJson = mo.json;
+        extra += ",\"roc\":" + rocJson(tt, ts, classes) + ",\"confusion\":" + confusionJson(tt, ts, K);
+      }
+    }
+    // card
+    std::ostringstream card;
+    card << "{\"model_id\":" << jstr(modelId) << ",\"version\":" << jstr(version) << ",\"task\":" << jstr(o.task)
+         << ",\"method\":" << jstr(pretrain ? "contrastive" : o.method) << ",\"parent\":" << jstr(parent)
+         << ",\"base_dir\":" << jstr(baseDir) << ",\"weights_path\":" << jstr(fs::absolute(weightsPath).string())
+         << (pretrain ? ",\"bundle_dir\":" + jstr(fs::absolute(o.runDir).string()) : std::string())
+         << ",\"weights_hash\":" << jstr(weightsHash) << ",\"preprocessing\":" << jstr(kPreprocVersion)
+         << ",\"data\":{\"db\":" << jstr(o.dbPath) << ",\"filter\":" << jstr(o.filterText)
+         << ",\"label_key\":" << jstr(pretrain ? "" : labelKey) << ",\"synthetic\":" << (synthetic ? "true" : "false")
+         << ",\"split\":" << splitJson << "},\"recipe\":{\"epochs\":" << epochs << ",\"batch_size\":" << bs
+         << ",\"lr\":" << jnum(lr) << ",\"weight_decay\":" << jnum(wd) << ",\"seed\":" << o.seed
+         << ",\"device\":" << jstr(deviceName) << "},\"seed\":" << o.seed << ",\"test_metrics\":" << testJson << "}";
+    writeTextAtomic((fs::path(o.runDir) / "card.json").string(), card.str());
+    if (o.register_) {
+      db::ModelRow row;
+      row.modelId = modelId;
+      row.version = version;
+      row.parent = parent;
+      row.weightsHash = weightsHash;
+      row.cardJson = card.str();
+      db.registerModel(row);
+      db.setActiveModel(modelId, version);
+    }
+    std::ostringstream done;
+    done << "{\"event\":\"done\",\"model_id\":" << jstr(modelId) << ",\"version\":" << jstr(version)
+         << ",\"parent\":" << jstr(parent) << ",\"weights_hash\":" << jstr(weightsHash)
+         << ",\"weights_path\":" << jstr(fs::absolute(weightsPath).string()) << ",\"test_metrics\":" << testJson << extra
+         << ",\"classes\":" << jarr(classes, [](const std::string& c) { return jstr(c); }) << "}";
+    em.line(done.str());
+    em.text("done: " + modelId + " version " + version + " test " + testJson);
+    return 0;
+  } catch (const std::exception& e) {
+    em.error(e.what());
+    return 1;
+  }
+}
+
+// ------------------------------------------------------------------ evaluate ----
+
+int runEvaluate(const EvaluateOptions& o) {
+  setThreads(0);
+  db::Database db(o.dbPath);
+  auto pr = loadPredictor(db, o.task, o.model, o.modelDir);
+  auto all = loadSamples(db);
+  std::vector<Sample> samples;
+  std::vector<int> labels;
+  for (auto& s : all)
+    if (int y = labelFor(s, o.task); y >= 0) {
+      samples.push_back(s);
+      labels.push_back(y);
+    }
+  const std::uint64_t seed = o.seed ? o.seed : pr.seed;
+  auto split = splitByPatient(samples, seed);
+  std::vector<Sample> test;
+  std::vector<int> truth;
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    if (split[i] == 2) {
+      test.push_back(samples[i]);
+      truth.push_back(labels[i]);
+    }
+  if (test.empty()) throw std::runtime_error("no labelled test samples");
+  EcgFeatureCache fc{db, pr.base, {}, 0, 0, {}};
+  fc.ensure(test, 16, {});
+  std::vector<std::vector<float>> feats;
+  std::vector<int> t2;
+  for (std::size_t i = 0; i < test.size(); ++i)
+    if (fc.byInstance.count(test[i].ecgInstanceId)) {
+      feats.push_back(fc.byInstance[test[i].ecgInstanceId]);
+      t2.push_back(truth[i]);
+    }
+  auto sc = pr.scores(feats);
+  auto m = metricsWithCi(t2, sc, o.bootstrap);
+  std::printf("Model %s version %s (task %s, method %s), test split (seed %llu): %zu ECGs\n", pr.modelId.c_str(),
+              pr.version.c_str(), o.task.c_str(), pr.method.c_str(), static_cast<unsigned long long>(seed), t2.size());
+  for (auto& name : {"accuracy", "balanced_accuracy", "f1", "auroc", "auprc"}) {
+    auto& c = m.ci[name];
+    std::printf("  %-18s %.3f  (95%% CI %.3f-%.3f)\n", name, c.value, c.lower, c.upper);
+  }
+  std::printf("JSON %s\n", m.json.c_str());
+  return 0;
+}
+
+// ------------------------------------------------------------------ predict ----
+
+int runPredict(const PredictOptions& o) {
+  setThreads(0);
+  db::Database db(o.dbPath);
+  auto all = loadSamples(db);
+  std::vector<Sample> chosen;
+  if (o.ids.empty()) {
+    chosen = all;
+  } else {
+    for (auto& id : o.ids) {
+      std::optional<std::int64_t> row;
+      char* end = nullptr;
+      long long v = std::strtoll(id.c_str(), &end, 10);
+      if (end && *end == '\0') row = v;
+      else if (auto inst = db.instanceByUid(id)) row = inst->id;
+      bool found = false;
+      for (auto& s : all)
+        if (row && s.ecgInstanceId == *row) {
+          chosen.push_back(s);
+          found = true;
+        }
+      if (!found) throw std::invalid_argument("no ECG instance " + id);
+    }
+  }
+  int stored = 0;
+  for (const std::string task : {"lvef", "shd"}) {
+    Predictor pr;
+    try {
+      pr = loadPredictor(db, task, "", o.modelDir);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s: %s\n", task.c_str(), e.what());
+      continue;
+    }
+    EcgFeatureCache fc{db, pr.base, {}, 0, 0, {}};
+    fc.ensure(chosen, 16, {});
+    for (auto& err : fc.errors) std::fprintf(stderr, "skipped %s\n", err.c_str());
+    const auto classes = classNames(task);
+    for (auto& s : chosen) {
+      if (!fc.byInstance.count(s.ecgInstanceId)) continue;
+      auto sc = pr.scores({fc.byInstance[s.ecgInstanceId]});
+      db::PredictionRow row;
+      row.instanceRowId = s.ecgInstanceId;
+      row.modelId = pr.modelId;
+      row.modelVersion = pr.version;
+      row.weightsHash = pr.weightsHash;
+      row.task = task;
+      std::string line;
+      for (std::size_t c = 0; c < classes.size(); ++c) {
+        row.probabilities[classes[c]] = sc[0][c];
+        char b[64];
+        std::snprintf(b, sizeof b, " %s=%.3f", classes[c].c_str(), sc[0][c]);
+        line += b;
+      }
+      db.addPrediction(row);
+      ++stored;
+      std::printf("%lld %s %s %s:%s%s\n", static_cast<long long>(s.ecgInstanceId), s.patientId.c_str(), task.c_str(),
+                  pr.modelId.c_str(), pr.version.c_str(), line.c_str());
+    }
+  }
+  std::printf("%d predictions stored (not clinically validated; synthetic-data models unless you loaded real weights)\n",
+              stored);
+  return stored > 0 || chosen.empty() ? 0 : 1;
+}
+
+// ------------------------------------------------------------------ retrieve ----
+
+int runRetrieve(const RetrieveOptions& o) {
+  setThreads(0);
+  db::Database db(o.dbPath);
+  Bundle b = loadBundle(requireModelsDir(o.modelDir));
+  EchoCache ec{db, b, {}, {}, 0, 0, 0, 0, {}};
+  embedAllEcho(db, b, ec, 8, {});
+  auto es = listEchoStudies(db);
+  auto samples = loadSamples(db);
+  EcgFeatureCache fc{db, b, {}, 0, 0, {}};
+  std::map<std::int64_t, double> lvefOfStudy;
+  for (auto& s : samples) lvefOfStudy[s.studyRowId] = s.lvefPercent;
+
+  if (o.evaluate) {
+    auto paired = loadSamples(db, "", true);
+    std::vector<Sample> lab;
+    for (auto& s : paired)
+      if (std::isfinite(s.lvefPercent)) lab.push_back(s);
+    auto split = splitByPatient(lab, o.seed);
+    std::vector<Sample> test;
+    for (std::size_t i = 0; i < lab.size(); ++i)
+      if (split[i] == 2) test.push_back(lab[i]);
+    fc.ensure(test, 16, {});
+    std::vector<std::int64_t> targets;
+    std::set<std::int64_t> seen;
+    for (auto& s : test)
+      if (ec.studies.count(s.studyRowId) && seen.insert(s.studyRowId).second) targets.push_back(s.studyRowId);
+    std::vector<const Sample*> queries;
+    for (auto& s : test)
+      if (fc.byInstance.count(s.ecgInstanceId)) queries.push_back(&s);
+    if (queries.empty() || targets.empty()) throw std::runtime_error("no test queries/targets");
+    std::vector<float> sim(queries.size() * targets.size());
+    std::vector<double> qv, tv;
+    for (std::size_t q = 0; q < queries.size(); ++q) {
+      auto& e = fc.byInstance[queries[q]->ecgInstanceId];
+      qv.push_back(queries[q]->lvefPercent);
+      for (std::size_t t = 0; t < targets.size(); ++t) {
+        auto& f = ec.studies[targets[t]];
+        double d = 0, na = 0, nb = 0;
+        for (std::size_t k = 0; k < e.size(); ++k) {
+          d += e[k] * f[k];
+          na += e[k] * e[k];
+          nb += f[k] * f[k];
+        }
+        sim[q * targets.size() + t] = static_cast<float>(d / std::sqrt(std::max(1e-12, na * nb)));
+      }
+    }
+    for (auto t : targets) tv.push_back(lvefOfStudy[t]);
+    auto rel = phenotypeRelevance(qv, tv, 0.5);
+    auto rank = rankBySimilarity(sim, static_cast<int>(queries.size()), static_cast<int>(targets.size()));
+    auto m = computeRetrievalMetrics(rank, rel, {1, 3, 5, 10});
+    std::printf("Retrieval (ECG -> echo study, model %s:%s, test split seed %llu): %zu queries, %zu targets, "
+                "similar = LVEF within 0.5 SD\n",
+                b.modelId.c_str(), b.version.c_str(), static_cast<unsigned long long>(o.seed), queries.size(),
+                targets.size());
+    std::printf("%s\n", formatRetrievalMetrics(m).c_str());
+    std::printf("JSON {\"mAP\":%s,\"median_rank\":%s,\"queries\":%d", jnum(m.mAP).c_str(), jnum(m.medianRank).c_str(),
+                m.queries);
+    for (auto& [k, v] : m.recallAt) std::printf(",\"recall@%d\":%s", k, jnum(v).c_str());
+    for (auto& [k, v] : m.precisionAt) std::printf(",\"precision@%d\":%s", k, jnum(v).c_str());
+    std::printf("}\n");
+    return 0;
+  }
+
+  // single query
+  std::optional<Sample> q;
+  {
+    char* end = nullptr;
+    long long v = std::strtoll(o.query.c_str(), &end, 10);
+    std::optional<std::int64_t> row;
+    if (end && *end == '\0') row = v;
+    else if (auto inst = db.instanceByUid(o.query)) row = inst->id;
+    for (auto& s : samples)
+      if (row && s.ecgInstanceId == *row) q = s;
+  }
+  if (!q) throw std::invalid_argument("no ECG instance " + o.query);
+  fc.ensure({*q}, 1, {});
+  if (!fc.byInstance.count(q->ecgInstanceId)) throw std::runtime_error("cannot embed ECG " + o.query);
+  EmbeddingIndex index(512);
+  for (auto& [study, v] : ec.studies) index.add(study, es.patientOf[study], v);
+  auto hits = index.search(fc.byInstance[q->ecgInstanceId], o.k, o.includeSamePatient ? -1 : q->patientRowId);
+  std::printf("Query ECG %lld (patient %s), model %s:%s%s\n", static_cast<long long>(q->ecgInstanceId),
+              q->patientId.c_str(), b.modelId.c_str(), b.version.c_str(),
+              o.includeSamePatient ? "" : ", own patient excluded");
+  std::printf("rank  study_row  similarity  patient  lvef  study_uid\n");
+  int r = 0;
+  for (auto& h : hits) {
+    auto lv = lvefOfStudy.count(h.id) ? lvefOfStudy[h.id] : kNaN;
+    std::printf("%4d  %9lld  %10.4f  %s  %s  %s\n", ++r, static_cast<long long>(h.id), h.similarity,
+                es.patientIdOf[h.id].c_str(), std::isfinite(lv) ? jnum(lv).c_str() : "-", es.uidOf[h.id].c_str());
+  }
+  return 0;
+}
+
+}  // namespace e2e::pipeline
