@@ -132,7 +132,7 @@ void decodeFrames(const std::string& path, Opened& o, int first, int count, Sink
     while (!done) {
       int rr = avcodec_receive_frame(ctx.get(), frame.get());
       if (rr == AVERROR(EAGAIN) || rr == AVERROR_EOF) return;
-      if (rr < 0) throw ReadError(path, "video decoding failed at frame " + std::to_string(index) + " (" + avErr(rr) + ")");
+      if (rr < 0) throw ReadError(path, "video decoding failed (corrupt or truncated data) at frame " + std::to_string(index) + " (" + avErr(rr) + ")");
       if (index >= first && (count < 0 || index < first + count)) sink(frame.get());
       ++index;
       if (count >= 0 && index >= first + count) done = true;
@@ -147,7 +147,7 @@ void decodeFrames(const std::string& path, Opened& o, int first, int count, Sink
       r = avcodec_send_packet(ctx.get(), pkt.get());
       av_packet_unref(pkt.get());
       if (r < 0 && r != AVERROR(EAGAIN))
-        throw ReadError(path, "corrupt video data at frame " + std::to_string(index) + " (" + avErr(r) + ")");
+        throw ReadError(path, "corrupt or truncated video data at frame " + std::to_string(index) + " (" + avErr(r) + ")");
       drain();
     } else {
       av_packet_unref(pkt.get());
@@ -260,6 +260,14 @@ EchoFrames readVideoFrames(const std::string& path, int first, int count) {
   });
   if (out.frames == 0)
     throw ReadError(path, "no frames decoded (first frame " + std::to_string(first) + " beyond the end of the video?)");
+  // The container says how many frames there are: fewer decoded means a cut file.
+  const long long declared = o.st->nb_frames;
+  if (declared > 0 && first < declared) {
+    const long long want = count < 0 ? declared - first : std::min<long long>(count, declared - first);
+    if (out.frames < want)
+      throw ReadError(path, "truncated video: decoded " + std::to_string(out.frames) + " of " + std::to_string(want) +
+                                " frames the container declares");
+  }
   return out;
 }
 

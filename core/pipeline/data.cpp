@@ -28,6 +28,31 @@ std::vector<float> ecgInputFromFile(const std::string& path) {
   return ecgInputFromRecord(std::get<EcgRecord>(obj));
 }
 
+std::vector<float> handcraftedEcgFeatures(const std::string& path) {
+  auto obj = readAny(path);
+  if (!std::holds_alternative<EcgRecord>(obj)) throw ReadError(path, "not an ECG");
+  const auto& rec = std::get<EcgRecord>(obj);
+  const auto& m = rec.measurements;
+  auto v = [](double x) { return std::isfinite(x) ? static_cast<float>(x) : 0.f; };
+  std::vector<float> f = {v(m.heartRateBpm), v(m.prMs), v(m.qrsMs), v(m.qtMs), v(m.qtcMs), v(m.qrsAxisDeg)};
+  auto tl = signal::buildTwelveLead(rec, kEcgHz, 1000);
+  for (std::size_t r = 0; r < 12; ++r) {
+    const float* x = tl.matrix.row(r);
+    float lo = x[0], hi = x[0];
+    double s = 0, ss = 0;
+    for (std::size_t c = 0; c < tl.matrix.cols; ++c) {
+      lo = std::min(lo, x[c]);
+      hi = std::max(hi, x[c]);
+      s += x[c];
+    }
+    const double mean = s / static_cast<double>(tl.matrix.cols);
+    for (std::size_t c = 0; c < tl.matrix.cols; ++c) ss += (x[c] - mean) * (x[c] - mean);
+    f.push_back(hi - lo);
+    f.push_back(static_cast<float>(std::sqrt(ss / static_cast<double>(tl.matrix.cols))));
+  }
+  return f;
+}
+
 namespace {
 bool parseDouble(const std::string& s, double& out) {
   if (s.empty()) return false;

@@ -122,6 +122,8 @@ torch::Device pickDevice(const std::string& d) {
   return torch::kCPU;
 }
 void setThreads(int threads) {
+  if (const char* env = std::getenv("E2E_TORCH_THREADS"); env && std::atoi(env) > 0 && threads <= 0)
+    threads = std::atoi(env);
   const int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(n);
 }
@@ -822,7 +824,10 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     em.error("unknown task '" + o.task + "' (pretrain, lvef, shd)");
     return 2;
   }
-  if (o.method != "linear" && o.method != "knn" && o.method != "full") {
+  // ecg-features / ecg-features-knn: the ECG-only baseline (hand-crafted features, no network).
+  const bool baseline = o.method == "ecg-features" || o.method == "ecg-features-knn";
+  const bool knnMethod = o.method == "knn" || o.method == "ecg-features-knn";
+  if (o.method != "linear" && o.method != "knn" && o.method != "full" && !baseline) {
     em.error("unknown method '" + o.method + "' (linear, knn, full)");
     return 2;
   }
@@ -869,7 +874,11 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       return 1;
     }
     const int bs = std::max(1, o.batchSize);
-    const bool trains = !(o.method == "knn" && !pretrain);
+    if (baseline && pretrain) {
+      em.error("the ecg-features baseline is for lvef / shd");
+      return 2;
+    }
+    const bool trains = !(knnMethod && !pretrain);
     const int epochs = trains ? std::max(0, o.epochs) : 0;
     const int stepsPerEpoch = trains ? static_cast<int>((part[0].size() + bs - 1) / bs) : 0;
 
@@ -895,6 +904,9 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       }
       base = loadBundle(baseDir);
       parent = row->modelId + ":" + row->version;
+    } else if (baseline) {
+      base = freshBundle(1, 16, o.seed);  // unused placeholder (no network in the baseline)
+      parent = "";
     } else if (pretrain && o.modelDir.empty()) {
       base = freshBundle(o.ecgDepth, o.videoSize, o.seed);
       parent = "";
@@ -930,8 +942,8 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     // trainables
     const bool trainNet = pretrain || o.method == "full";
     model::LinearHead head{nullptr};
-    const int64_t featDim = 512;
-    if (!pretrain && o.method != "knn") {
+    const int64_t featDim = baseline ? 30 : 512;
+    if (!pretrain && !knnMethod) {
       torch::manual_seed(o.seed + 1);
       head = model::LinearHead(featDim, K);
       head->to(device);
@@ -953,7 +965,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
         << jarr(classes, [](const std::string& c) { return jstr(c); }) << ",\"split\":" << splitJson
         << ",\"synthetic_data\":" << (synthetic ? "true" : "false") << "}";
       em.line(s.str());
-      em.text("train " + o.task + " (" + o.method + "): " + std::to_string(part[0].size()) + " train / " +
+      em.text("train " + o.task + " (" + (pretrain ? std::string("contrastive") : o.method) + "): " + std::to_string(part[0].size()) + " train / " +
               std::to_string(part[1].size()) + " val / " + std::to_string(part[2].size()) + " test samples on " +
               deviceName);
     }
@@ -965,7 +977,17 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     std::vector<std::vector<float>> ecgIn(samples.size());
     std::vector<std::vector<float>> feats(samples.size());
     std::vector<torch::Tensor> viewSets(samples.size());
-    if (trainNet) {
+    const bool needData = !(pretrain && epochs == 0);  // a fresh bundle needs no data
+    if (baseline) {
+      for (std::size_t i = 0; i < samples.size(); ++i) {
+        if (cancel.requested()) break;
+        try {
+          feats[i] = handcraftedEcgFeatures(samples[i].ecgPath);
+        } catch (const std::exception& e) {
+          em.text(std::string("skipping ECG: ") + e.what());
+        }
+      }
+    } else if (trainNet && needData) {
       for (std::size_t i = 0; i < samples.size(); ++i) {
         if (cancel.requested()) break;
         try {
@@ -975,7 +997,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
         }
       }
     }
-    if (pretrain) {
+    if (pretrain && needData) {
       EchoCache ec{db, base, {}, {}, 0, 0, 0, 0, {}};
       std::vector<std::pair<std::int64_t, std::string>> loops;
       for (auto& s : samples)
@@ -987,7 +1009,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
           if (ec.views.count(id)) vs.push_back(torch::tensor(ec.views[id]));
         if (!vs.empty()) viewSets[i] = torch::stack(vs);
       }
-    } else if (!trainNet) {
+    } else if (!trainNet && !baseline) {
       EcgFeatureCache fc{db, base, {}, 0, 0, {}};
       fc.ensure(samples, 16, cancel);
       for (std::size_t i = 0; i < samples.size(); ++i)
@@ -995,6 +1017,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     }
     // drop unusable samples from the parts
     for (auto& p : part) {
+      if (!needData) break;
       std::vector<std::size_t> keep;
       for (auto i : p) {
         bool ok = trainNet ? !ecgIn[i].empty() : !feats[i].empty();
@@ -1003,7 +1026,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       }
       p = keep;
     }
-    if (part[0].empty()) {
+    if (part[0].empty() && needData) {
       em.error("no usable training samples");
       return 1;
     }
@@ -1174,22 +1197,30 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       saveBundle(base, o.runDir);
       weightsPath = (fs::path(o.runDir) / "echo2ecg.pt").string();
       weightsHash = base.hash;
-      const double testLoss = evalLoss(part[2]);
+      const double testLoss = needData ? evalLoss(part[2]) : std::nan("");
       testJson = "{\"clip_loss\":" + jnum(testLoss) + "}";
     } else {
-      modelId = taskModelId(o.task);
+      modelId = baseline ? "ecg-baseline-" + o.task : taskModelId(o.task);
       version = nextVersion(db, modelId);
       Predictor pr;
       pr.method = o.method;
       weightsPath = (fs::path(o.runDir) / (o.task + "_head.pt")).string();
       std::vector<int> tt;
       Scores ts;
-      if (o.method == "knn") {
+      if (knnMethod) {
         std::vector<std::vector<float>> tf;
         std::vector<int> tl;
         for (auto i : part[0]) {
           tf.push_back(feats[i]);
           tl.push_back(labels[i]);
+        }
+        if (baseline) {  // Euclidean kNN on z-scored hand-crafted features
+          auto t = featTensor(tf);
+          auto mu = t.mean(0), sdv = t.std(0).clamp_min(1e-6);
+          for (auto& f : feats)
+            if (!f.empty()) f = rowVec((torch::tensor(f) - mu) / sdv);
+          tf.clear();
+          for (auto i : part[0]) tf.push_back(feats[i]);
         }
         model::TensorMap m{{"knn_features", featTensor(tf)},
                            {"knn_labels", torch::tensor(std::vector<int64_t>(tl.begin(), tl.end()))},

@@ -35,6 +35,11 @@ inline constexpr std::size_t kEcgSamples = 1008;
 std::vector<float> ecgInputFromRecord(const EcgRecord& rec);
 std::vector<float> ecgInputFromFile(const std::string& path);
 
+// ECG-only baseline features (no deep model): device measurements (HR, PR, QRS, QT, QTc, QRS axis;
+// 0 when absent) and, per standard lead at 100 Hz before normalisation, the peak-to-peak amplitude and
+// standard deviation in mV (QRS voltage proxies): 6 + 24 values.
+std::vector<float> handcraftedEcgFeatures(const std::string& path);
+
 // One ECG instance with its study/patient context and labels.
 struct Sample {
   std::int64_t ecgInstanceId = 0, studyRowId = 0, patientRowId = 0;

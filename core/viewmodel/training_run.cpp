@@ -38,6 +38,7 @@ std::vector<std::string> trainArguments(const TrainingConfig& c, bool resume, bo
   if (!c.baseModel.empty()) a.insert(a.end(), {"--base-model", c.baseModel});
   if (!c.filterText.empty()) a.insert(a.end(), {"--filter-text", c.filterText});
   if (!c.labelKey.empty()) a.insert(a.end(), {"--label-key", c.labelKey});
+  a.insert(a.end(), c.extraArgs.begin(), c.extraArgs.end());
   if (resume) a.push_back("--resume");
   if (dryRun) a.push_back("--dry-run");
   a.push_back("--json-progress");
@@ -92,15 +93,7 @@ bool TrainingRun::check() {
 
 bool TrainingRun::resume() {
   if (!resumable()) return false;
-  // Points after the checkpoint were redone by the resumed process: drop them.
-  const double keepEpoch = checkpointEpoch_ + 1;  // curves use x = epoch + 1 for epoch points
-  auto trim = [&](std::vector<CurvePoint>& v, double maxX) {
-    v.erase(std::remove_if(v.begin(), v.end(), [&](const CurvePoint& p) { return p.x > maxX + 1e-9; }), v.end());
-  };
-  trim(trainLoss_, keepEpoch);
-  trim(valLoss_, keepEpoch);
-  for (auto& kv : valMetrics_) trim(kv.second, keepEpoch);
-  if (start_.stepsPerEpoch > 0) trim(stepLoss_, keepEpoch * start_.stepsPerEpoch);
+  // Points after the checkpoint are dropped when the resumed job says where it starts.
   error_.clear();
   dryRun_ = false;
   sawCancelled_ = false;
@@ -149,6 +142,18 @@ bool TrainingRun::apply(const TrainingEvent& e) {
       totalSteps_ = spe * std::max(0, e.totalEpochs);
       globalStep_ = startStep_ = spe * std::max(0, e.startEpoch);
       if (e.startEpoch > 0) epoch_ = e.startEpoch - 1;
+      // A resumed job redoes everything after its checkpoint: drop those points (epoch points
+      // sit at x = epoch + 1, step points at the global step).
+      {
+        const double maxEpochX = std::max(0, e.startEpoch);
+        auto trim = [](std::vector<CurvePoint>& v, double maxX) {
+          v.erase(std::remove_if(v.begin(), v.end(), [&](const CurvePoint& p) { return p.x > maxX + 1e-9; }), v.end());
+        };
+        trim(trainLoss_, maxEpochX);
+        trim(valLoss_, maxEpochX);
+        for (auto& kv : valMetrics_) trim(kv.second, maxEpochX);
+        trim(stepLoss_, maxEpochX * spe);
+      }
       break;
     }
     case EventKind::Step: {
@@ -187,8 +192,11 @@ bool TrainingRun::apply(const TrainingEvent& e) {
       break;
     case EventKind::Cancelled:
       sawCancelled_ = true;
-      if (!e.path.empty()) checkpointPath_ = e.path;
-      if (e.epoch >= 0) checkpointEpoch_ = std::max(checkpointEpoch_, e.epoch);
+      // `epoch` is the interrupted epoch (redone on resume); completed ones come from checkpoints.
+      if (!e.path.empty()) {
+        checkpointPath_ = e.path;
+        if (checkpointEpoch_ < 0 && e.epoch > 0) checkpointEpoch_ = e.epoch - 1;
+      }
       break;
     case EventKind::Error:
       error_ = e.message;

@@ -27,6 +27,7 @@ struct TrainingConfig {
   std::string device = "auto";  // auto|cpu|cuda
   std::string baseModel;        // MODEL_ID:VERSION
   std::string filterText, labelKey;
+  std::vector<std::string> extraArgs;  // appended as is (e.g. --ecg-depth 1 --video-size 32)
 };
 // The arguments after the program name ("train", "--db", ...), always with --json-progress.
 std::vector<std::string> trainArguments(const TrainingConfig& c, bool resume, bool dryRun);

@@ -561,9 +561,28 @@ TEST(DicomEcho, FramesJpegBaselineMonoCloseToOriginal) {
   const EchoFrames jpg = readDicomEchoFrames(us(kMonoJpeg));
   EXPECT_EQ(jpg.frames, 8);
   EXPECT_EQ(jpg.channels, 1);
-  const double mad = meanAbsDiff(orig, jpg);
+  // This re-encoding carries a uniform brightness offset of about -7 grey levels in the
+  // JPEG data itself (DCMTK's dcmdjpeg and FFmpeg's MJPEG decoder give the same bytes),
+  // so compare after removing the mean offset, and bound the offset.
+  ASSERT_EQ(orig.pixels.size(), jpg.pixels.size());
+  double bias = 0;
+  for (std::size_t k = 0; k < orig.pixels.size(); ++k) bias += int(orig.pixels[k]) - int(jpg.pixels[k]);
+  bias /= static_cast<double>(orig.pixels.size());
+  EXPECT_LT(std::abs(bias), 10.0);
+  double mad = 0;
+  for (std::size_t k = 0; k < orig.pixels.size(); ++k) mad += std::abs(int(orig.pixels[k]) - int(jpg.pixels[k]) - bias);
+  mad /= static_cast<double>(orig.pixels.size());
   EXPECT_LT(mad, 5.0);
   EXPECT_GT(mad, 0.0);  // lossy: really decoded, not the same buffer
+  // Frames stay in order: frame k matches original frame k better than frame k+1.
+  for (int k = 0; k + 1 < 8; ++k) {
+    double same = 0, next = 0;
+    for (std::size_t i = 0; i < 120u * 128; ++i) {
+      same += std::abs(int(orig.frame(k)[i]) - int(jpg.frame(k)[i]));
+      next += std::abs(int(orig.frame(k + 1)[i]) - int(jpg.frame(k)[i]));
+    }
+    EXPECT_LT(same, next) << "frame " << k;
+  }
 }
 
 TEST(DicomEcho, FramesJpegBaselineYbrNotDoubleConverted) {
@@ -631,8 +650,51 @@ TEST(DicomEcho, FramesAlokaSegmentedPalette) {
     if (p[1] > 150 && p[0] < 100 && p[2] < 100) ++green;
   }
   EXPECT_GT(green, 20u);
-  // The outer corner is black.
-  EXPECT_EQ(f.frame(0)[(479u * 640 + 2) * 3], 0);
+  // The left margin beside the image is black.
+  const std::uint8_t* m = f.frame(0) + (200u * 640 + 2) * 3;
+  EXPECT_EQ(m[0] + m[1] + m[2], 0);
+}
+
+// 16-bit monochrome (none in the shared data: derived from the 8-bit loop) is windowed to
+// 8 bit with the min-max window when the file has no VOI window, with its own window if it has one.
+TEST(DicomEcho, Frames16BitWindowedTo8Bit) {
+  TempDir tmp;
+  DcmFileFormat ff;
+  ASSERT_TRUE(ff.loadFile(us(kMono).c_str()).good());
+  DcmDataset* d = ff.getDataset();
+  const std::vector<Uint8> raw = rawPixels8(us(kMono));
+  std::vector<Uint16> wide(raw.size());
+  for (std::size_t k = 0; k < raw.size(); ++k) wide[k] = static_cast<Uint16>(1000 + raw[k] * 200);
+  ASSERT_TRUE(d->putAndInsertUint16(DCM_BitsAllocated, 16).good());
+  ASSERT_TRUE(d->putAndInsertUint16(DCM_BitsStored, 16).good());
+  ASSERT_TRUE(d->putAndInsertUint16(DCM_HighBit, 15).good());
+  ASSERT_TRUE(d->putAndInsertUint16Array(DCM_PixelData, wide.data(), static_cast<unsigned long>(wide.size())).good());
+  const std::string p = tmp.file("mono16.dcm");
+  ASSERT_TRUE(ff.saveFile(p.c_str(), EXS_LittleEndianExplicit).good());
+  EXPECT_EQ(readDicomEchoInfo(p).bitsAllocated, 16);
+  const EchoFrames f = readDicomEchoFrames(p);
+  ASSERT_EQ(f.channels, 1);
+  ASSERT_EQ(f.pixels.size(), raw.size());
+  const int mn = *std::min_element(raw.begin(), raw.end()), mx = *std::max_element(raw.begin(), raw.end());
+  std::size_t bad = 0;
+  for (std::size_t k = 0; k < raw.size(); ++k) {
+    const double expect = 255.0 * (raw[k] - mn) / double(mx - mn);
+    if (std::abs(expect - f.pixels[k]) > 2.0) ++bad;
+  }
+  EXPECT_EQ(bad, 0u);
+
+  // With a VOI window in the file, that window is used: values below it go black, above it white.
+  ASSERT_TRUE(d->putAndInsertString(DCM_WindowCenter, "11000").good());
+  ASSERT_TRUE(d->putAndInsertString(DCM_WindowWidth, "4000").good());
+  const std::string pw = tmp.file("mono16w.dcm");
+  ASSERT_TRUE(ff.saveFile(pw.c_str(), EXS_LittleEndianExplicit).good());
+  const EchoFrames w = readDicomEchoFrames(pw);
+  for (std::size_t k = 0; k < raw.size(); ++k) {
+    const int v = 1000 + raw[k] * 200;
+    if (v < 8900) EXPECT_EQ(w.pixels[k], 0) << k;
+    if (v > 13100) EXPECT_EQ(w.pixels[k], 255) << k;
+    if (HasFailure()) break;
+  }
 }
 
 // ------------------------------------------------------------------ errors

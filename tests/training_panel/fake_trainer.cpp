@@ -149,7 +149,8 @@ int main(int argc, char** argv) {
         writeCkpt(lastDone);
         emit("{\"event\":\"checkpoint\",\"epoch\":" + std::to_string(lastDone) + ",\"path\":" +
              jsonQuote(ckpt.string()) + "}");
-        emit("{\"event\":\"cancelled\",\"epoch\":" + std::to_string(lastDone) + ",\"checkpoint\":" +
+        // Like the real job: `epoch` is the interrupted epoch, redone on resume.
+        emit("{\"event\":\"cancelled\",\"epoch\":" + std::to_string(e) + ",\"checkpoint\":" +
              jsonQuote(ckpt.string()) + "}");
         return 130;
       }
@@ -203,8 +204,11 @@ int main(int argc, char** argv) {
     confusion = "[[9,2],[3,6]]";
   } else {
     roc = "[";
+    const char* curves[] = {"\"fpr\":[0,0.1,0.25,0.5,1],\"tpr\":[0,0.55,0.8,0.95,1]",
+                            "\"fpr\":[0,0.15,0.35,0.6,1],\"tpr\":[0,0.3,0.55,0.8,1]",
+                            "\"fpr\":[0,0.05,0.2,0.45,1],\"tpr\":[0,0.6,0.85,0.97,1]"};
     for (std::size_t c = 0; c < classes.size(); ++c)
-      roc += std::string(c ? "," : "") + "{\"class\":" + jsonQuote(classes[c]) + "," + curve + "}";
+      roc += std::string(c ? "," : "") + "{\"class\":" + jsonQuote(classes[c]) + "," + curves[c % 3] + "}";
     roc += "]";
     confusion = "[[4,1,0],[1,3,2],[0,1,8]]";
   }

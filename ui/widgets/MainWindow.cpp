@@ -18,6 +18,15 @@
 #include <QToolBar>
 
 #include "EcgView.h"
+#ifdef E2E_HAVE_TRAINING_UI
+#include <QDialog>
+#include <QVBoxLayout>
+
+#include "LabelEditor.h"
+#include "ModelRegistryView.h"
+#include "TrainingPanel.h"
+#include "db/database.h"
+#endif
 #include "EchoView.h"
 #include "StudyBrowser.h"
 
@@ -40,6 +49,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   echo_ = new EchoGrid(tabs_);
   tabs_->addTab(ecg_, QStringLiteral("ECG"));
   tabs_->addTab(echo_, QStringLiteral("Echo"));
+#ifdef E2E_HAVE_TRAINING_UI
+  {  // Fine-tuning / pretraining jobs (run as `echo2ecg train` child processes).
+    auto* training = new TrainingPanel(tabs_);
+    training->setDatabasePath(QString::fromStdString(db::Database::defaultPath()));
+    training->restoreUnfinishedRun();
+    tabs_->addTab(training, QStringLiteral("Training"));
+  }
+#endif
   setCentralWidget(tabs_);
 
   auto* dock = new QDockWidget(QStringLiteral("Studies"), this);
@@ -110,6 +127,26 @@ void MainWindow::buildMenus() {
   auto* tools = menuBar()->addMenu(QStringLiteral("&Tools"));
   tools->addAction(QStringLiteral("Screen &ruler calibration…"), ecg_, &EcgView::calibrateScreen);
   tools->addAction(QStringLiteral("Refresh &study list"), browser_, &StudyBrowser::refresh);
+#ifdef E2E_HAVE_TRAINING_UI
+  const auto dbDialog = [this](const QString& title, auto* widget) {
+    auto* dlg = new QDialog(this);
+    dlg->setAttribute(Qt::WA_DeleteOnClose);
+    dlg->setWindowTitle(title);
+    (new QVBoxLayout(dlg))->addWidget(widget);
+    widget->setDatabasePath(QString::fromStdString(db::Database::defaultPath()));
+    dlg->resize(900, 600);
+    dlg->show();
+  };
+  auto* models = menuBar()->addMenu(QStringLiteral("&Models"));
+  models->addAction(QStringLiteral("Model &registry…"), this,
+                    [=] { dbDialog(QStringLiteral("Model registry"), new ModelRegistryView); });
+  models->addAction(QStringLiteral("&Training panel"), this, [this] {
+    if (auto* t = findChild<TrainingPanel*>()) tabs_->setCurrentWidget(t);
+  });
+  auto* labels = menuBar()->addMenu(QStringLiteral("&Labels"));
+  labels->addAction(QStringLiteral("&Edit / import labels…"), this,
+                    [=] { dbDialog(QStringLiteral("Labels"), new LabelEditor); });
+#endif
 
   auto* help = menuBar()->addMenu(QStringLiteral("&Help"));
   help->addAction(QStringLiteral("&About"), this, [this] {

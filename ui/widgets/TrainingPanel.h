@@ -115,7 +115,7 @@ class TrainingPanel : public QWidget {
 
   // form
   QComboBox *task_ = nullptr, *method_ = nullptr, *device_ = nullptr, *labelKey_ = nullptr;
-  QLineEdit *filter_ = nullptr, *baseModel_ = nullptr, *program_edit_ = nullptr;
+  QLineEdit *filter_ = nullptr, *extra_ = nullptr, *baseModel_ = nullptr, *programEdit_ = nullptr;
   QSpinBox *epochs_ = nullptr, *batch_ = nullptr, *seed_ = nullptr;
   QDoubleSpinBox *lr_ = nullptr, *wd_ = nullptr;
   QLabel* cohort_ = nullptr;

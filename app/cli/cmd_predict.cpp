@@ -1,0 +1,36 @@
+// echo2ecg predict --db FILE [--model DIR] [ID...]
+#include <cstdio>
+
+#include "commands.h"
+#include "pipeline/pipeline.h"
+
+namespace {
+int runPredictCmd(int argc, char** argv) {
+  using namespace e2e::cli;
+  auto a = parseArgs(argc, argv, {"db", "model"});
+  if (a.help) {
+    std::printf(
+        "Usage: echo2ecg predict [--db FILE] [--model DIR] [ECG_ID...]\n"
+        "LVEF class (<40, 40-49, >=50) and SHD probabilities for the given ECG instances (row ids or SOP\n"
+        "Instance UIDs; default: every ECG) with the active echo2ecg-lvef / echo2ecg-shd versions (else the\n"
+        "bundled heads), stored in the database with the model id, version and weights hash.\n"
+        "Research use only: the bundled models are trained on synthetic data and not clinically validated.\n");
+    return kOk;
+  }
+  if (!a.error.empty()) return usageError("predict", a.error);
+  e2e::pipeline::PredictOptions o;
+  o.dbPath = dbPathFrom(a);
+  o.modelDir = a.get("model");
+  o.ids = a.positional;
+  try {
+    return e2e::pipeline::runPredict(o);
+  } catch (const std::invalid_argument& e) {
+    return usageError("predict", e.what());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "echo2ecg predict: %s\n", e.what());
+    return kRuntimeError;
+  }
+}
+}  // namespace
+
+E2E_REGISTER_COMMAND("predict", "LVEF / SHD class probabilities for ECGs (stored with the model version)", runPredictCmd);

@@ -1,0 +1,50 @@
+// echo2ecg retrieve --db FILE ECG_ID [--k 10] [--include-same-patient] | --evaluate [--seed S]
+#include <cstdio>
+
+#include "commands.h"
+#include "pipeline/pipeline.h"
+
+namespace {
+int runRetrieveCmd(int argc, char** argv) {
+  using namespace e2e::cli;
+  auto a = parseArgs(argc, argv, {"db", "model", "k", "seed"}, {"include-same-patient", "evaluate"});
+  if (a.help) {
+    std::printf(
+        "Usage: echo2ecg retrieve [--db FILE] [--model DIR] ECG_ID [--k 10] [--include-same-patient]\n"
+        "       echo2ecg retrieve [--db FILE] [--model DIR] --evaluate [--seed S]\n"
+        "Top-k echo studies by cosine similarity to the ECG in the aligned space; the query's own patient\n"
+        "is excluded unless --include-same-patient. --evaluate: Recall/Precision@{1,3,5,10}, mAP and median\n"
+        "rank over the test split (ECG -> echo study; similar = LVEF within 0.5 SD).\n");
+    return kOk;
+  }
+  if (!a.error.empty()) return usageError("retrieve", a.error);
+  e2e::pipeline::RetrieveOptions o;
+  o.dbPath = dbPathFrom(a);
+  o.modelDir = a.get("model");
+  o.evaluate = a.has("evaluate");
+  o.includeSamePatient = a.has("include-same-patient");
+  long long n = 0;
+  if (a.has("k")) {
+    if (!parseInt(a.get("k"), 1, 100000, n)) return usageError("retrieve", "--k needs an integer >= 1");
+    o.k = static_cast<int>(n);
+  }
+  if (a.has("seed")) {
+    if (!parseInt(a.get("seed"), 0, 1LL << 62, n)) return usageError("retrieve", "--seed needs an integer >= 0");
+    o.seed = static_cast<std::uint64_t>(n);
+  }
+  if (!o.evaluate) {
+    if (a.positional.size() != 1) return usageError("retrieve", "give exactly one ECG_ID (or --evaluate)");
+    o.query = a.positional[0];
+  }
+  try {
+    return e2e::pipeline::runRetrieve(o);
+  } catch (const std::invalid_argument& e) {
+    return usageError("retrieve", e.what());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "echo2ecg retrieve: %s\n", e.what());
+    return kRuntimeError;
+  }
+}
+}  // namespace
+
+E2E_REGISTER_COMMAND("retrieve", "ECG -> echo study retrieval in the aligned embedding space", runRetrieveCmd);

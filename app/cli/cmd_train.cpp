@@ -1,0 +1,94 @@
+// echo2ecg train: see docs/training-protocol.md (the GUI training panel depends on it).
+#include <csignal>
+#include <cstdio>
+
+#include "commands.h"
+#include "pipeline/pipeline.h"
+
+namespace {
+std::atomic<bool> gStop{false};
+extern "C" void onTrainStop(int) { gStop.store(true); }
+
+int runTrainCmd(int argc, char** argv) {
+  using namespace e2e::cli;
+  auto a = parseArgs(argc, argv,
+                     {"db", "task", "method", "run-dir", "epochs", "batch-size", "lr", "weight-decay", "seed", "device",
+                      "base-model", "filter-text", "label-key", "model", "ecg-depth", "video-size"},
+                     {"resume", "json-progress", "dry-run"});
+  if (a.help) {
+    std::printf(
+        "Usage: echo2ecg train --db FILE --task pretrain|lvef|shd [--method linear|knn|full] --run-dir DIR\n"
+        "                      [--epochs N] [--batch-size B] [--lr X] [--weight-decay W] [--seed S]\n"
+        "                      [--device cpu|cuda|auto] [--base-model MODEL_ID:VERSION] [--model BUNDLE_DIR]\n"
+        "                      [--filter-text T] [--label-key K] [--resume] [--json-progress] [--dry-run]\n"
+        "                      [--ecg-depth N] [--video-size PX]   (fresh pretraining only)\n"
+        "Protocol: docs/training-protocol.md. Exit codes: 0 done, 1 error, 2 usage, 130 cancelled (resumable).\n");
+    return kOk;
+  }
+  auto fail = [&](const std::string& msg) {
+    if (a.has("json-progress")) {
+      std::string j = "{\"event\":\"error\",\"message\":\"";
+      for (char c : msg) j += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+      std::printf("%s\"}\n", j.c_str());
+      std::fflush(stdout);
+    }
+    return usageError("train", msg);
+  };
+  if (!a.error.empty()) return fail(a.error);
+  if (!a.positional.empty()) return fail("unexpected argument " + a.positional[0]);
+  e2e::pipeline::TrainOptions o;
+  o.dbPath = dbPathFrom(a);
+  o.task = a.get("task");
+  o.method = a.get("method", "linear");
+  o.runDir = a.get("run-dir");
+  o.device = a.get("device", "auto");
+  o.baseModel = a.get("base-model");
+  o.filterText = a.get("filter-text");
+  o.labelKey = a.get("label-key");
+  o.modelDir = a.get("model");
+  o.resume = a.has("resume");
+  o.jsonProgress = a.has("json-progress");
+  o.dryRun = a.has("dry-run");
+  if (o.task.empty()) return fail("--task is required (pretrain, lvef, shd)");
+  if (o.runDir.empty()) return fail("--run-dir is required");
+  if (o.device != "cpu" && o.device != "cuda" && o.device != "auto") return fail("--device must be cpu, cuda or auto");
+  long long n = 0;
+  if (a.has("epochs")) {
+    if (!parseInt(a.get("epochs"), 0, 100000, n)) return fail("--epochs needs an integer >= 0");
+    o.epochs = static_cast<int>(n);
+  }
+  if (a.has("batch-size")) {
+    if (!parseInt(a.get("batch-size"), 1, 65536, n)) return fail("--batch-size needs an integer >= 1");
+    o.batchSize = static_cast<int>(n);
+  }
+  if (a.has("seed")) {
+    if (!parseInt(a.get("seed"), 0, 1LL << 62, n)) return fail("--seed needs a non-negative integer");
+    o.seed = static_cast<std::uint64_t>(n);
+  }
+  if (a.has("ecg-depth")) {
+    if (!parseInt(a.get("ecg-depth"), 1, 48, n)) return fail("--ecg-depth needs an integer 1..48");
+    o.ecgDepth = static_cast<int>(n);
+  }
+  if (a.has("video-size")) {
+    if (!parseInt(a.get("video-size"), 16, 512, n)) return fail("--video-size needs an integer 16..512");
+    o.videoSize = static_cast<int>(n);
+  }
+  auto real = [&](const char* k, double& out) {
+    if (!a.has(k)) return true;
+    char* end = nullptr;
+    const std::string s = a.get(k);
+    out = std::strtod(s.c_str(), &end);
+    return !s.empty() && end && *end == '\0' && out >= 0;
+  };
+  if (!real("lr", o.lr)) return fail("--lr needs a number > 0");
+  if (!real("weight-decay", o.weightDecay)) return fail("--weight-decay needs a number >= 0");
+  std::signal(SIGINT, onTrainStop);
+  std::signal(SIGTERM, onTrainStop);
+  const int rc = e2e::pipeline::runTrain(o, e2e::pipeline::Cancel{&gStop});
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  return rc;
+}
+}  // namespace
+
+E2E_REGISTER_COMMAND("train", "train / fine-tune Echo2ECG models (JSON-lines progress, resumable)", runTrainCmd);
