@@ -226,11 +226,19 @@ Bundle loadBundle(const std::string& dir) {
   b.spec.std = {sd, sd, sd};
   b.net = model::Echo2Ecg(b.ecgCfg);
   b.video = std::make_shared<model::SmallVideoEncoder>(b.spec);
-  auto w = model::loadTensorArchive((fs::path(dir) / jsonString(text, "weights").value_or("echo2ecg.pt")).string());
-  for (auto& [k, v] : w)
-    if (v.is_floating_point()) v = v.to(torch::kFloat32);
-  auto r1 = model::loadStateDict(*b.net, w, false, "net.");
-  auto r2 = model::loadStateDict(*b.video->module(), w, false, "video.");
+  // "weights": Echo2Ecg tensors ("net."-prefixed, or unprefixed as tools/convert_checkpoint.py writes
+  // them); "video_weights" (default: the same file): the SmallVideoNet tensors, "video."-prefixed.
+  const std::string weightsFile = jsonString(text, "weights").value_or("echo2ecg.pt");
+  const std::string videoFile = jsonString(text, "video_weights").value_or(weightsFile);
+  auto w = model::loadTensorArchive((fs::path(dir) / weightsFile).string());
+  auto wv = videoFile == weightsFile ? w : model::loadTensorArchive((fs::path(dir) / videoFile).string());
+  for (auto* m : {&w, &wv})
+    for (auto& [k, v] : *m)
+      if (v.is_floating_point()) v = v.to(torch::kFloat32);
+  bool prefixed = false;
+  for (auto& [k, v] : w) prefixed = prefixed || k.rfind("net.", 0) == 0;
+  auto r1 = model::loadStateDict(*b.net, w, false, prefixed ? "net." : "");
+  auto r2 = model::loadStateDict(*b.video->module(), wv, false, "video.");
   if (!r1.ok() || !r2.ok()) {
     std::string msg = "weights in " + dir + " do not match the model:";
     for (auto& m : r1.missing) msg += " missing net." + m;

@@ -6,6 +6,8 @@
 #include <QProcess>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QFile>
+#include <QDir>
 
 #include "ModelRegistryView.h"
 #include "TrainingPanel.h"
@@ -106,4 +108,42 @@ TEST(TrainingPanelReal, PretrainThenKnnOnGeneratedCohort) {
   EXPECT_GE(reg.rowOf(QString::fromStdString(p.run().doneEvent().modelId),
                       QString::fromStdString(p.run().doneEvent().version)),
             0);
+}
+
+TEST(TrainingPanelReal, CancelThenResumeRealJob) {
+  e2e::test::panelApp();
+  if (!haveTrain()) GTEST_SKIP() << cliPath().toStdString() << " has no train command (configure with E2E_BUILD_MODELS=ON)";
+  QTemporaryDir tmp;
+  ASSERT_TRUE(tmp.isValid());
+  const QString data = tmp.filePath(QStringLiteral("cohort")), db = tmp.filePath(QStringLiteral("studies.db"));
+  ASSERT_TRUE(runCli({QStringLiteral("generate"), QStringLiteral("--out"), data, QStringLiteral("--patients"),
+                      QStringLiteral("24"), QStringLiteral("--seed"), QStringLiteral("3")}));
+  runCli({QStringLiteral("import"), data, QStringLiteral("--db"), db});
+  QSettings().remove(TrainingPanel::settingsGroup());
+
+  TrainingPanel p;
+  p.setTrainerProgram(cliPath());
+  p.setDatabasePath(db);
+  auto c = p.config();
+  c.task = "pretrain";
+  c.epochs = 6;
+  c.batchSize = 8;
+  c.device = "cpu";
+  c.labelKey.clear();
+  c.extraArgs = {"--ecg-depth", "1", "--video-size", "32"};
+  p.setConfig(c);
+  ASSERT_TRUE(p.startTraining());
+  ASSERT_TRUE(e2e::test::waitUntil([&] { return p.trainLossSeries()->count() >= 1 || !p.isProcessRunning(); }, 900000));
+  ASSERT_TRUE(p.cancelTraining()) << p.logView()->toPlainText().toStdString();
+  runToEnd(p);
+  ASSERT_EQ(p.state(), RunState::Cancelled) << p.logView()->toPlainText().toStdString();
+  EXPECT_TRUE(QFile::exists(QDir(p.runDir()).filePath(QStringLiteral("last.ckpt"))));
+  const int before = p.trainLossSeries()->count();
+  ASSERT_TRUE(p.resumeTraining());
+  runToEnd(p);
+  ASSERT_EQ(p.state(), RunState::Done) << p.logView()->toPlainText().toStdString();
+  EXPECT_TRUE(p.run().startEvent().resumed);
+  EXPECT_GE(p.run().startEvent().startEpoch, 1);
+  EXPECT_GE(p.trainLossSeries()->count(), before);
+  EXPECT_EQ(p.trainLossSeries()->count(), 6);  // one point per epoch, no duplicates
 }

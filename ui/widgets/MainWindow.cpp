@@ -29,6 +29,17 @@
 #endif
 #include "EchoView.h"
 #include "StudyBrowser.h"
+#ifdef E2E_HAVE_GUI_PANELS
+#include <QDateTime>
+#include <QItemSelectionModel>
+#include <QPlainTextEdit>
+#include <QTableView>
+
+#include "ImportDialog.h"
+#include "PredictionPanel.h"
+#include "RetrievalPanel.h"
+#include "db/database.h"
+#endif
 
 #ifdef E2E_HAVE_DICOM_ECG
 #include "io/dicom_ecg.h"
@@ -75,6 +86,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   recent_ = s.value(QStringLiteral("recentFiles")).toStringList();
   buildMenus();
   rebuildRecentMenu();
+  buildDatabaseUi();
   if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray())) resize(1600, 950);
   restoreState(s.value(QStringLiteral("window/state")).toByteArray());
   dock->setMinimumWidth(220);
@@ -200,6 +212,7 @@ bool MainWindow::openEcg(const QString& path, bool wfdb) {
   QString msg = QStringLiteral("Opened ECG %1").arg(QFileInfo(path).fileName());
   if (!r.warnings.empty()) msg += QStringLiteral(" (%1 warnings: %2)").arg(r.warnings.size()).arg(QString::fromStdString(r.warnings.front()));
   statusBar()->showMessage(msg);
+  ecgOpened(path);
   return true;
 }
 
@@ -292,5 +305,190 @@ void MainWindow::closeEvent(QCloseEvent* e) {
   s.setValue(QStringLiteral("window/state"), saveState());
   e->accept();
 }
+
+// ---- gui2: study database, import, prediction and retrieval ---------------------------------
+#ifdef E2E_HAVE_GUI_PANELS
+void MainWindow::buildDatabaseUi() {
+  // Log dock (errors of imports and tools; never a crash).
+  auto* logDock = new QDockWidget(QStringLiteral("Log"), this);
+  logDock->setObjectName(QStringLiteral("logDock"));
+  log_ = new QPlainTextEdit(logDock);
+  log_->setReadOnly(true);
+  log_->setMaximumBlockCount(5000);
+  logDock->setWidget(log_);
+  addDockWidget(Qt::BottomDockWidgetArea, logDock);
+  logDock->hide();
+
+  auto* predDock = new QDockWidget(QStringLiteral("Predictions"), this);
+  predDock->setObjectName(QStringLiteral("predictionsDock"));
+  predictions_ = new PredictionPanel(predDock);
+  predDock->setWidget(predictions_);
+  addDockWidget(Qt::RightDockWidgetArea, predDock);
+  auto* retDock = new QDockWidget(QStringLiteral("Similar echo studies"), this);
+  retDock->setObjectName(QStringLiteral("retrievalDock"));
+  retrieval_ = new RetrievalPanel(retDock);
+  retrieval_->setEchoGrid(echo_);
+  retDock->setWidget(retrieval_);
+  addDockWidget(Qt::RightDockWidgetArea, retDock);
+  tabifyDockWidget(predDock, retDock);  // each gets the full height; drag a tab out to see both
+  predDock->raise();
+  resizeDocks({predDock}, {440}, Qt::Horizontal);
+  resizeDocks({logDock}, {140}, Qt::Vertical);
+  connect(predictions_, &PredictionPanel::logMessage, this, [this](const QString& t) { logMessage(t); });
+  connect(retrieval_, &RetrievalPanel::logMessage, this, [this](const QString& t) { logMessage(t); });
+  connect(retrieval_, &RetrievalPanel::echoGridShown, this, [this] { tabs_->setCurrentWidget(echo_); });
+
+  // File menu: Import folder…, Open database…, Recent databases (before the first separator).
+  QMenu* file = menuBar()->actions().isEmpty() ? nullptr : menuBar()->actions().front()->menu();
+  if (file) {
+    QAction* before = nullptr;
+    for (QAction* a : file->actions())
+      if (a->isSeparator()) {
+        before = a;
+        break;
+      }
+    auto* sep = new QAction(file);
+    sep->setSeparator(true);
+    auto* imp = new QAction(QStringLiteral("&Import folder…"), file);
+    imp->setShortcut(QKeySequence(QStringLiteral("Ctrl+I")));
+    connect(imp, &QAction::triggered, this, &MainWindow::importFolderDialog);
+    auto* openDb = new QAction(QStringLiteral("Open &database…"), file);
+    connect(openDb, &QAction::triggered, this, &MainWindow::openDatabaseDialog);
+    recentDbMenu_ = new QMenu(QStringLiteral("Recent data&bases"), file);
+    file->insertAction(before, sep);
+    file->insertAction(before, imp);
+    file->insertAction(before, openDb);
+    file->insertMenu(before, recentDbMenu_);
+  }
+
+  // Selecting an ECG in the study browser selects it in the panels.
+  if (auto* table = browser_->findChild<QTableView*>()) {
+    connect(table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& cur) {
+      const auto* row = browser_->model()->row(cur.row());
+      if (!row || row->modality != QStringLiteral("ECG")) return;
+      try {
+        const std::int64_t id = PredictionPanel::findInstance(dbPath_, QString(), row->path);
+        predictions_->setInstance(id);
+        retrieval_->setInstance(id);
+      } catch (const std::exception& e) {
+        logMessage(QString::fromStdString(e.what()), true);
+      }
+    });
+  }
+
+  // The current database: $E2E_DB, else the last one used, else the default.
+  QString path = qEnvironmentVariable("E2E_DB");
+  if (path.isEmpty()) {
+    const QStringList recent = recentDatabases();
+    path = !recent.isEmpty() && QFileInfo::exists(recent.front()) ? recent.front()
+                                                                   : QString::fromStdString(db::Database::defaultPath());
+  }
+  setDatabase(path, QFileInfo::exists(path));  // a default that was never created is not "recent"
+}
+
+QStringList MainWindow::recentDatabases() const {
+  return QSettings().value(QStringLiteral("recentDatabases")).toStringList();
+}
+
+void MainWindow::rebuildRecentDatabasesMenu() {
+  if (!recentDbMenu_) return;
+  recentDbMenu_->clear();
+  const QStringList recent = recentDatabases();
+  for (const QString& p : recent) recentDbMenu_->addAction(p, this, [this, p] { setDatabase(p); });
+  recentDbMenu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::setDatabase(const QString& path, bool remember) {
+  const QString abs = QFileInfo(path).absoluteFilePath();
+  // An existing file must be a study database (migrated to the latest schema here); a new
+  // one is created by the first import.
+  try {
+    if (QFileInfo::exists(abs)) db::Database d(abs.toStdString());
+  } catch (const std::exception& e) {
+    logMessage(QStringLiteral("Cannot open database %1: %2").arg(abs, QString::fromStdString(e.what())), true);
+    return;
+  }
+  dbPath_ = abs;
+  qputenv("E2E_DB", abs.toUtf8());  // StudyBrowser, TrainingPanel and child processes use it
+  if (remember) {
+    QStringList recent = recentDatabases();
+    recent.removeAll(abs);
+    recent.prepend(abs);
+    while (recent.size() > 10) recent.removeLast();
+    QSettings().setValue(QStringLiteral("recentDatabases"), recent);
+  }
+  rebuildRecentDatabasesMenu();
+  setWindowTitle(QStringLiteral("Echo2ECG Workstation — %1").arg(abs));
+#ifdef E2E_HAVE_TRAINING_UI
+  if (auto* t = findChild<TrainingPanel*>()) t->setDatabasePath(abs);
+#endif
+  browser_->refresh();
+  predictions_->setDatabasePath(abs);
+  retrieval_->setDatabasePath(abs);
+  logMessage(QStringLiteral("Database: %1").arg(abs));
+}
+
+void MainWindow::logMessage(const QString& text, bool error) {
+  statusBar()->showMessage(text, error ? 0 : 8000);
+  if (log_) {
+    log_->appendPlainText(QStringLiteral("%1 %2%3").arg(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss")),
+                                                      error ? QStringLiteral("ERROR ") : QString(), text));
+    if (error)
+      if (auto* d = qobject_cast<QDockWidget*>(log_->parentWidget())) d->show();
+  }
+}
+
+ImportDialog* MainWindow::importPaths(const QStringList& paths) {
+  auto* dlg = new ImportDialog(dbPath_, this);
+  dlg->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dlg, &ImportDialog::logMessage, this, [this](const QString& t) { logMessage(t); });
+  connect(dlg, &ImportDialog::importFinished, this, [this](bool ok, const QString& summary) {
+    browser_->refresh();
+    retrieval_->refresh();
+    predictions_->refresh();
+    logMessage(QStringLiteral("Import finished: ") + summary, !ok);
+  });
+  dlg->show();
+  dlg->start(paths);
+  return dlg;
+}
+
+void MainWindow::importFolderDialog() {
+  const QString dir = QFileDialog::getExistingDirectory(this, QStringLiteral("Import folder (recursively)"));
+  if (!dir.isEmpty()) importPaths({dir});
+}
+
+void MainWindow::openDatabaseDialog() {
+  const QString p = QFileDialog::getSaveFileName(this, QStringLiteral("Open or create a study database"), dbPath_,
+                                                 QStringLiteral("Study database (*.db *.sqlite);;All files (*)"), nullptr,
+                                                 QFileDialog::DontConfirmOverwrite);
+  if (!p.isEmpty()) setDatabase(p);
+}
+
+void MainWindow::ecgOpened(const QString& path) {
+  if (!predictions_) return;
+  try {
+    const EcgRecord* r = ecg_->record();
+    const QString uid = r ? QString::fromStdString(r->identity.sopInstanceUid) : QString();
+    const std::int64_t id = PredictionPanel::findInstance(dbPath_, uid, path);
+    predictions_->setInstance(id);
+    retrieval_->setInstance(id);
+    if (!id) logMessage(QStringLiteral("%1 is not in the study database: import it for predictions and retrieval.")
+                            .arg(QFileInfo(path).fileName()));
+  } catch (const std::exception& e) {
+    logMessage(QString::fromStdString(e.what()), true);
+  }
+}
+#else
+void MainWindow::buildDatabaseUi() {}
+void MainWindow::rebuildRecentDatabasesMenu() {}
+void MainWindow::ecgOpened(const QString&) {}
+void MainWindow::setDatabase(const QString& path, bool) { dbPath_ = path; }
+QStringList MainWindow::recentDatabases() const { return {}; }
+ImportDialog* MainWindow::importPaths(const QStringList&) { return nullptr; }
+void MainWindow::logMessage(const QString& text, bool) { statusBar()->showMessage(text); }
+void MainWindow::importFolderDialog() {}
+void MainWindow::openDatabaseDialog() {}
+#endif
 
 }  // namespace e2e::ui

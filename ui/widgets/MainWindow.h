@@ -7,6 +7,7 @@
 
 class QLabel;
 class QMenu;
+class QPlainTextEdit;
 class QTabWidget;
 
 namespace e2e::ui {
@@ -14,6 +15,9 @@ namespace e2e::ui {
 class EcgView;
 class EchoGrid;
 class StudyBrowser;
+class PredictionPanel;
+class RetrievalPanel;
+class ImportDialog;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -25,6 +29,20 @@ class MainWindow : public QMainWindow {
   EchoGrid* echoGrid() const { return echo_; }
   QTabWidget* tabs() const { return tabs_; }
   QStringList recentFiles() const { return recent_; }
+  StudyBrowser* studyBrowser() const { return browser_; }
+
+  // ---- Study database, import, prediction and retrieval panels (gui2) ----
+  // The current database (also exported as $E2E_DB for the browser and the tools); shown in
+  // the title, remembered in "recentDatabases" (QSettings, at most 10).
+  QString databasePath() const { return dbPath_; }
+  void setDatabase(const QString& path, bool remember = true);
+  QStringList recentDatabases() const;
+  PredictionPanel* predictionPanel() const { return predictions_; }
+  RetrievalPanel* retrievalPanel() const { return retrieval_; }
+  // Starts importing files/folders into the current database (non-modal dialog with progress
+  // and report; the study browser refreshes at the end). nullptr when not in this build.
+  ImportDialog* importPaths(const QStringList& paths);
+  void logMessage(const QString& text, bool error = false);
 
   // Opens a DICOM ECG, a WFDB .hea or a DICOM echo (decided by probing the file). Returns
   // false and shows the reason in the status bar (and a message box if interactive) on error.
@@ -36,6 +54,8 @@ class MainWindow : public QMainWindow {
   void openEcgDialog();
   void openWfdbDialog();
   void openEchoDialog();
+  void importFolderDialog();
+  void openDatabaseDialog();
 
  protected:
   void closeEvent(QCloseEvent* e) override;
@@ -46,6 +66,9 @@ class MainWindow : public QMainWindow {
   void rebuildRecentMenu();
   bool openEcg(const QString& path, bool wfdb);
   bool openEcho(const QString& path);
+  void buildDatabaseUi();               // gui2: File menu entries, log/prediction/retrieval docks
+  void rebuildRecentDatabasesMenu();
+  void ecgOpened(const QString& path);  // selects the ECG in the prediction/retrieval panels
 
   QTabWidget* tabs_ = nullptr;
   EcgView* ecg_ = nullptr;
@@ -54,6 +77,11 @@ class MainWindow : public QMainWindow {
   QMenu* recentMenu_ = nullptr;
   QLabel* readout_ = nullptr;
   QStringList recent_;
+  QString dbPath_;
+  QMenu* recentDbMenu_ = nullptr;
+  PredictionPanel* predictions_ = nullptr;
+  RetrievalPanel* retrieval_ = nullptr;
+  QPlainTextEdit* log_ = nullptr;
 };
 
 }  // namespace e2e::ui

@@ -106,21 +106,25 @@ void PredictionPanel::setInstance(std::int64_t id) {
   refresh();
 }
 
+std::int64_t PredictionPanel::findInstance(const QString& dbPath, const QString& uid, const QString& path) {
+  if (dbPath.isEmpty() || !QFileInfo::exists(dbPath)) return 0;
+  db::Database d(dbPath.toStdString(), db::Database::Mode::ReadOnly);
+  if (!uid.isEmpty())
+    if (auto r = d.instanceByUid(uid.toStdString())) return r->id;
+  if (!path.isEmpty()) {
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    db::Filter f;
+    f.text = QFileInfo(path).fileName().toStdString();
+    for (const auto& r : d.listInstances(f))
+      if (QFileInfo(QString::fromStdString(r.path)).absoluteFilePath() == abs) return r.id;
+  }
+  return 0;
+}
+
 std::int64_t PredictionPanel::setInstanceByUid(const QString& uid, const QString& path) {
   std::int64_t id = 0;
   try {
-    if (!dbPath_.isEmpty() && QFileInfo::exists(dbPath_)) {
-      db::Database d(dbPath_.toStdString(), db::Database::Mode::ReadOnly);
-      if (!uid.isEmpty())
-        if (auto r = d.instanceByUid(uid.toStdString())) id = r->id;
-      if (!id && !path.isEmpty()) {
-        const QString abs = QFileInfo(path).absoluteFilePath();
-        db::Filter f;
-        f.text = QFileInfo(path).fileName().toStdString();
-        for (const auto& r : d.listInstances(f))
-          if (QFileInfo(QString::fromStdString(r.path)).absoluteFilePath() == abs) id = r.id;
-      }
-    }
+    id = findInstance(dbPath_, uid, path);
   } catch (const std::exception& e) {
     Q_EMIT logMessage(QStringLiteral("Prediction panel: ") + QString::fromStdString(e.what()));
   }

@@ -28,6 +28,9 @@ class PredictionPanel : public QWidget {
   // Looks the instance up by SOP Instance UID (else by file path). Returns the row id or 0.
   std::int64_t setInstanceByUid(const QString& sopInstanceUid, const QString& path = QString());
   std::int64_t instance() const { return instance_; }
+  // The instance row id of a file in the database at dbPath: by SOP Instance UID, else by
+  // path. 0 if not found (or no database).
+  static std::int64_t findInstance(const QString& dbPath, const QString& sopInstanceUid, const QString& path);
 
   // Bars: "<40", "40-49", ">=50" (task lvef) and "shd".
   QProgressBar* bar(const QString& cls) const;

@@ -1,0 +1,451 @@
+#include "RetrievalPanel.h"
+
+#include <sqlite3.h>
+
+#include <QCheckBox>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPixmap>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrent>
+#include <algorithm>
+
+#include "EchoView.h"
+#include "JobRunner.h"
+#include "db/database.h"
+#include "io/dicom_echo.h"
+#include "retrieval/embedding_index.h"
+
+namespace e2e::ui {
+
+namespace {
+constexpr int kThumbFrames = 24;
+constexpr int kThumbSize = 96;
+
+QImage toImage(const EchoFrames& f, int i) {
+  const int bpl = f.cols * f.channels;
+  QImage img(f.frame(i), f.cols, f.rows, bpl, f.channels == 3 ? QImage::Format_RGB888 : QImage::Format_Grayscale8);
+  return img.scaled(kThumbSize, kThumbSize, Qt::KeepAspectRatio, Qt::SmoothTransformation).copy();
+}
+
+struct EcgKey {
+  std::string modelId, weightsHash, preproc;
+};
+
+// Embedding keys stored for one ECG instance, newest first.
+std::vector<EcgKey> ecgKeys(db::Database& d, std::int64_t instance) {
+  std::vector<EcgKey> out;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(d.handle(),
+                         "SELECT model_id, weights_hash, preproc_version FROM embeddings WHERE instance_id = ? ORDER BY id DESC",
+                         -1, &st, nullptr) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, instance);
+    auto text = [&](int c) {
+      const auto* t = sqlite3_column_text(st, c);
+      return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+    };
+    while (sqlite3_step(st) == SQLITE_ROW) out.push_back({text(0), text(1), text(2)});
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+
+// The pipeline stores ECG vectors as "<model>:<version>/ecg-aligned" and the echo studies of
+// the same model as "<model>:<version>/echo-study-aligned"; other producers use one model id.
+std::string studyModelFor(const std::string& ecgModel) {
+  const std::string suffix = "/ecg-aligned";
+  if (ecgModel.size() > suffix.size() && ecgModel.compare(ecgModel.size() - suffix.size(), suffix.size(), suffix) == 0)
+    return ecgModel.substr(0, ecgModel.size() - suffix.size()) + "/echo-study-aligned";
+  return ecgModel;
+}
+
+QString labelText(const QMap<QString, QString>& labels) {
+  QStringList parts;
+  for (const char* k : {"lvef_percent", "lvef_class", "shd"})
+    if (labels.contains(QString::fromLatin1(k))) {
+      const QString v = labels.value(QString::fromLatin1(k));
+      QString part = QStringLiteral("%1=<b>%2</b>").arg(QString::fromLatin1(k), v.toHtmlEscaped());
+      // Class index of the synthetic cohort: 0 <40 %, 1 40-49 %, 2 >=50 %.
+      static const char* kNames[3] = {"&lt;40 %", "40-49 %", "&ge;50 %"};
+      if (qstrcmp(k, "lvef_class") == 0 && (v == QStringLiteral("0") || v == QStringLiteral("1") || v == QStringLiteral("2")))
+        part += QStringLiteral(" (%1)").arg(QString::fromLatin1(kNames[v.toInt()]));
+      parts << part;
+    }
+  return parts.join(QStringLiteral(" &nbsp;"));
+}
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+ResultCard::ResultCard(const RetrievalResult& r, QWidget* parent) : QFrame(parent), r_(r) {
+  setFrameShape(QFrame::StyledPanel);
+  setObjectName(QStringLiteral("resultCard%1").arg(r.rank));
+  // Never squashed in a short dock (the list scrolls instead).
+  setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
+  setMinimumHeight(kThumbSize + 12);
+  thumb_ = new QLabel(this);
+  thumb_->setFixedSize(kThumbSize, kThumbSize);
+  thumb_->setAlignment(Qt::AlignCenter);
+  thumb_->setStyleSheet(QStringLiteral("background:black;color:#aaa;"));
+  thumb_->setText(r.usPaths.isEmpty() ? QStringLiteral("no loop") : QStringLiteral("…"));
+  text_ = new QLabel(this);
+  text_->setWordWrap(true);
+  text_->setTextFormat(Qt::RichText);
+  QString views = r.views.join(QStringLiteral(", "));
+  text_->setText(QStringLiteral("<b>#%1</b> &nbsp; similarity <b>%2</b><br>%3 (%4) — %5<br>%6<br>Views: %7")
+                     .arg(r.rank)
+                     .arg(static_cast<double>(r.similarity), 0, 'f', 3)
+                     .arg(r.patientName.toHtmlEscaped(), r.patientId.toHtmlEscaped(),
+                          r.studyDate.isEmpty() ? QStringLiteral("no date") : r.studyDate, labelText(r.labels),
+                          views.isEmpty() ? QStringLiteral("–") : views.toHtmlEscaped()));
+  open_ = new QPushButton(QStringLiteral("Open"), this);
+  open_->setEnabled(!r.usPaths.isEmpty());
+  compare_ = new QCheckBox(QStringLiteral("Compare"), this);
+  compare_->setEnabled(!r.usPaths.isEmpty());
+  auto* buttons = new QVBoxLayout;
+  buttons->addWidget(open_);
+  buttons->addWidget(compare_);
+  buttons->addStretch(1);
+  auto* h = new QHBoxLayout(this);
+  h->setContentsMargins(4, 4, 4, 4);
+  h->addWidget(thumb_);
+  h->addWidget(text_, 1);
+  h->addLayout(buttons);
+  connect(open_, &QPushButton::clicked, this, [this] { Q_EMIT openRequested(r_.rank); });
+  connect(compare_, &QCheckBox::toggled, this, &ResultCard::compareToggled);
+
+  timer_ = new QTimer(this);
+  connect(timer_, &QTimer::timeout, this, [this] {
+    if (frames_.isEmpty()) return;
+    cur_ = (cur_ + 1) % static_cast<int>(frames_.size());
+    thumb_->setPixmap(frames_[cur_]);
+  });
+  if (r.usPaths.isEmpty()) return;
+  watcher_ = new QFutureWatcher<Thumb>(this);
+  connect(watcher_, &QFutureWatcher<Thumb>::finished, this, [this] {
+    const Thumb t = watcher_->result();
+    loaded_ = true;
+    if (!t.error.isEmpty() || t.frames.isEmpty()) {
+      thumb_->setText(QStringLiteral("no preview"));
+      thumb_->setToolTip(t.error);
+      return;
+    }
+    for (const QImage& img : t.frames) frames_.push_back(QPixmap::fromImage(img));
+    cur_ = 0;
+    thumb_->setPixmap(frames_.front());
+    if (frames_.size() > 1) timer_->start(static_cast<int>(std::clamp(1000.0 / (t.fps > 0 ? t.fps : 25.0), 15.0, 500.0)));
+  });
+  const std::string path = r.usPaths.front().toStdString();
+  watcher_->setFuture(QtConcurrent::run([path]() -> Thumb {
+    Thumb t;
+    try {
+      const EchoInfo info = readDicomEchoInfo(path);
+      t.fps = info.fps;
+      const EchoFrames f = readDicomEchoFrames(path, 0, std::min(kThumbFrames, std::max(1, info.frames)));
+      for (int i = 0; i < f.frames; ++i) t.frames.push_back(toImage(f, i));
+    } catch (const std::exception& e) {
+      t.error = QString::fromStdString(e.what());
+    }
+    return t;
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+RetrievalPanel::RetrievalPanel(QWidget* parent) : QWidget(parent) {
+  title_ = new QLabel(QStringLiteral("No ECG selected"), this);
+  title_->setWordWrap(true);
+  samePatient_ = new QCheckBox(QStringLiteral("Include same patient"), this);
+  k_ = new QSpinBox(this);
+  k_->setRange(1, 50);
+  k_->setValue(topK_);
+  k_->setPrefix(QStringLiteral("top "));
+  compare_ = new QPushButton(QStringLiteral("Compare"), this);
+  compare_->setToolTip(QStringLiteral("Show the two checked studies side by side"));
+  compare_->setEnabled(false);
+  embed_ = new QPushButton(QStringLiteral("Embed now"), this);
+  embed_->setVisible(false);
+  message_ = new QLabel(this);
+  message_->setWordWrap(true);
+  auto* holder = new QWidget;
+  list_ = new QVBoxLayout(holder);
+  list_->setContentsMargins(0, 0, 0, 0);
+  list_->addStretch(1);
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidgetResizable(true);
+  scroll->setWidget(holder);
+  auto* top = new QHBoxLayout;
+  top->addWidget(samePatient_);
+  top->addWidget(k_);
+  top->addStretch(1);
+  top->addWidget(compare_);
+  auto* v = new QVBoxLayout(this);
+  v->addWidget(title_);
+  v->addLayout(top);
+  v->addWidget(message_);
+  v->addWidget(embed_);
+  v->addWidget(scroll, 1);
+  job_ = new CliJob(this);
+  connect(samePatient_, &QCheckBox::toggled, this, [this] { search(); });
+  connect(k_, qOverload<int>(&QSpinBox::valueChanged), this, [this](int k) {
+    topK_ = k;
+    search();
+  });
+  connect(compare_, &QPushButton::clicked, this, &RetrievalPanel::compareSelected);
+  connect(embed_, &QPushButton::clicked, this, &RetrievalPanel::embedNow);
+  connect(job_, &CliJob::line, this, &RetrievalPanel::logMessage);
+  connect(job_, &CliJob::finished, this, [this](bool ok, const QString& msg) {
+    embed_->setEnabled(true);
+    Q_EMIT logMessage(msg);
+    refresh();
+    if (!ok) showMessage(msg, true);
+  });
+}
+
+RetrievalPanel::~RetrievalPanel() = default;
+
+void RetrievalPanel::setDatabasePath(const QString& path) {
+  dbPath_ = path;
+  instance_ = 0;
+  refresh();
+}
+
+void RetrievalPanel::setInstance(std::int64_t id) {
+  instance_ = id;
+  search();
+}
+
+void RetrievalPanel::setTopK(int k) { k_->setValue(k); }
+
+void RetrievalPanel::refresh() {
+  cacheKey_.clear();
+  index_.reset();
+  search();
+}
+
+void RetrievalPanel::showMessage(const QString& text, bool error) {
+  message_->setText(text);
+  message_->setStyleSheet(error ? QStringLiteral("color:#b00020;") : QString());
+}
+
+void RetrievalPanel::clearCards() {
+  for (auto* c : cards_) {
+    list_->removeWidget(c);
+    c->deleteLater();
+  }
+  cards_.clear();
+  results_.clear();
+  updateCompareButton();
+}
+
+void RetrievalPanel::search() {
+  clearCards();
+  showMessage(QString());
+  embed_->setVisible(false);
+  keyText_.clear();
+  if (instance_ <= 0 || dbPath_.isEmpty()) {
+    title_->setText(QStringLiteral("No ECG selected"));
+    return;
+  }
+  try {
+    db::Database d(dbPath_.toStdString(), db::Database::Mode::ReadOnly);
+    const auto det = d.details(instance_);
+    if (!det) {
+      title_->setText(QStringLiteral("Instance %1 not found").arg(instance_));
+      return;
+    }
+    title_->setText(QStringLiteral("Echo studies similar to the ECG of <b>%1</b> (%2)")
+                        .arg(QString::fromStdString(det->patient.name).replace(QLatin1Char('^'), QLatin1Char(' ')).trimmed().toHtmlEscaped(),
+                             QString::fromStdString(det->patient.patientId).toHtmlEscaped()));
+    // Pick the ECG's embedding: of an active model if one is, else the newest with studies.
+    auto keys = ecgKeys(d, instance_);
+    std::vector<std::string> active;
+    for (const auto& m : d.listModels())
+      if (m.active) active.push_back(m.modelId + ":" + m.version);
+    std::stable_sort(keys.begin(), keys.end(), [&](const EcgKey& a, const EcgKey& b) {
+      auto isActive = [&](const EcgKey& k) {
+        return std::any_of(active.begin(), active.end(), [&](const std::string& p) { return k.modelId.rfind(p + "/", 0) == 0 || k.modelId == p; });
+      };
+      return isActive(a) && !isActive(b);
+    });
+    const EcgKey* chosen = nullptr;
+    std::vector<db::Database::StoredEmbedding> studyVecs;
+    for (const auto& k : keys) {
+      const QString ck = QStringLiteral("%1|%2|%3|%4").arg(dbPath_, QString::fromStdString(k.modelId),
+                                                          QString::fromStdString(k.weightsHash), QString::fromStdString(k.preproc));
+      if (ck == cacheKey_ && index_) {
+        chosen = &k;
+        break;
+      }
+      auto vecs = d.embeddingsFor(studyModelFor(k.modelId), k.weightsHash, k.preproc);
+      vecs.erase(std::remove_if(vecs.begin(), vecs.end(), [](const auto& s) { return !s.key.studyRowId; }), vecs.end());
+      if (vecs.empty()) continue;
+      // Build the index: group = the study's patient row.
+      std::map<std::int64_t, std::int64_t> patientOf;
+      for (const auto& s : d.listStudies()) patientOf[s.id] = s.patientRowId;
+      auto idx = std::make_unique<EmbeddingIndex>(static_cast<int>(vecs.front().vec.size()));
+      for (const auto& s : vecs) {
+        if (static_cast<int>(s.vec.size()) != idx->dim()) continue;
+        try {
+          idx->add(*s.key.studyRowId, patientOf.count(*s.key.studyRowId) ? patientOf[*s.key.studyRowId] : -1, s.vec);
+        } catch (const std::exception& e) {
+          Q_EMIT logMessage(QStringLiteral("Retrieval: skipped study %1: %2").arg(*s.key.studyRowId).arg(QString::fromStdString(e.what())));
+        }
+      }
+      index_ = std::move(idx);
+      cacheKey_ = ck;
+      chosen = &k;
+      break;
+    }
+    if (!chosen || !index_ || index_->size() == 0) {
+      showMessage(keys.empty() ? QStringLiteral("No embedding for this ECG yet. Compute the embeddings of the database "
+                                                "(ECGs and echo studies) to search similar echo studies.")
+                               : QStringLiteral("No echo study embeddings of this ECG's model yet. Compute them to search."));
+      embed_->setVisible(true);
+      embed_->setEnabled(!job_->isRunning());
+      return;
+    }
+    db::EmbeddingKey ek;
+    ek.instanceRowId = instance_;
+    ek.modelId = chosen->modelId;
+    ek.weightsHash = chosen->weightsHash;
+    ek.preprocVersion = chosen->preproc;
+    const auto q = d.getEmbedding(ek);
+    if (!q || static_cast<int>(q->size()) != index_->dim()) {
+      showMessage(QStringLiteral("The ECG embedding does not match the study embeddings (dimension)."), true);
+      return;
+    }
+    keyText_ = QStringLiteral("%1 · weights %2 · %3")
+                   .arg(QString::fromStdString(chosen->modelId), QString::fromStdString(chosen->weightsHash).left(12),
+                        QString::fromStdString(chosen->preproc));
+    const std::int64_t exclude = samePatient_->isChecked() ? -1 : det->patient.id;
+    const auto hits = index_->search(*q, topK_, exclude);
+    int rank = 0;
+    for (const auto& h : hits) {
+      RetrievalResult r;
+      r.rank = ++rank;
+      r.studyRowId = h.id;
+      r.patientRowId = h.group;
+      r.similarity = h.similarity;
+      db::Filter sf;
+      sf.studyRowId = h.id;
+      const auto studies = d.listStudies(sf);
+      if (!studies.empty()) {
+        const auto& s = studies.front();
+        r.studyDate = QString::fromStdString(s.date);
+        r.description = QString::fromStdString(s.description);
+        r.patientName = QString::fromStdString(s.patientName).replace(QLatin1Char('^'), QLatin1Char(' ')).trimmed();
+        r.patientId = QString::fromStdString(s.patientId);
+      }
+      for (const auto& l : d.labelsForStudy(h.id)) r.labels.insert(QString::fromStdString(l.key), QString::fromStdString(l.value));
+      if (h.group >= 0)
+        for (const auto& l : d.labelsForPatient(h.group))
+          if (!r.labels.contains(QString::fromStdString(l.key)))
+            r.labels.insert(QString::fromStdString(l.key), QString::fromStdString(l.value));
+      db::Filter inf;
+      inf.studyRowId = h.id;
+      inf.modality = "US";
+      for (const auto& i : d.listInstances(inf)) {
+        r.usPaths << QString::fromStdString(i.path);
+        if (auto di = d.details(i.id); di && di->echo && !di->echo->viewLabel.empty())
+          r.views << QString::fromStdString(di->echo->viewLabel);
+      }
+      results_.push_back(r);
+    }
+    for (const auto& r : results_) {
+      auto* card = new ResultCard(r, this);
+      connect(card, &ResultCard::openRequested, this, &RetrievalPanel::openResult);
+      connect(card, &ResultCard::compareToggled, this, &RetrievalPanel::updateCompareButton);
+      list_->insertWidget(list_->count() - 1, card);
+      cards_.push_back(card);
+    }
+    showMessage(results_.empty() ? QStringLiteral("No other echo study found.")
+                                 : QStringLiteral("%1 of %2 studies · %3").arg(results_.size()).arg(index_->size()).arg(keyText_));
+  } catch (const std::exception& e) {
+    showMessage(QString::fromStdString(e.what()), true);
+    Q_EMIT logMessage(QStringLiteral("Retrieval: ") + QString::fromStdString(e.what()));
+  }
+}
+
+void RetrievalPanel::updateCompareButton() {
+  int n = 0;
+  for (auto* c : cards_) n += c->compareBox()->isChecked() ? 1 : 0;
+  compare_->setEnabled(n == 2);
+}
+
+const RetrievalResult* RetrievalPanel::byRank(int rank) const {
+  for (const auto& r : results_)
+    if (r.rank == rank) return &r;
+  return nullptr;
+}
+
+namespace {
+void clearGrid(EchoGrid* g) {
+  for (int i = 0; i < 4; ++i)
+    if (auto* v = g->view(i)) v->clear();
+}
+}  // namespace
+
+bool RetrievalPanel::openResult(int rank) {
+  const RetrievalResult* r = byRank(rank);
+  if (!r || !grid_ || r->usPaths.isEmpty()) return false;
+  grid_->setGrid(2, 2);
+  clearGrid(grid_);
+  int opened = 0;
+  for (const QString& p : r->usPaths) {
+    if (opened == 4) break;
+    try {
+      grid_->openFile(p);
+      ++opened;
+    } catch (const std::exception& e) {
+      Q_EMIT logMessage(QStringLiteral("Cannot open %1: %2").arg(p, QString::fromStdString(e.what())));
+    }
+  }
+  Q_EMIT logMessage(QStringLiteral("Opened %1 loop(s) of study #%2 (%3)").arg(opened).arg(rank).arg(r->patientId));
+  Q_EMIT echoGridShown();
+  return opened > 0;
+}
+
+bool RetrievalPanel::compareSelected() {
+  std::vector<int> ranks;
+  for (auto* c : cards_)
+    if (c->compareBox()->isChecked()) ranks.push_back(c->result().rank);
+  if (ranks.size() != 2) {
+    showMessage(QStringLiteral("Check exactly two results to compare."));
+    return false;
+  }
+  return compareResults(ranks[0], ranks[1]);
+}
+
+bool RetrievalPanel::compareResults(int a, int b) {
+  const RetrievalResult* ra = byRank(a);
+  const RetrievalResult* rb = byRank(b);
+  if (!ra || !rb || !grid_ || ra->usPaths.isEmpty() || rb->usPaths.isEmpty()) return false;
+  grid_->setGrid(1, 2);
+  clearGrid(grid_);
+  int opened = 0;
+  for (const auto* r : {ra, rb}) {
+    try {
+      grid_->openFile(r->usPaths.front());
+      ++opened;
+    } catch (const std::exception& e) {
+      Q_EMIT logMessage(QStringLiteral("Cannot open %1: %2").arg(r->usPaths.front(), QString::fromStdString(e.what())));
+    }
+  }
+  Q_EMIT echoGridShown();
+  return opened == 2;
+}
+
+void RetrievalPanel::embedNow() {
+  if (job_->isRunning() || dbPath_.isEmpty()) return;
+  embed_->setEnabled(false);
+  showMessage(QStringLiteral("Running echo2ecg embed… (this can take a while)"));
+  job_->start({QStringLiteral("embed"), QStringLiteral("--db"), dbPath_}, cli_);
+}
+
+}  // namespace e2e::ui
