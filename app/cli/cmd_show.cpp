@@ -12,10 +12,13 @@ namespace {
 const char* orDash(const std::string& s) { return s.empty() ? "-" : s.c_str(); }
 
 void num(const char* label, double v, const char* unit) {
-  if (std::isfinite(v))
-    std::printf("    %-14s %.6g %s\n", label, v, unit);
-  else
+  if (!std::isfinite(v)) {
     std::printf("    %-14s -\n", label);
+    return;
+  }
+  // Device measurements are whole numbers; derived ones (e.g. HR from RR) get one decimal.
+  const bool whole = std::fabs(v - std::round(v)) < 1e-6;
+  std::printf(whole ? "    %-14s %.0f %s\n" : "    %-14s %.1f %s\n", label, v, unit);
 }
 
 void showInstance(e2e::db::Database& db, std::int64_t id) {
