@@ -1,5 +1,7 @@
 #include "db/database.h"
 
+#include "common/text.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -122,27 +124,6 @@ std::vector<std::string> splitNonEmpty(const std::string& s, char sep) {
   if (!cur.empty()) out.push_back(cur);
   return out;
 }
-std::string jsonEscape(const std::string& s) {
-  std::string o;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\t': o += "\\t"; break;
-      case '\r': o += "\\r"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          o += buf;
-        } else {
-          o += static_cast<char>(c);
-        }
-    }
-  }
-  return o;
-}
 // Parses the flat {"class": number, ...} objects written by probabilitiesJson.
 std::map<std::string, double> parseProbabilities(const std::string& js) {
   std::map<std::string, double> out;
@@ -179,7 +160,7 @@ std::string probabilitiesJson(const std::map<std::string, double>& p) {
   for (const auto& [k, v] : p) {
     if (!first) os << ',';
     first = false;
-    os << '"' << jsonEscape(k) << "\":" << (std::isfinite(v) ? v : 0.0);
+    os << jsonQuote(k) << ":" << (std::isfinite(v) ? v : 0.0);
   }
   os << '}';
   return os.str();

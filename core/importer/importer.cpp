@@ -1,5 +1,7 @@
 #include "importer/importer.h"
 
+#include "common/text.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -163,38 +165,6 @@ Parsed parseOne(const std::string& path, const std::unordered_set<std::string>& 
   return p;
 }
 
-std::vector<std::string> splitCsvLine(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cur += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cur += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(cur);
-      cur.clear();
-    } else if (c != '\r') {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  for (auto& f : out) {
-    const auto b = f.find_first_not_of(" \t");
-    const auto e = f.find_last_not_of(" \t");
-    f = b == std::string::npos ? std::string() : f.substr(b, e - b + 1);
-  }
-  return out;
-}
 
 // The header of a label table, or empty if `path` is not one.
 std::vector<std::string> labelTableHeader(const std::string& path) {

@@ -7,6 +7,8 @@
 
 #include "db/database.h"
 
+#include "common/text.h"
+
 namespace e2e::labels {
 
 enum class KeyColumn { Auto, StudyUid, Accession, PatientId };
@@ -28,8 +30,8 @@ struct ImportResult {
   std::vector<std::string> warnings;      // malformed rows (wrong field count, empty key)
 };
 
-// One CSV line into fields (RFC 4180 quotes; fields trimmed).
-std::vector<std::string> splitCsvLine(const std::string& line);
+// One CSV line into fields (RFC 4180 quotes; fields trimmed): the shared helper.
+using e2e::splitCsvLine;
 
 // Reads `path` and stores its labels in one transaction. Auto: study_uid, else accession, else
 // patient_id, whichever the header has first. Throws std::runtime_error if the file cannot be

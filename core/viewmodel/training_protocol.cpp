@@ -303,27 +303,6 @@ std::string toJson(const JsonValue& v) {
   return o;
 }
 
-std::string jsonQuote(const std::string& s) {
-  std::string o = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\r': o += "\\r"; break;
-      case '\t': o += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", c);
-          o += b;
-        } else {
-          o += c;
-        }
-    }
-  }
-  return o + "\"";
-}
 
 const char* toString(EventKind k) {
   switch (k) {

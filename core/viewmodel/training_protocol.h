@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/text.h"
+
 namespace e2e::vm {
 
 // ---- minimal JSON (RFC 8259 values; numbers as double)
@@ -33,8 +35,8 @@ struct JsonValue {
 bool parseJson(const std::string& text, JsonValue& out, std::string* error = nullptr);
 // Compact serialisation (numbers with up to 17 significant digits).
 std::string toJson(const JsonValue& v);
-// Escapes a string as a JSON string literal (with the quotes).
-std::string jsonQuote(const std::string& s);
+// Escapes a string as a JSON string literal (with the quotes): the shared helper.
+using e2e::jsonQuote;
 
 // ---- protocol events
 enum class EventKind { Start, Step, Epoch, Checkpoint, Done, Cancelled, Error };

@@ -27,3 +27,15 @@ TEST(Leads, CanonicalNames) {
   EXPECT_EQ(canonicalLeadName("Pressure"), "");
   EXPECT_EQ(standardLeads().size(), 12u);
 }
+
+#include "common/text.h"
+
+TEST(Text, JsonQuoteEscapesControlAndQuotes) {
+  EXPECT_EQ(jsonQuote("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
+  EXPECT_EQ(jsonQuote(std::string("x\x01y", 3)), "\"x\\u0001y\"");
+}
+
+TEST(Text, SplitCsvLineQuotesAndTrims) {
+  EXPECT_EQ(splitCsvLine("a, \"b,c\" ,\"d\"\"e\",\r\n"), (std::vector<std::string>{"a", "b,c", "d\"e", ""}));
+  EXPECT_EQ(splitCsvLine(""), (std::vector<std::string>{""}));
+}

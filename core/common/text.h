@@ -1,0 +1,15 @@
+// Small text helpers shared by the CLI, the database and the job protocol. Qt-free.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace e2e {
+
+// A JSON string literal (with the quotes), control characters escaped as \uXXXX.
+std::string jsonQuote(const std::string& s);
+
+// One CSV line into fields: RFC 4180 quoting ("" inside quotes is a quote), CR/LF dropped,
+// each field trimmed of surrounding spaces and tabs.
+std::vector<std::string> splitCsvLine(const std::string& line);
+
+}  // namespace e2e
