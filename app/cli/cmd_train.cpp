@@ -22,6 +22,8 @@ int runTrainCmd(int argc, char** argv) {
         "                      [--device cpu|cuda|auto] [--base-model MODEL_ID:VERSION] [--model BUNDLE_DIR]\n"
         "                      [--filter-text T] [--label-key K] [--resume] [--json-progress] [--dry-run]\n"
         "                      [--ecg-depth N] [--video-size PX]   (fresh pretraining only)\n"
+        "Methods for lvef/shd: linear (frozen aligned embedding + linear head), knn (k=5), full (encoder +\n"
+        "head); ecg-features / ecg-features-knn: the ECG-only hand-crafted-feature baseline (docs/results.md).\n"
         "Protocol: docs/training-protocol.md. Exit codes: 0 done, 1 error, 2 usage, 130 cancelled (resumable).\n");
     return kOk;
   }

@@ -54,7 +54,8 @@ torch::Tensor augmentEcg(const torch::Tensor& ecg, const EcgAugmentConfig& c) {
   const int64_t B = x.size(0);
   x = ftSurrogate(x, c.ftPhaseNoise, c.ftSurrogateProb);
   if (c.jitterSigma > 0) x = x * (1.0 + c.jitterSigma * torch::randn_like(x));
-  if (c.rescaleSigma > 0) x = x * (1.0 + c.rescaleSigma * torch::randn({B, 1, 1}, x.options())).abs();
+  // As the reference Rescaling: one factor N(1, sigma) per ECG, sign included (no abs).
+  if (c.rescaleSigma > 0) x = x * (1.0 + c.rescaleSigma * torch::randn({B, 1, 1}, x.options()));
   if (c.timeFlipProb > 0) {
     auto m = torch::rand({B, 1, 1}, x.options()).lt(c.timeFlipProb);
     x = torch::where(m, x.flip({-1}), x);

@@ -24,8 +24,10 @@ struct EcgAugmentConfig {
   int64_t cropLength = 1008;       // random crop (T must be >= cropLength; shorter input is zero-padded)
   double ftSurrogateProb = 0.5;    // FT surrogate: random phase noise in the Fourier domain
   double ftPhaseNoise = 0.075;     // phase ~ U(0, 2*pi*ftPhaseNoise) per frequency, shared by leads
-  double jitterSigma = 0.03;       // multiplicative jitter x * (1 + N(0, sigma)) per sample point
-  double rescaleSigma = 0.5;       // rescaling x * |N(1, sigma)| per ECG (one factor for all leads)
+  // Multiplicative jitter x * (1 + N(0, sigma)) per sample point. The reference Jitter adds
+  // amplitude * x * sigma * N(0,1) with sigma 0.2 (Echo2ECG config) and amplitude 0.6: 0.12.
+  double jitterSigma = 0.12;
+  double rescaleSigma = 0.5;       // rescaling x * N(1, sigma) per ECG (one factor for all leads)
   double timeFlipProb = 0.33;
   double signFlipProb = 0.33;
 };

@@ -144,11 +144,24 @@ struct Bundle {
   std::shared_ptr<model::SmallVideoEncoder> video;
   std::string hash;
   torch::Device device = torch::kCPU;
+  // Per-dimension standardisation of the view embeddings before the aggregator (estimated on the
+  // training loops at pretraining; undefined = identity). A frozen, randomly initialised video
+  // encoder gives nearly collinear view embeddings (mean cosine ~0.999): without this the echo
+  // side of the contrastive objective has no signal.
+  torch::Tensor viewMean, viewStd;
 
   model::TensorMap allWeights() const {
     auto m = withPrefix(model::stateDict(*net), "net.");
     for (auto& [k, v] : withPrefix(model::stateDict(*video->module()), "video.")) m[k] = v;
+    if (viewMean.defined()) {
+      m["viewnorm.mean"] = viewMean.detach().to(torch::kCPU);
+      m["viewnorm.std"] = viewStd.detach().to(torch::kCPU);
+    }
     return m;
+  }
+  torch::Tensor normViews(const torch::Tensor& v) const {
+    if (!viewMean.defined()) return v;
+    return (v - viewMean.to(v.device())) / viewStd.to(v.device());
   }
   void rehash() { hash = model::weightsHash(allWeights()); }
   void to(torch::Device d) {
@@ -201,6 +214,10 @@ void saveBundle(Bundle& b, const std::string& dir) {
   b.to(torch::kCPU);
   model::loadStateDict(*b.net, back, false, "net.");
   model::loadStateDict(*b.video->module(), back, false, "video.");
+  if (back.count("viewnorm.mean")) {
+    b.viewMean = back["viewnorm.mean"];
+    b.viewStd = back["viewnorm.std"];
+  }
   b.to(dev);
   b.rehash();
   b.dir = dir;
@@ -245,6 +262,10 @@ Bundle loadBundle(const std::string& dir) {
     for (auto& m : r1.mismatched) msg += " mismatched net." + m;
     for (auto& m : r2.missing) msg += " missing video." + m;
     throw std::runtime_error(msg);
+  }
+  if (w.count("viewnorm.mean")) {
+    b.viewMean = w["viewnorm.mean"];
+    b.viewStd = w["viewnorm.std"];
   }
   b.net->eval();
   b.video->module()->eval();
@@ -425,7 +446,7 @@ struct EchoCache {
       for (auto id : loops)
         if (views.count(id)) vs.push_back(torch::tensor(views[id]));
       if (vs.empty()) continue;
-      auto v = torch::stack(vs).unsqueeze(0).to(b.device);
+      auto v = b.normViews(torch::stack(vs)).unsqueeze(0).to(b.device);
       auto valid = torch::ones({1, v.size(1)}, torch::kBool).to(b.device);
       auto e = rowVec(b.net->embedEcho(v, valid)[0]);
       db.putEmbedding(studyKey(study), e);
@@ -1017,6 +1038,18 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
           if (ec.views.count(id)) vs.push_back(torch::tensor(ec.views[id]));
         if (!vs.empty()) viewSets[i] = torch::stack(vs);
       }
+      if (!base.viewMean.defined()) {  // standardisation statistics from the training loops
+        std::vector<torch::Tensor> tv;
+        for (auto i : part[0])
+          if (viewSets[i].defined()) tv.push_back(viewSets[i]);
+        if (!tv.empty()) {
+          auto all = torch::cat(tv);
+          base.viewMean = all.mean(0);
+          base.viewStd = all.size(0) > 1 ? all.std(0).clamp_min(1e-6) : torch::ones({all.size(1)});
+        }
+      }
+      for (auto& v : viewSets)
+        if (v.defined()) v = base.normViews(v);
     } else if (!trainNet && !baseline) {
       EcgFeatureCache fc{db, base, {}, 0, 0, {}};
       fc.ensure(samples, 16, cancel);
