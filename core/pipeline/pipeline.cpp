@@ -2,6 +2,8 @@
 // retrieval. One translation unit on purpose (libtorch headers compile slowly).
 #include <torch/torch.h>
 
+#include "common/text.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -31,27 +33,8 @@ namespace {
 
 // ------------------------------------------------------------------ small JSON helpers ----
 
-std::string jstr(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\t': o += "\\t"; break;
-      case '\r': o += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", c);
-          o += b;
-        } else {
-          o += c;
-        }
-    }
-  }
-  return o + "\"";
-}
+// JSON string literals: the shared escaper.
+std::string jstr(const std::string& s) { return jsonQuote(s); }
 std::string jnum(double v) {
   if (!std::isfinite(v)) return "null";
   char b[64];
