@@ -275,4 +275,78 @@ TEST(StudyBrowser, ListsTheDatabaseInstances) {
   ASSERT_EQ(spy.count(), 1);
   EXPECT_EQ(spy.at(0).at(0).toString(), QStringLiteral("/data/ecg1.dcm"));
 }
+
+TEST(StudyBrowser, FiltersByModalityDateAndLabelAndSorts) {
+  test::app();
+  QTemporaryDir dir;
+  const std::string dbPath = dir.filePath(QStringLiteral("studies.db")).toStdString();
+  {
+    db::Database database(dbPath);
+    EcgRecord ecg = test::flatRecord();
+    ecg.identity.patientName = "ALPHA^ANN";
+    ecg.identity.patientId = "P-1";
+    ecg.identity.studyUid = "1.2.9.1";
+    ecg.identity.studyDate = "20200101";
+    ecg.identity.seriesUid = "1.2.9.1.1";
+    ecg.identity.sopInstanceUid = "1.2.9.1.1.1";
+    ecg.identity.sopClassUid = "1.2.840.10008.5.1.4.1.1.9.1.1";
+    ecg.identity.modality = "ECG";
+    database.insertEcg(ecg, db::FileFacts{"/data/a_ecg.dcm", 10, std::string(64, 'b')});
+    EchoInfo echo;
+    echo.identity.patientName = "BETA^BOB";
+    echo.identity.patientId = "P-2";
+    echo.identity.studyUid = "1.2.9.2";
+    echo.identity.studyDate = "20220505";
+    echo.identity.seriesUid = "1.2.9.2.1";
+    echo.identity.sopInstanceUid = "1.2.9.2.1.1";
+    echo.identity.sopClassUid = "1.2.840.10008.5.1.4.1.1.3.1";
+    echo.identity.modality = "US";
+    echo.rows = echo.cols = 64;
+    echo.frames = 4;
+    echo.fps = 25;
+    database.insertEcho(echo, db::FileFacts{"/data/b_echo.dcm", 20, std::string(64, 'c')});
+    database.setStudyLabel(*database.studyRowIdByUid("1.2.9.1"), "lvef_class", "0", "test");
+  }
+  const QString path = QString::fromStdString(dbPath);
+  InstanceTableModel model;
+  InstanceTableModel::Query q;
+  ASSERT_TRUE(model.load(path, q).isEmpty());
+  EXPECT_EQ(model.rowCount(), 2);
+
+  q.modality = QStringLiteral("US");
+  ASSERT_TRUE(model.load(path, q).isEmpty());
+  ASSERT_EQ(model.rowCount(), 1);
+  EXPECT_EQ(model.row(0)->patientId, QStringLiteral("P-2"));
+
+  q = {};
+  q.dateFrom = QStringLiteral("2021-01-01");  // dashes accepted
+  ASSERT_TRUE(model.load(path, q).isEmpty());
+  ASSERT_EQ(model.rowCount(), 1);
+  EXPECT_EQ(model.row(0)->studyDate, QStringLiteral("20220505"));
+  q.dateTo = QStringLiteral("20211231");
+  ASSERT_TRUE(model.load(path, q).isEmpty());
+  EXPECT_EQ(model.rowCount(), 0);
+
+  q = {};
+  q.label = QStringLiteral("lvef_class=0");
+  ASSERT_TRUE(model.load(path, q).isEmpty());
+  ASSERT_EQ(model.rowCount(), 1);
+  EXPECT_EQ(model.row(0)->patientId, QStringLiteral("P-1"));
+  q.label = QStringLiteral("lvef_class=2");
+  ASSERT_TRUE(model.load(path, q).isEmpty());
+  EXPECT_EQ(model.rowCount(), 0);
+
+  q = {};
+  q.dateFrom = QStringLiteral("2020-13");
+  EXPECT_FALSE(model.load(path, q).isEmpty());  // a malformed date is refused with a reason
+
+  q = {};
+  ASSERT_TRUE(model.load(path, q).isEmpty());
+  model.sort(2, Qt::DescendingOrder);  // by study date, newest first
+  EXPECT_EQ(model.row(0)->studyDate, QStringLiteral("20220505"));
+  model.sort(2, Qt::AscendingOrder);
+  EXPECT_EQ(model.row(0)->studyDate, QStringLiteral("20200101"));
+  model.sort(0, Qt::DescendingOrder);  // by patient name
+  EXPECT_EQ(model.row(0)->patientName, QStringLiteral("BETA BOB"));
+}
 #endif

@@ -1,11 +1,13 @@
-// Study browser dock: a table over the study database's instance list (core/db) with a text
-// filter; double-click opens the file. Without the database library it shows a placeholder.
+// Study browser dock: a table over the study database's instance list (core/db), filtered by
+// patient name/ID text, modality, study date range and label, and sortable by any column;
+// double-click opens the file. Without the database library it shows a placeholder.
 #pragma once
 
 #include <QAbstractTableModel>
 #include <QWidget>
 #include <memory>
 
+class QComboBox;
 class QLabel;
 class QLineEdit;
 class QTableView;
@@ -26,8 +28,23 @@ class InstanceTableModel : public QAbstractTableModel {
   QVariant headerData(int section, Qt::Orientation o, int role) const override;
   void setRows(std::vector<Row> rows);
   const Row* row(int i) const;
-  // Loads from the database at dbPath (listInstances with a text filter). Returns an error text or "".
-  QString load(const QString& dbPath, const QString& text);
+  // Sorting is done in the model itself, so view rows are model rows (no proxy to map through).
+  void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
+
+  // What the browser asks the database for. Empty fields do not filter.
+  struct Query {
+    QString text;               // substring of patient name or ID
+    QString modality;           // ECG, US, ...
+    QString dateFrom, dateTo;   // study date bounds, YYYYMMDD or YYYY-MM-DD (inclusive)
+    QString label;              // "key" (label present) or "key=value"
+  };
+  // Loads from the database at dbPath. Returns an error text (bad date, no database...) or "".
+  QString load(const QString& dbPath, const Query& q);
+  QString load(const QString& dbPath, const QString& text) {
+    Query q;
+    q.text = text;
+    return load(dbPath, q);
+  }
 
  private:
   std::vector<Row> rows_;
@@ -48,6 +65,10 @@ class StudyBrowser : public QWidget {
   InstanceTableModel* model_ = nullptr;
   QTableView* table_ = nullptr;
   QLineEdit* filter_ = nullptr;
+  QComboBox* modality_ = nullptr;
+  QLineEdit* dateFrom_ = nullptr;
+  QLineEdit* dateTo_ = nullptr;
+  QLineEdit* label_ = nullptr;
   QLabel* status_ = nullptr;
 };
 
