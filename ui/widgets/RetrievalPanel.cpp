@@ -155,6 +155,13 @@ ResultCard::ResultCard(const RetrievalResult& r, QWidget* parent) : QFrame(paren
   }));
 }
 
+ResultCard::~ResultCard() {
+  if (watcher_) {
+    watcher_->disconnect(this);
+    watcher_->waitForFinished();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 RetrievalPanel::RetrievalPanel(QWidget* parent) : QWidget(parent) {

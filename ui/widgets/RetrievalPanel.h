@@ -48,6 +48,8 @@ class ResultCard : public QFrame {
   Q_OBJECT
  public:
   ResultCard(const RetrievalResult& r, QWidget* parent = nullptr);
+  // Waits for the background thumbnail decode: it must never outlive the card (nor the process).
+  ~ResultCard() override;
   const RetrievalResult& result() const { return r_; }
   QCheckBox* compareBox() const { return compare_; }
   QPushButton* openButton() const { return open_; }
