@@ -212,6 +212,38 @@ void saveArchiveAtomically(torch::serialize::OutputArchive& ar, const std::strin
   ar.save_to(tmp);
   std::filesystem::rename(tmp, path);
 }
+
+// The checkpoint layout of both trainers: the trained module under `moduleKey`, the optimiser,
+// epoch, step and the CPU RNG state, written atomically.
+void writeCheckpoint(const std::string& path, const char* moduleKey, const torch::nn::Module& module,
+                     const torch::optim::Optimizer& opt, int64_t epoch, int64_t step) {
+  torch::serialize::OutputArchive ar, m, o;
+  module.save(m);
+  opt.save(o);
+  ar.write(moduleKey, m);
+  ar.write("optimizer", o);
+  ar.write("epoch", torch::tensor(epoch));
+  ar.write("step", torch::tensor(step));
+  ar.write("rng_cpu", rngState());
+  saveArchiveAtomically(ar, path);
+}
+
+void readCheckpoint(const std::string& path, const torch::Device& device, const char* moduleKey,
+                    torch::nn::Module& module, torch::optim::Optimizer& opt, int64_t& epoch, int64_t& step) {
+  torch::serialize::InputArchive ar, m, o;
+  ar.load_from(path, device);
+  ar.read(moduleKey, m);
+  module.load(m);
+  ar.read("optimizer", o);
+  opt.load(o);
+  torch::Tensor e, s, r;
+  ar.read("epoch", e);
+  ar.read("step", s);
+  ar.read("rng_cpu", r);
+  epoch = e.item<int64_t>();
+  step = s.item<int64_t>();
+  setRngState(r.cpu());
+}
 }  // namespace
 
 // ------------------------------------------------------------------ contrastive ----
@@ -308,31 +340,11 @@ std::vector<EpochStats> ContrastiveTrainer::fit(ContrastiveDataset& train, Contr
 void ContrastiveTrainer::logJson(const std::string& line) const { appendLine(cfg_.outDir, line); }
 
 void ContrastiveTrainer::saveCheckpoint(const std::string& path) const {
-  torch::serialize::OutputArchive ar, m, o;
-  model_->save(m);
-  opt_.optimizer->save(o);
-  ar.write("model", m);
-  ar.write("optimizer", o);
-  ar.write("epoch", torch::tensor(epoch_));
-  ar.write("step", torch::tensor(step_));
-  ar.write("rng_cpu", rngState());
-  saveArchiveAtomically(ar, path);
+  writeCheckpoint(path, "model", *model_, *opt_.optimizer, epoch_, step_);
 }
 
 void ContrastiveTrainer::loadCheckpoint(const std::string& path) {
-  torch::serialize::InputArchive ar, m, o;
-  ar.load_from(path, cfg_.device);
-  ar.read("model", m);
-  model_->load(m);
-  ar.read("optimizer", o);
-  opt_.optimizer->load(o);
-  torch::Tensor e, s, r;
-  ar.read("epoch", e);
-  ar.read("step", s);
-  ar.read("rng_cpu", r);
-  epoch_ = e.item<int64_t>();
-  step_ = s.item<int64_t>();
-  setRngState(r.cpu());
+  readCheckpoint(path, cfg_.device, "model", *model_, *opt_.optimizer, epoch_, step_);
 }
 
 // ------------------------------------------------------------------ linear probe ----
@@ -434,31 +446,11 @@ std::pair<std::vector<int>, Scores> LinearProbeTrainer::predict(LabeledDataset& 
 void LinearProbeTrainer::logJson(const std::string& line) const { appendLine(cfg_.outDir, line); }
 
 void LinearProbeTrainer::saveCheckpoint(const std::string& path) const {
-  torch::serialize::OutputArchive ar, m, o;
-  head_->save(m);
-  opt_->save(o);
-  ar.write("head", m);
-  ar.write("optimizer", o);
-  ar.write("epoch", torch::tensor(epoch_));
-  ar.write("step", torch::tensor(step_));
-  ar.write("rng_cpu", rngState());
-  saveArchiveAtomically(ar, path);
+  writeCheckpoint(path, "head", *head_, *opt_, epoch_, step_);
 }
 
 void LinearProbeTrainer::loadCheckpoint(const std::string& path) {
-  torch::serialize::InputArchive ar, m, o;
-  ar.load_from(path, cfg_.device);
-  ar.read("head", m);
-  head_->load(m);
-  ar.read("optimizer", o);
-  opt_->load(o);
-  torch::Tensor e, s, r;
-  ar.read("epoch", e);
-  ar.read("step", s);
-  ar.read("rng_cpu", r);
-  epoch_ = e.item<int64_t>();
-  step_ = s.item<int64_t>();
-  setRngState(r.cpu());
+  readCheckpoint(path, cfg_.device, "head", *head_, *opt_, epoch_, step_);
 }
 
 }  // namespace e2e::model
