@@ -45,9 +45,9 @@ std::vector<float> EmbeddingIndex::normalised(const float* v) const {
 }
 
 void EmbeddingIndex::add(std::int64_t id, std::int64_t group, const float* vec) {
-  if (std::find(ids_.begin(), ids_.end(), id) != ids_.end())
-    throw std::invalid_argument("EmbeddingIndex: duplicate id " + std::to_string(id));
-  auto n = normalised(vec);
+  if (idSet_.count(id)) throw std::invalid_argument("EmbeddingIndex: duplicate id " + std::to_string(id));
+  auto n = normalised(vec);  // validates before anything is stored
+  idSet_.insert(id);
   data_.insert(data_.end(), n.begin(), n.end());
   ids_.push_back(id);
   groups_.push_back(group);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace e2e {
@@ -57,6 +58,7 @@ class EmbeddingIndex {
   Options opts_;
   std::vector<float> data_;              // size() x dim, normalised rows
   std::vector<std::int64_t> ids_, groups_;
+  std::unordered_set<std::int64_t> idSet_;  // duplicate check in O(1) per add
   mutable std::unique_ptr<Hnsw> hnsw_;   // built lazily
   mutable std::size_t hnswBuiltSize_ = 0;
   std::vector<float> normalised(const float* v) const;
