@@ -1,6 +1,7 @@
 #include "model/model.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -30,17 +31,89 @@ torch::Tensor PatchEmbedImpl::forward(const torch::Tensor& x) {
   return F::gelu(norm->forward(y));
 }
 
-AttentionImpl::AttentionImpl(int64_t dim, int64_t heads, double attnDrop) {
+namespace {
+std::atomic<bool> gFusedAttention{true};
+}
+void setFusedAttention(bool on) { gFusedAttention = on; }
+bool fusedAttention() { return gFusedAttention; }
+
+AttentionImpl::AttentionImpl(int64_t dim, int64_t h, double drop) : heads(h), attnDrop(drop) {
   qkv = register_module("qkv", nn::Linear(nn::LinearOptions(dim, 3 * dim).bias(true)));
-  attn = register_module("attn", nn::MultiheadAttention(nn::MultiheadAttentionOptions(dim, heads).dropout(attnDrop)));
+  attn = register_module("attn", nn::MultiheadAttention(nn::MultiheadAttentionOptions(dim, h).dropout(drop)));
   proj = register_module("proj", nn::Linear(dim, dim));
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
+  return gFusedAttention ? forwardFused(x) : forwardReference(x);
+}
+
+torch::Tensor AttentionImpl::forwardReference(const torch::Tensor& x) {
   auto qkvOut = qkv->forward(x).transpose(0, 1);  // [N, B, 3C] (MultiheadAttention is sequence-first)
   auto chunks = qkvOut.chunk(3, -1);
   auto out = std::get<0>(attn->forward(chunks[0], chunks[1], chunks[2], {}, /*need_weights=*/false));
   return proj->forward(out.transpose(0, 1));
+}
+
+AttentionImpl::Fused AttentionImpl::fusedWeights() {
+  const auto& wq = qkv->weight;  // [3C, C]
+  const auto& bq = qkv->bias;
+  const auto& wi = attn->in_proj_weight;  // [3C, C] (q, k, v stacked)
+  const auto& bi = attn->in_proj_bias;
+  const auto& wo = attn->out_proj->weight;
+  const auto& bo = attn->out_proj->bias;
+  const auto& wp = proj->weight;
+  const auto& bp = proj->bias;
+  const bool cacheable = !torch::GradMode::is_enabled();
+  std::vector<int64_t> key;
+  if (cacheable) {
+    for (const auto* t : {&wq, &bq, &wi, &bi, &wo, &bo, &wp, &bp}) {
+      if (t->is_inference()) {  // no version counter: cannot tell when it changes, so do not cache
+        key.clear();
+        break;
+      }
+      key.push_back(t->_version());
+      key.push_back(reinterpret_cast<int64_t>(t->data_ptr()));
+    }
+    if (!key.empty()) key.push_back(static_cast<int64_t>(wq.scalar_type()));
+    if (!key.empty() && key == cacheKey_ && cache_.wIn.defined()) return cache_;
+  }
+  const int64_t C = wq.size(1);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(C / heads));
+  Fused f;
+  // Chunk j of qkv feeds block j of in_proj: W_j = Wi_j * Wq_j, b_j = Wi_j * bq_j + bi_j.
+  std::vector<torch::Tensor> ws, bs;
+  for (int64_t j = 0; j < 3; ++j) {
+    auto wqj = wq.narrow(0, j * C, C), bqj = bq.narrow(0, j * C, C);
+    auto wij = wi.narrow(0, j * C, C), bij = bi.narrow(0, j * C, C);
+    auto w = torch::matmul(wij, wqj);
+    auto b = torch::addmv(bij, wij, bqj);
+    if (j == 0) {  // fold the query scale
+      w = w * scale;
+      b = b * scale;
+    }
+    ws.push_back(w);
+    bs.push_back(b);
+  }
+  f.wIn = torch::cat(ws, 0);
+  f.bIn = torch::cat(bs, 0);
+  f.wOut = torch::matmul(wp, wo);
+  f.bOut = torch::addmv(bp, wp, bo);
+  if (cacheable && !key.empty()) {
+    cache_ = f;
+    cacheKey_ = std::move(key);
+  }
+  return f;
+}
+
+torch::Tensor AttentionImpl::forwardFused(const torch::Tensor& x) {
+  const int64_t B = x.size(0), N = x.size(1), C = x.size(2), d = C / heads;
+  const auto f = fusedWeights();
+  auto qkvOut = F::linear(x, f.wIn, f.bIn).view({B, N, 3, heads, d}).permute({2, 0, 3, 1, 4});  // [3, B, h, N, d]
+  auto q = qkvOut[0], k = qkvOut[1], v = qkvOut[2];
+  auto a = torch::matmul(q, k.transpose(-2, -1)).softmax(-1);  // [B, h, N, N]
+  if (attnDrop > 0.0 && is_training()) a = F::dropout(a, F::DropoutFuncOptions().p(attnDrop).training(true));
+  auto out = torch::matmul(a, v).transpose(1, 2).reshape({B, N, C});
+  return F::linear(out, f.wOut, f.bOut);
 }
 
 MlpImpl::MlpImpl(int64_t dim, int64_t hidden) {
@@ -121,16 +194,15 @@ torch::Tensor EcgEncoderImpl::forward(const torch::Tensor& ecg) {
   return fc_norm->forward(tokens.slice(1, 1).mean(1));
 }
 
-double ecgEncoderFlops(const EcgEncoderConfig& c) {
+double ecgEncoderFlops(const EcgEncoderConfig& c, bool fused) {
   const double N = 1.0 + static_cast<double>(c.leads * c.numPatches());
   const double C = static_cast<double>(c.dim), H = static_cast<double>(c.mlpDim);
   const double patch = 2.0 * c.leads * c.numPatches() * c.patch * C;
-  const double perBlock = 2.0 * N * C * 3 * C      // qkv
-                          + 2.0 * N * C * 3 * C    // MultiheadAttention in_proj
-                          + 2.0 * 2.0 * N * N * C  // QK^T and AV
-                          + 2.0 * N * C * C        // out_proj
-                          + 2.0 * N * C * C        // proj
-                          + 2.0 * 2.0 * N * C * H; // fc1, fc2
+  const double inProj = fused ? 2.0 * N * C * 3 * C                             // one fused GEMM
+                              : 2.0 * N * C * 3 * C + 2.0 * N * C * 3 * C;      // qkv, then in_proj
+  const double outProj = fused ? 2.0 * N * C * C : 2.0 * 2.0 * N * C * C;       // out_proj, proj
+  const double perBlock = inProj + 2.0 * 2.0 * N * N * C  // QK^T and AV
+                          + outProj + 2.0 * 2.0 * N * C * H;  // fc1, fc2
   return patch + c.depth * perBlock;
 }
 

@@ -49,12 +49,33 @@ struct PatchEmbedImpl : torch::nn::Module {
 TORCH_MODULE(PatchEmbed);
 
 // qkv Linear -> nn::MultiheadAttention(q, k, v chunks) -> proj Linear (the OTiS attention).
+//
+// The reference applies two affine maps in a row on each side of the attention core:
+// qkv (C -> 3C) then MultiheadAttention's in_proj (per q/k/v chunk, C -> C), and out_proj then proj
+// (C -> C twice). A product of affine maps is affine, so forward() runs ONE fused GEMM for each pair
+// (with the 1/sqrt(head_dim) query scale folded in) and the attention core on [B, heads, N, d].
+// The parameters and their names stay exactly the reference's (checkpoints load unchanged; training
+// differentiates through the fusion). Without grad mode the fused weights are cached and rebuilt
+// when any source parameter changes (version counters: optimiser steps, loadStateDict, .to()).
+// setFusedAttention(false) selects the literal reference path (benchmarks, parity tests).
 struct AttentionImpl : torch::nn::Module {
   AttentionImpl(int64_t dim, int64_t heads, double attnDrop);
   torch::Tensor forward(const torch::Tensor& x);  // [B, N, C]
+  torch::Tensor forwardReference(const torch::Tensor& x);
+  torch::Tensor forwardFused(const torch::Tensor& x);
   torch::nn::Linear qkv{nullptr};
   torch::nn::MultiheadAttention attn{nullptr};
   torch::nn::Linear proj{nullptr};
+  int64_t heads = 1;
+  double attnDrop = 0.0;
+
+ private:
+  struct Fused {
+    torch::Tensor wIn, bIn, wOut, bOut;
+  };
+  Fused fusedWeights();
+  Fused cache_;
+  std::vector<int64_t> cacheKey_;
 };
 TORCH_MODULE(Attention);
 
@@ -64,6 +85,10 @@ struct MlpImpl : torch::nn::Module {
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
 };
 TORCH_MODULE(Mlp);
+
+// Process-wide switch between the fused attention (default) and the literal reference path.
+void setFusedAttention(bool on);
+bool fusedAttention();
 
 // Stochastic depth: drops whole residual branches per sample (training only).
 torch::Tensor dropPath(const torch::Tensor& x, double p, bool training);
@@ -100,8 +125,9 @@ struct EcgEncoderImpl : torch::nn::Module {
 };
 TORCH_MODULE(EcgEncoder);
 
-// Analytic forward FLOPs of one ECG through the encoder (multiply-add = 2 FLOPs).
-double ecgEncoderFlops(const EcgEncoderConfig& c = {});
+// Analytic forward FLOPs of one ECG through the encoder (multiply-add = 2 FLOPs): the reference
+// architecture as written (fused = false) or as executed with the fused attention GEMMs.
+double ecgEncoderFlops(const EcgEncoderConfig& c = {}, bool fused = false);
 
 // ------------------------------------------------------------------ echo side ----
 
@@ -117,7 +143,8 @@ struct VideoInputSpec {
 };
 
 // Per-view echo video encoder: clips [N, C, T, H, W] (already normalised) -> [N, embedDim()].
-// An MViT-v2-S (EchoPrime) implementation plugs in behind the same interface.
+// Implementations: SmallVideoEncoder (below, CPU-friendly) and MvitVideoEncoder (model/mvit.h,
+// EchoPrime's MViT-v2-S); bundle.json "video_encoder" selects one.
 class VideoEncoder {
  public:
   virtual ~VideoEncoder() = default;

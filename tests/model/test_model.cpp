@@ -118,6 +118,58 @@ TEST(EcgEncoder, ShapesAndNames) {
   EXPECT_NEAR(ecgEncoderFlops(), 9.505e9, 0.01e9);  // 12 x 791.7 MFLOP + patch embed
 }
 
+// The fused attention (qkv o in_proj and out_proj o proj as single GEMMs) computes the same function
+// as the literal reference path: outputs, gradients of the original parameters, and the cached
+// inference weights follow parameter updates.
+TEST(EcgEncoder, FusedAttentionEqualsReferencePath) {
+  torch::manual_seed(3);
+  EcgEncoderConfig c;
+  c.depth = 2;
+  c.dropPath = 0.0;
+  EcgEncoder enc(c);
+  auto x = torch::randn({3, 12, 1008});
+  struct Restore {
+    ~Restore() { setFusedAttention(true); }
+  } restore;
+  auto run = [&](bool fused) {
+    setFusedAttention(fused);
+    torch::NoGradGuard ng;
+    return enc->forward(x);
+  };
+  enc->eval();
+  const auto ref = run(false), fus = run(true);
+  EXPECT_LT((ref - fus).abs().max().item<double>(), 2e-5 * ref.abs().max().item<double>());
+  {  // inference mode (as embed/predict run) uses the same cached weights
+    setFusedAttention(true);
+    torch::InferenceMode im;
+    EXPECT_LT((enc->forward(x) - ref).abs().max().item<double>(), 2e-5 * ref.abs().max().item<double>());
+  }
+  // Gradients w.r.t. the reference parameters agree (a random linear readout: the sum of squares
+  // of a LayerNorm output would be constant).
+  const auto readout = torch::randn({3, 192});
+  auto grads = [&](bool fused) {
+    setFusedAttention(fused);
+    enc->zero_grad();
+    (enc->forward(x) * readout).sum().backward();
+    return std::make_pair(enc->blocks[0]->as<BlockImpl>()->attn->qkv->weight.grad().clone(),
+                          enc->blocks[1]->as<BlockImpl>()->attn->attn->in_proj_weight.grad().clone());
+  };
+  const auto gRef = grads(false), gFus = grads(true);
+  EXPECT_LT((gRef.first - gFus.first).abs().max().item<double>(), 1e-4 * gRef.first.abs().max().item<double>());
+  EXPECT_LT((gRef.second - gFus.second).abs().max().item<double>(), 1e-4 * gRef.second.abs().max().item<double>());
+  // An in-place parameter update (optimiser step, weight load) invalidates the cached fused weights.
+  run(true);  // fills the cache
+  {
+    torch::NoGradGuard ng;
+    enc->blocks[0]->as<BlockImpl>()->attn->proj->weight.mul_(0.5);
+    enc->blocks[1]->as<BlockImpl>()->attn->attn->in_proj_weight.add_(0.01);
+  }
+  const auto ref2 = run(false), fus2 = run(true);
+  EXPECT_GT((ref2 - ref).abs().max().item<double>(), 1e-3);
+  EXPECT_LT((ref2 - fus2).abs().max().item<double>(), 2e-5 * ref2.abs().max().item<double>());
+  EXPECT_LT(ecgEncoderFlops({}, true), 0.82 * ecgEncoderFlops());
+}
+
 TEST(EchoSide, VideoEncoderAggregatorAndMask) {
   torch::manual_seed(0);
   SmallVideoEncoder venc;
