@@ -10,9 +10,12 @@
   convert_checkpoint.py echo2ecg IN.ckpt OUT.pt [--strip model.]
       Lightning checkpoint {'state_dict': {'model.' + name}}: strips the prefix, keeps
       ecg_encoder.*, echo_aggregator.*, ecg_proj.*, echo_proj.* (pos tables fixed as above).
-  convert_checkpoint.py echoprime IN.pt OUT.pt [--prefix video_encoder.]
-      EchoPrime video encoder state_dict (module./model. prefixes stripped), for an MViT
-      VideoEncoder implementation.
+  convert_checkpoint.py echoprime echo_prime_encoder.pt OUT.pt [--prefix video.]
+      EchoPrime video encoder: the state_dict of torchvision's mvit_v2_s with head[-1] =
+      Linear(768, 512) (module./model./encoder. prefixes stripped). Checks the mvit_v2_s key set
+      and shapes and writes the tensors under `video.` (default; `--prefix ''` for bare
+      torchvision names), the names the pipeline's MvitVideoEncoder loads (bundle.json
+      "video_encoder": "mvit_v2_s", "video_weights": OUT.pt).
 
 --rename OLD=NEW (repeatable) renames name prefixes after stripping.
 """
@@ -67,6 +70,31 @@ def fix_encoder(sd, prefix, offsets, domain):
     return sd
 
 
+MVIT_BLOCKS = 16
+
+
+def check_mvit(sd):
+    """Structural check of a torchvision mvit_v2_s state dict (EchoPrime's encoder)."""
+    need = ["conv_proj.weight", "conv_proj.bias", "pos_encoding.class_token", "norm.weight", "norm.bias",
+            "head.1.weight", "head.1.bias"]
+    for i in range(MVIT_BLOCKS):
+        b = f"blocks.{i}."
+        need += [b + n for n in ("norm1.weight", "attn.qkv.weight", "attn.rel_pos_h", "attn.rel_pos_t",
+                                 "attn.pool_q.pool.weight", "attn.pool_k.norm_act.0.weight",
+                                 "mlp.0.weight", "mlp.3.weight")]
+    missing = [k for k in need if k not in sd]
+    if missing:
+        raise SystemExit(f"not a torchvision mvit_v2_s state dict: missing {', '.join(missing[:8])}"
+                         + (" ..." if len(missing) > 8 else ""))
+    if f"blocks.{MVIT_BLOCKS}.norm1.weight" in sd:
+        raise SystemExit("more than 16 blocks: not mvit_v2_s")
+    if tuple(sd["conv_proj.weight"].shape) != (96, 3, 3, 7, 7):
+        raise SystemExit(f"conv_proj.weight {tuple(sd['conv_proj.weight'].shape)} != (96, 3, 3, 7, 7)")
+    head = tuple(sd["head.1.weight"].shape)
+    if head != (512, 768):
+        print(f"warning: head.1.weight is {head}, EchoPrime's is (512, 768)", file=sys.stderr)
+
+
 def finish(sd):
     out = {}
     for k, v in sd.items():
@@ -85,7 +113,8 @@ def main(argv=None):
     ap.add_argument("input")
     ap.add_argument("output")
     ap.add_argument("--domain", default="ecg")
-    ap.add_argument("--prefix", default=None, help="prefix added to every output name")
+    ap.add_argument("--prefix", default=None,
+                    help="prefix added to every output name (echoprime: default 'video.')")
     ap.add_argument("--strip", action="append", default=[], help="extra name prefix to strip")
     ap.add_argument("--rename", action="append", default=[], help="OLD=NEW name-prefix rename")
     a = ap.parse_args(argv)
@@ -109,6 +138,10 @@ def main(argv=None):
         sd = {k: v for k, v in sd.items() if k.startswith(KEEP_TOP)}
         sd = {k: v for k, v in sd.items() if not k.startswith(tuple("ecg_encoder." + d for d in DROP_ENCODER))}
         sd = fix_encoder(sd, "ecg_encoder.", offsets, a.domain)
+    elif a.kind == "echoprime":
+        check_mvit(sd)
+        if a.prefix is None:
+            a.prefix = "video."
     if a.prefix:
         sd = {a.prefix + k: v for k, v in sd.items()}
     out = finish(sd)
