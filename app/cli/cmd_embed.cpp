@@ -1,33 +1,52 @@
-// echo2ecg embed --db FILE [--model DIR] [--batch N] [--threads N] [--device cpu|cuda|auto] [--quiet]
+// echo2ecg embed --db FILE [--model ID:VERSION|ID|DIR] [--batch N] [--threads N] [--device cpu|cuda|auto]
+//                [--quiet] [--json-progress] [--prune-stale]
 #include <csignal>
 #include <cstdio>
 
 #include "commands.h"
+#include "common/text.h"
 #include "pipeline/pipeline.h"
 
 namespace {
 std::atomic<bool> gStop{false};
 extern "C" void onEmbedStop(int) { gStop.store(true); }
 
+std::string jq(const std::string& s) { return e2e::jsonQuote(s); }
+
 int runEmbedCmd(int argc, char** argv) {
   using namespace e2e::cli;
-  auto a = parseArgs(argc, argv, {"db", "model", "batch", "threads", "device"}, {"quiet"});
+  auto a = parseArgs(argc, argv, {"db", "model", "batch", "threads", "device"}, {"quiet", "json-progress", "prune-stale"});
   if (a.help) {
     std::printf(
-        "Usage: echo2ecg embed [--db FILE] [--model DIR] [--batch N] [--threads N] [--device cpu|cuda|auto] [--quiet]\n"
+        "Usage: echo2ecg embed [--db FILE] [--model ID:VERSION|ID|DIR] [--batch N] [--threads N]\n"
+        "                      [--device cpu|cuda|auto] [--quiet] [--json-progress] [--prune-stale]\n"
         "Computes the aligned 512-d ECG embedding of every ECG, the per-view echo embedding of every\n"
-        "ultrasound loop and the aligned echo-study embedding of every study with echo, with the model\n"
-        "bundle in DIR (default: the bundled models/, or $E2E_MODELS_DIR). Stored in the database keyed by\n"
-        "model id:version, weights hash and preprocessing version (%s); what is already stored is skipped.\n",
-        e2e::pipeline::kPreprocVersion);
+        "ultrasound loop and the aligned echo-study embedding of every study with echo. The model:\n"
+        "  --model ID:VERSION  a registered version (ID alone: its active version), or a bundle DIR;\n"
+        "  default             the ACTIVE %s version of the database (`echo2ecg models activate`),\n"
+        "                      else the bundled models/ (or $E2E_MODELS_DIR).\n"
+        "A registered version's weights must still hash to its registered weights hash (error otherwise).\n"
+        "Stored keyed by model id:version, weights hash and preprocessing version (%s); what is already\n"
+        "stored is skipped. Embeddings of other versions are kept (retrieval never uses them) unless\n"
+        "--prune-stale deletes them after a complete run.\n"
+        "  --json-progress  one JSON line per batch on stdout: {\"event\":\"progress\",\"stage\":\"ecg|echo\",\n"
+        "                   \"done\":N,\"total\":M} (the workstation's re-embed job reads them)\n",
+        e2e::pipeline::kEmbeddingModelId, e2e::pipeline::kPreprocVersion);
     return kOk;
   }
   if (!a.error.empty()) return usageError("embed", a.error);
   if (!a.positional.empty()) return usageError("embed", "unexpected argument " + a.positional[0]);
   e2e::pipeline::EmbedOptions o;
-  o.modelDir = a.get("model");
+  o.model = a.get("model");
   o.device = a.get("device", "auto");
   o.quiet = a.has("quiet");
+  o.pruneStale = a.has("prune-stale");
+  const bool json = a.has("json-progress");
+  if (json)
+    o.progress = [](const std::string& stage, int done, int total) {
+      std::printf("{\"event\":\"progress\",\"stage\":%s,\"done\":%d,\"total\":%d}\n", jq(stage).c_str(), done, total);
+      std::fflush(stdout);
+    };
   long long n = 0;
   if (a.has("batch")) {
     if (!parseInt(a.get("batch"), 1, 4096, n)) return usageError("embed", "--batch needs an integer >= 1");
@@ -47,18 +66,31 @@ int runEmbedCmd(int argc, char** argv) {
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
     for (auto& e : r.errorMessages) std::fprintf(stderr, "error: %s\n", e.c_str());
-    std::printf("Embed %s with %s (weights %s, %s) in %.1f s:\n", r.cancelled ? "interrupted" : "finished",
-                r.modelKey.c_str(), r.weightsHash.substr(0, 12).c_str(), e2e::pipeline::kPreprocVersion, r.seconds);
+    if (json)
+      std::printf("{\"event\":\"%s\",\"model_id\":%s,\"version\":%s,\"weights_hash\":%s,\"ecg_added\":%d,"
+                  "\"studies_added\":%d,\"errors\":%d,\"stale_rows\":%lld,\"pruned_rows\":%lld}\n",
+                  r.cancelled ? "cancelled" : "done", jq(r.model.modelId).c_str(), jq(r.model.version).c_str(),
+                  jq(r.weightsHash).c_str(), r.ecgAdded, r.studyAdded, r.errors, static_cast<long long>(r.staleRows),
+                  static_cast<long long>(r.prunedRows));
+    std::printf("Embed %s with %s in %.1f s:\n", r.cancelled ? "interrupted" : "finished", r.model.describe().c_str(),
+                r.seconds);
     std::printf("  ECG: %d added, %d already stored\n  echo views: %d added, %d already stored\n"
                 "  echo studies: %d added, %d already stored\n  errors: %d\n",
                 r.ecgAdded, r.ecgSkipped, r.viewAdded, r.viewSkipped, r.studyAdded, r.studySkipped, r.errors);
+    if (r.prunedRows) std::printf("  stale rows of other versions of %s deleted: %lld\n", r.model.modelId.c_str(),
+                                  static_cast<long long>(r.prunedRows));
+    if (r.staleRows)
+      std::printf("  stale rows of other versions of %s kept (never used by retrieval): %lld (delete them with "
+                  "`echo2ecg embed --prune-stale`)\n",
+                  r.model.modelId.c_str(), static_cast<long long>(r.staleRows));
     if (r.cancelled) return kInterrupted;
     return r.errors ? kFinishedWithProblems : kOk;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "echo2ecg embed: %s\n", e.what());
+    if (json) std::printf("{\"event\":\"error\",\"message\":%s}\n", jq(e.what()).c_str());
     return kRuntimeError;
   }
 }
 }  // namespace
 
-E2E_REGISTER_COMMAND("embed", "compute and store ECG / echo embeddings with the active model bundle", runEmbedCmd);
+E2E_REGISTER_COMMAND("embed", "compute and store ECG / echo embeddings with the active embedding model", runEmbedCmd);

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "db/database.h"
+#include "pipeline/embedding_model.h"
 #include "viewmodel/training_card.h"
 #include "viewmodel/training_protocol.h"
 
@@ -14,21 +15,84 @@ namespace {
 
 const char* orDash(const std::string& s) { return s.empty() ? "-" : s.c_str(); }
 
+// Runs another subcommand of this executable in-process (argv[0] = its name).
+int runSubcommand(const std::vector<std::string>& args) {
+  for (const auto& c : e2e::cli::commands())
+    if (args[0] == c.name) {
+      std::vector<std::string> copy = args;
+      std::vector<char*> av;
+      for (auto& a : copy) av.push_back(a.data());
+      av.push_back(nullptr);
+      return c.run(static_cast<int>(copy.size()), av.data());
+    }
+  std::fprintf(stderr, "echo2ecg models: this echo2ecg was built without the models (no '%s' command)\n",
+               args[0].c_str());
+  return e2e::cli::kRuntimeError;
+}
+
+std::string shellWord(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=+,") ==
+                        std::string::npos)
+    return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// After activating an embedding model: re-embed now (--embed), or say what is missing and how to make it.
+int afterActivation(e2e::db::Database& db, const std::string& dbPath, const std::string& id, const std::string& ver,
+                    bool embed, bool jsonProgress) {
+  using namespace e2e::pipeline;
+  e2e::pipeline::EmbeddingModel m;
+  try {
+    m = resolveEmbeddingModel(db, id + ":" + ver, /*checkFiles=*/false);
+  } catch (const std::exception&) {
+    if (embed) std::fprintf(stderr, "note: %s %s is not an embedding model; nothing to embed\n", id.c_str(), ver.c_str());
+    return e2e::cli::kOk;  // a prediction head: predictions record the version that made them
+  }
+  const std::string cmd = "echo2ecg embed --db " + shellWord(dbPath) + (id == kEmbeddingModelId ? "" : " --model " + id + ":" + ver);
+  if (id != kEmbeddingModelId)
+    std::printf("note: retrieval uses the active %s version by default; pass --model %s:%s to use this one\n",
+                kEmbeddingModelId, id.c_str(), ver.c_str());
+  if (embed) {
+    std::fprintf(stderr, "re-embedding the database with %s ...\n", m.label().c_str());
+    std::vector<std::string> args = {"embed", "--db", dbPath, "--model", id + ":" + ver};
+    if (jsonProgress) args.push_back("--json-progress");
+    return runSubcommand(args);
+  }
+  const auto c = embeddingCoverage(db, m);
+  if (c.complete()) {
+    std::printf("Embeddings of %s: all %lld ECG(s) and %lld echo stud(ies) present\n", m.label().c_str(),
+                static_cast<long long>(c.ecgInstances), static_cast<long long>(c.echoStudies));
+    return e2e::cli::kOk;
+  }
+  std::printf("Embeddings of %s missing: %lld of %lld ECG(s) and %lld of %lld echo stud(ies). Retrieval uses only "
+              "this version's embeddings%s.\nCompute them: %s   (or: echo2ecg models activate %s %s --embed)\n",
+              m.label().c_str(), static_cast<long long>(c.missingEcg()), static_cast<long long>(c.ecgInstances),
+              static_cast<long long>(c.missingStudies()), static_cast<long long>(c.echoStudies),
+              c.staleRows ? (" (" + std::to_string(c.staleRows) + " stored rows of other versions are not used)").c_str() : "",
+              cmd.c_str(), id.c_str(), ver.c_str());
+  return e2e::cli::kOk;
+}
+
 int runModels(int argc, char** argv) {
   using namespace e2e::cli;
   auto a = parseArgs(argc, argv, {"db", "model-id", "version", "parent", "weights-hash", "card", "card-json"},
-                     {"activate"});
+                     {"activate", "embed", "json-progress"});
   if (a.help) {
     std::printf(
         "Usage: echo2ecg models list [--db FILE]\n"
         "       echo2ecg models show MODEL_ID VERSION [--db FILE]\n"
-        "       echo2ecg models activate MODEL_ID VERSION [--db FILE]\n"
+        "       echo2ecg models activate MODEL_ID VERSION [--embed [--json-progress]] [--db FILE]\n"
         "       echo2ecg models register --model-id ID --version V --weights-hash H [--parent ID:V]\n"
         "                                [--card FILE | --card-json JSON] [--activate] [--db FILE]\n"
         "The model registry: versions of trained models with their cards (data, recipe, metrics).\n"
         "  list      one version per line (tab-separated), '*' marks the active version of a model\n"
         "  show      the card of one version (JSON)\n"
-        "  activate  make this version the one used for predictions of its model id\n"
+        "  activate  make this version the one used for predictions of its model id; for an embedding\n"
+        "            model (echo2ecg-pretrain) the one used by embed / retrieve: without --embed it prints\n"
+        "            how many embeddings of the version are missing and the command to make them, with\n"
+        "            --embed it runs `echo2ecg embed --model MODEL_ID:VERSION` right away (progress on stderr)\n"
         "  register  add a version (training jobs do this themselves)\n");
     return kOk;
   }
@@ -64,6 +128,7 @@ int runModels(int argc, char** argv) {
         if (action == "activate") {
           db.setActiveModel(id, ver);
           std::fprintf(stderr, "active: %s %s\n", id.c_str(), ver.c_str());
+          return afterActivation(db, dbPath, id, ver, a.has("embed"), a.has("json-progress"));
         } else {
           std::printf("model_id: %s\nversion: %s\nparent: %s\nweights_hash: %s\ncreated: %s\nactive: %s\ncard:\n%s\n",
                       m.modelId.c_str(), m.version.c_str(), orDash(m.parent), orDash(m.weightsHash),

@@ -7,20 +7,26 @@
 namespace {
 int runRetrieveCmd(int argc, char** argv) {
   using namespace e2e::cli;
-  auto a = parseArgs(argc, argv, {"db", "model", "k", "seed"}, {"include-same-patient", "evaluate"});
+  auto a = parseArgs(argc, argv, {"db", "model", "k", "seed"}, {"include-same-patient", "evaluate", "json"});
   if (a.help) {
     std::printf(
-        "Usage: echo2ecg retrieve [--db FILE] [--model DIR] ECG_ID [--k 10] [--include-same-patient]\n"
-        "       echo2ecg retrieve [--db FILE] [--model DIR] --evaluate [--seed S]\n"
+        "Usage: echo2ecg retrieve [--db FILE] [--model ID:VERSION|ID|DIR] ECG_ID [--k 10] [--include-same-patient] [--json]\n"
+        "       echo2ecg retrieve [--db FILE] [--model ID:VERSION|ID|DIR] --evaluate [--seed S] [--json]\n"
         "Top-k echo studies by cosine similarity to the ECG in the aligned space; the query's own patient\n"
         "is excluded unless --include-same-patient. --evaluate: Recall/Precision@{1,3,5,10}, mAP and median\n"
-        "rank over the test split (ECG -> echo study; similar = LVEF within 0.5 SD).\n");
+        "rank over the test split (ECG -> echo study; similar = LVEF within 0.5 SD).\n"
+        "One model only (default: the ACTIVE echo2ecg-pretrain version, else the bundled models/): the\n"
+        "ECG's vector and the STORED study embeddings of exactly that model version, weights hash and\n"
+        "preprocessing. Embeddings of other versions are never used; studies without one are left out and\n"
+        "counted, and with none at all retrieve fails with 'missing embeddings' (run `echo2ecg embed`).\n"
+        "The output (text, or one JSON object with --json) names the model version used.\n");
     return kOk;
   }
   if (!a.error.empty()) return usageError("retrieve", a.error);
   e2e::pipeline::RetrieveOptions o;
   o.dbPath = dbPathFrom(a);
-  o.modelDir = a.get("model");
+  o.model = a.get("model");
+  o.json = a.has("json");
   o.evaluate = a.has("evaluate");
   o.includeSamePatient = a.has("include-same-patient");
   long long n = 0;

@@ -19,11 +19,13 @@ int runTrainCmd(int argc, char** argv) {
     std::printf(
         "Usage: echo2ecg train --db FILE --task pretrain|lvef|shd [--method linear|knn|full] --run-dir DIR\n"
         "                      [--epochs N] [--batch-size B] [--lr X] [--weight-decay W] [--seed S]\n"
-        "                      [--device cpu|cuda|auto] [--base-model MODEL_ID:VERSION] [--model BUNDLE_DIR]\n"
+        "                      [--device cpu|cuda|auto] [--base-model MODEL_ID:VERSION] [--model BUNDLE_DIR|ID:VERSION]\n"
         "                      [--filter-text T] [--label-key K] [--resume] [--json-progress] [--dry-run]\n"
         "                      [--ecg-depth N] [--video-size PX]   (fresh pretraining only)\n"
         "Methods for lvef/shd: linear (frozen aligned embedding + linear head), knn (k=5), full (encoder +\n"
         "head); ecg-features / ecg-features-knn: the ECG-only hand-crafted-feature baseline (docs/results.md).\n"
+        "Encoder of lvef/shd without --base-model/--model: the active echo2ecg-pretrain version, else the\n"
+        "bundled models/ (its weights must match the registered hash). pretrain without --model: a fresh one.\n"
         "Protocol: docs/training-protocol.md. Exit codes: 0 done, 1 error, 2 usage, 130 cancelled (resumable).\n");
     return kOk;
   }

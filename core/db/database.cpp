@@ -700,6 +700,61 @@ std::vector<Database::StoredEmbedding> Database::embeddingsFor(const std::string
   return out;
 }
 
+std::vector<Database::EmbeddingSet> Database::embeddingSets() {
+  std::vector<EmbeddingSet> out;
+  auto& q = stmt("SELECT model_id, weights_hash, preproc_version, SUM(instance_id IS NOT NULL), "
+                 "SUM(study_id IS NOT NULL), MAX(created_at) FROM embeddings "
+                 "GROUP BY model_id, weights_hash, preproc_version ORDER BY model_id, weights_hash, preproc_version");
+  while (q.step()) {
+    EmbeddingSet e;
+    e.modelId = q.str(0);
+    e.weightsHash = q.str(1);
+    e.preprocVersion = q.str(2);
+    e.instances = q.i64(3);
+    e.studies = q.i64(4);
+    e.lastCreated = q.str(5);
+    out.push_back(std::move(e));
+  }
+  q.reset();
+  return out;
+}
+
+std::int64_t Database::deleteEmbeddings(const std::string& modelId, const std::string& weightsHash,
+                                        const std::string& preprocVersion) {
+  Transaction tx(*this);
+  stmt("DELETE FROM embeddings WHERE model_id = ?1 AND weights_hash = ?2 AND preproc_version = ?3")
+      .bind(1, modelId).bind(2, weightsHash).bind(3, preprocVersion).run();
+  const std::int64_t n = sqlite3_changes(db_);
+  tx.commit();
+  return n;
+}
+
+Database::EmbeddingCounts Database::embeddingCounts(const std::string& ecgModelId, const std::string& studyModelId,
+                                                    const std::string& weightsHash,
+                                                    const std::string& preprocVersion) {
+  EmbeddingCounts c;
+  auto& q = stmt(
+      "SELECT "
+      "(SELECT COUNT(*) FROM instances i JOIN series se ON se.id = i.series_id WHERE se.modality = 'ECG' COLLATE NOCASE), "
+      "(SELECT COUNT(*) FROM instances i JOIN series se ON se.id = i.series_id WHERE se.modality = 'ECG' COLLATE NOCASE "
+      " AND EXISTS (SELECT 1 FROM embeddings e WHERE e.instance_id = i.id AND e.model_id = ?1 AND e.weights_hash = ?3 "
+      " AND e.preproc_version = ?4)), "
+      "(SELECT COUNT(DISTINCT se.study_id) FROM series se JOIN instances i ON i.series_id = se.id "
+      " WHERE se.modality = 'US' COLLATE NOCASE), "
+      "(SELECT COUNT(DISTINCT se.study_id) FROM series se JOIN instances i ON i.series_id = se.id "
+      " WHERE se.modality = 'US' COLLATE NOCASE AND EXISTS (SELECT 1 FROM embeddings e WHERE e.study_id = se.study_id "
+      " AND e.model_id = ?2 AND e.weights_hash = ?3 AND e.preproc_version = ?4))");
+  q.bind(1, ecgModelId).bind(2, studyModelId).bind(3, weightsHash).bind(4, preprocVersion);
+  if (q.step()) {
+    c.ecgInstances = q.i64(0);
+    c.ecgEmbedded = q.i64(1);
+    c.echoStudies = q.i64(2);
+    c.echoStudiesEmbedded = q.i64(3);
+  }
+  q.reset();
+  return c;
+}
+
 // --------------------------------------------------------- predictions ----
 
 std::int64_t Database::addPrediction(const PredictionRow& p) {

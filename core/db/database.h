@@ -213,6 +213,22 @@ class Database {
   };
   std::vector<StoredEmbedding> embeddingsFor(const std::string& modelId, const std::string& weightsHash,
                                              const std::string& preprocVersion);
+  // Every distinct (model id, weights hash, preprocessing) stored, with its row counts.
+  struct EmbeddingSet {
+    std::string modelId, weightsHash, preprocVersion, lastCreated;
+    std::int64_t instances = 0, studies = 0;
+  };
+  std::vector<EmbeddingSet> embeddingSets();
+  // Deletes every vector of one key; returns the number of rows deleted.
+  std::int64_t deleteEmbeddings(const std::string& modelId, const std::string& weightsHash,
+                                const std::string& preprocVersion);
+  // ECG instances (series modality ECG) and echo studies (a US series with an instance), and how many
+  // of them have a vector of ecgModelId / studyModelId with this weights hash and preprocessing.
+  struct EmbeddingCounts {
+    std::int64_t ecgInstances = 0, ecgEmbedded = 0, echoStudies = 0, echoStudiesEmbedded = 0;
+  };
+  EmbeddingCounts embeddingCounts(const std::string& ecgModelId, const std::string& studyModelId,
+                                  const std::string& weightsHash, const std::string& preprocVersion);
 
   std::int64_t addPrediction(const PredictionRow& p);
   std::vector<PredictionRow> predictionsFor(std::int64_t instanceRowId);

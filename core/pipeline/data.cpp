@@ -174,34 +174,4 @@ std::vector<std::string> classNames(const std::string& task) {
   return {};
 }
 
-std::string findModelsDir(const std::string& explicitDir) {
-  auto ok = [](const fs::path& p) { return !p.empty() && fs::exists(p / "bundle.json"); };
-  if (!explicitDir.empty()) return ok(explicitDir) ? fs::absolute(explicitDir).string() : "";
-  if (const char* env = std::getenv("E2E_MODELS_DIR"); env && *env && ok(env)) return env;
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    fs::path d = exe.parent_path();
-    for (int up = 0; up < 5 && !d.empty(); ++up, d = d.parent_path()) {
-      if (ok(d / "models")) return (d / "models").string();
-      if (ok(d / "share/echo2ecg/models")) return (d / "share/echo2ecg/models").string();
-      if (d == d.parent_path()) break;
-    }
-  }
-#ifdef E2E_SOURCE_MODELS_DIR
-  if (ok(E2E_SOURCE_MODELS_DIR)) return E2E_SOURCE_MODELS_DIR;
-#endif
-  return "";
-}
-
-std::string ecgEmbeddingId(const std::string& modelId, const std::string& version) {
-  return modelId + ":" + version + "/ecg-aligned";
-}
-std::string viewEmbeddingId(const std::string& modelId, const std::string& version) {
-  return modelId + ":" + version + "/echo-view";
-}
-std::string studyEmbeddingId(const std::string& modelId, const std::string& version) {
-  return modelId + ":" + version + "/echo-study-aligned";
-}
-
 }  // namespace e2e::pipeline

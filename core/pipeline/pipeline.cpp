@@ -20,6 +20,7 @@
 #include "io/video_reader.h"
 #include "model/metrics.h"
 #include "model/model.h"
+#include "model/mvit.h"
 #include "model/train.h"
 #include "pipeline/pipeline.h"
 #include "retrieval/embedding_index.h"
@@ -124,7 +125,8 @@ struct Bundle {
   model::EcgEncoderConfig ecgCfg;
   model::VideoInputSpec spec;
   model::Echo2Ecg net{nullptr};
-  std::shared_ptr<model::SmallVideoEncoder> video;
+  std::shared_ptr<model::VideoEncoder> video;
+  std::string videoEncoder = "small3dcnn";  // bundle.json "video_encoder": small3dcnn | mvit_v2_s
   std::string hash;
   torch::Device device = torch::kCPU;
   // Per-dimension standardisation of the view embeddings before the aggregator (estimated on the
@@ -159,7 +161,7 @@ std::string bundleJson(const Bundle& b) {
   o << "{\n  \"model_id\":" << jstr(b.modelId) << ",\n  \"version\":" << jstr(b.version)
     << ",\n  \"weights\":\"echo2ecg.pt\",\n  \"weights_dtype\":\"float16\",\n  \"preprocessing\":" << jstr(kPreprocVersion)
     << ",\n  \"ecg_depth\":" << b.ecgCfg.depth << ",\n  \"ecg_dim\":" << b.ecgCfg.dim << ",\n  \"ecg_heads\":"
-    << b.ecgCfg.heads << ",\n  \"ecg_mlp_dim\":" << b.ecgCfg.mlpDim << ",\n  \"video_encoder\":\"small3dcnn\""
+    << b.ecgCfg.heads << ",\n  \"ecg_mlp_dim\":" << b.ecgCfg.mlpDim << ",\n  \"video_encoder\":" << jstr(b.videoEncoder)
     << ",\n  \"video_frames\":" << b.spec.frames << ",\n  \"video_stride\":" << b.spec.frameStride
     << ",\n  \"video_size\":" << b.spec.height << ",\n  \"video_mean\":" << jnum(b.spec.mean[0])
     << ",\n  \"video_std\":" << jnum(b.spec.std[0]) << ",\n  \"weights_hash\":" << jstr(b.hash)
@@ -217,17 +219,40 @@ Bundle loadBundle(const std::string& dir) {
   b.ecgCfg.dim = static_cast<int64_t>(jsonNumber(text, "ecg_dim").value_or(192));
   b.ecgCfg.heads = static_cast<int64_t>(jsonNumber(text, "ecg_heads").value_or(3));
   b.ecgCfg.mlpDim = static_cast<int64_t>(jsonNumber(text, "ecg_mlp_dim").value_or(768));
-  b.spec.frames = static_cast<int64_t>(jsonNumber(text, "video_frames").value_or(16));
-  b.spec.frameStride = static_cast<int64_t>(jsonNumber(text, "video_stride").value_or(2));
-  b.spec.height = b.spec.width = static_cast<int64_t>(jsonNumber(text, "video_size").value_or(112));
-  const float mean = static_cast<float>(jsonNumber(text, "video_mean").value_or(0));
-  const float sd = static_cast<float>(jsonNumber(text, "video_std").value_or(255));
-  b.spec.mean = {mean, mean, mean};
-  b.spec.std = {sd, sd, sd};
+  b.videoEncoder = jsonString(text, "video_encoder").value_or("small3dcnn");
+  if (b.videoEncoder == "small3dcnn") {
+    b.spec.frames = static_cast<int64_t>(jsonNumber(text, "video_frames").value_or(16));
+    b.spec.frameStride = static_cast<int64_t>(jsonNumber(text, "video_stride").value_or(2));
+    b.spec.height = b.spec.width = static_cast<int64_t>(jsonNumber(text, "video_size").value_or(112));
+    const float mean = static_cast<float>(jsonNumber(text, "video_mean").value_or(0));
+    const float sd = static_cast<float>(jsonNumber(text, "video_std").value_or(255));
+    b.spec.mean = {mean, mean, mean};
+    b.spec.std = {sd, sd, sd};
+    b.video = std::make_shared<model::SmallVideoEncoder>(b.spec);
+  } else if (b.videoEncoder == "mvit_v2_s") {
+    // EchoPrime's MViT-v2-S: 224 x 224, per-channel EchoPrime mean/std; frames/stride may be overridden
+    // (the model's temporal size follows video_frames; EchoPrime's weights need 16).
+    b.spec = model::echoPrimeInputSpec();
+    b.spec.frames = static_cast<int64_t>(jsonNumber(text, "video_frames").value_or(b.spec.frames));
+    b.spec.frameStride = static_cast<int64_t>(jsonNumber(text, "video_stride").value_or(b.spec.frameStride));
+    const auto size = jsonNumber(text, "video_size");
+    if (size && static_cast<int64_t>(*size) != b.spec.height)
+      throw std::runtime_error(dir + "/bundle.json: video_encoder mvit_v2_s takes 224 x 224 clips, video_size is " +
+                               std::to_string(static_cast<int64_t>(*size)));
+    if (b.spec.frames < 2 || b.spec.frames % 2 != 0 || b.spec.frameStride < 1)
+      throw std::runtime_error(dir + "/bundle.json: video_encoder mvit_v2_s needs an even video_frames >= 2 and "
+                               "video_stride >= 1");
+    model::MvitConfig mc;
+    mc.temporalSize = b.spec.frames;
+    b.video = std::make_shared<model::MvitVideoEncoder>(mc, b.spec);
+  } else {
+    throw std::runtime_error(dir + "/bundle.json: unknown video_encoder \"" + b.videoEncoder +
+                             "\" (known: small3dcnn, mvit_v2_s)");
+  }
   b.net = model::Echo2Ecg(b.ecgCfg);
-  b.video = std::make_shared<model::SmallVideoEncoder>(b.spec);
   // "weights": Echo2Ecg tensors ("net."-prefixed, or unprefixed as tools/convert_checkpoint.py writes
-  // them); "video_weights" (default: the same file): the SmallVideoNet tensors, "video."-prefixed.
+  // them); "video_weights" (default: the same file): the video encoder's tensors, "video."-prefixed
+  // (mvit_v2_s: tools/convert_checkpoint.py echoprime echo_prime_encoder.pt OUT.pt).
   const std::string weightsFile = jsonString(text, "weights").value_or("echo2ecg.pt");
   const std::string videoFile = jsonString(text, "video_weights").value_or(weightsFile);
   auto w = model::loadTensorArchive((fs::path(dir) / weightsFile).string());
@@ -243,7 +268,14 @@ Bundle loadBundle(const std::string& dir) {
     std::string msg = "weights in " + dir + " do not match the model:";
     for (auto& m : r1.missing) msg += " missing net." + m;
     for (auto& m : r1.mismatched) msg += " mismatched net." + m;
-    for (auto& m : r2.missing) msg += " missing video." + m;
+    for (size_t i = 0; i < r2.missing.size() && i < 8; ++i) msg += " missing " + r2.missing[i];
+    if (r2.missing.size() > 8) msg += " ... (" + std::to_string(r2.missing.size()) + " missing video tensors)";
+    for (auto& m : r2.mismatched) msg += " mismatched " + m;
+    if (r2.loaded.empty())
+      msg += " (" + videoFile + " holds none of the video.* tensors of video_encoder " + b.videoEncoder +
+             (b.videoEncoder == "mvit_v2_s" ? "; convert EchoPrime's echo_prime_encoder.pt with tools/"
+                                              "convert_checkpoint.py echoprime and name it in \"video_weights\")"
+                                            : ")");
     throw std::runtime_error(msg);
   }
   if (w.count("viewnorm.mean")) {
@@ -262,6 +294,32 @@ std::string requireModelsDir(const std::string& explicitDir) {
     throw std::runtime_error(explicitDir.empty() ? "no model bundle found (set --model DIR or E2E_MODELS_DIR)"
                                                  : "no bundle.json in " + explicitDir);
   return d;
+}
+
+// The bundle of a resolved embedding model, its weights checked: a registered version must hash to
+// its registered weights hash (embeddings are keyed by it), never silently to something else. The
+// keys use the resolved id:version; for a directory the loaded hash is filled into `m`.
+Bundle loadEmbeddingBundle(EmbeddingModel& m) {
+  Bundle b;
+  try {
+    b = loadBundle(m.dir);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot load embedding model " + m.label() + " from " + m.dir + ": " + e.what());
+  }
+  if (m.source == EmbeddingModel::Source::Registry) {
+    if (b.hash != m.weightsHash)
+      throw std::runtime_error("the weights of " + m.label() + " in " + m.dir +
+                               " changed since they were registered (they hash to " + b.hash.substr(0, 12) +
+                               ", the registry has " + m.weightsHash.substr(0, 12) +
+                               "); restore the files or activate another version (`echo2ecg models list`)");
+    b.modelId = m.modelId;
+    b.version = m.version;
+  } else {
+    m.modelId = b.modelId;
+    m.version = b.version;
+    m.weightsHash = b.hash;
+  }
+  return b;
 }
 
 // ------------------------------------------------------------------ inference helpers ----
@@ -594,6 +652,11 @@ Predictor loadPredictor(db::Database& db, const std::string& task, const std::st
     const std::string weights = jsonString(card, "weights_path").value_or("");
     const std::string fullDir = jsonString(card, "encoder_dir").value_or("");
     p.base = loadBundle(!fullDir.empty() ? fullDir : requireModelsDir(baseDir));
+    // The head's features come from the encoder it was trained on: its files must be unchanged.
+    if (const auto bh = jsonString(card, "base_weights_hash"); bh && !bh->empty() && fullDir.empty() && *bh != p.base.hash)
+      throw std::runtime_error("the encoder of " + p.modelId + ":" + p.version + " in " + p.base.dir +
+                               " changed since the head was trained (weights " + p.base.hash.substr(0, 12) +
+                               ", trained on " + bh->substr(0, 12) + "); retrain the head or restore the encoder");
     loadHeadInto(p, weights);
     return p;
   }
@@ -797,22 +860,26 @@ EmbedReport runEmbed(db::Database& db, const EmbedOptions& opt, Cancel cancel) {
   EmbedReport rep;
   const auto t0 = std::chrono::steady_clock::now();
   setThreads(opt.threads);
-  Bundle b = loadBundle(requireModelsDir(opt.modelDir));
+  rep.model = resolveEmbeddingModel(db, opt.model);
+  Bundle b = loadEmbeddingBundle(rep.model);
   b.to(pickDevice(opt.device));
-  rep.modelKey = b.modelId + ":" + b.version;
-  rep.weightsHash = b.hash;
+  rep.modelKey = rep.model.label();
+  rep.weightsHash = rep.model.weightsHash;
   auto samples = loadSamples(db);
-  auto say = [&](const char* what) {
-    return [&, what](int done, int total) {
-      if (!opt.quiet) std::fprintf(stderr, "\r%s %d/%d   ", what, done, total);
+  auto say = [&](const char* stage, const char* what) {
+    return [&, stage, what](int done, int total) {
+      if (opt.progress) opt.progress(stage, done, total);
+      else if (!opt.quiet) std::fprintf(stderr, "\r%s %d/%d   ", what, done, total);
     };
   };
+  const bool text = !opt.quiet && !opt.progress;
   EcgFeatureCache ecg{db, b, {}, 0, 0, {}};
-  ecg.ensure(samples, opt.batchSize, cancel, say("ECG"));
-  if (!opt.quiet) std::fprintf(stderr, "\n");
+  ecg.ensure(samples, opt.batchSize, cancel, say("ecg", "ECG"));
+  if (text) std::fprintf(stderr, "\n");
   EchoCache echo{db, b, {}, {}, 0, 0, 0, 0, {}};
-  if (!cancel.requested()) embedAllEcho(db, b, echo, std::max(1, opt.batchSize / 2), cancel, say("echo loops"));
-  if (!opt.quiet) std::fprintf(stderr, "\n");
+  if (!cancel.requested())
+    embedAllEcho(db, b, echo, std::max(1, opt.batchSize / 2), cancel, say("echo", "echo loops"));
+  if (text) std::fprintf(stderr, "\n");
   rep.ecgAdded = ecg.added;
   rep.ecgSkipped = ecg.skipped;
   rep.viewAdded = echo.viewAdded;
@@ -823,6 +890,10 @@ EmbedReport runEmbed(db::Database& db, const EmbedOptions& opt, Cancel cancel) {
   rep.errorMessages.insert(rep.errorMessages.end(), echo.errors.begin(), echo.errors.end());
   rep.errors = static_cast<int>(rep.errorMessages.size());
   rep.cancelled = cancel.requested();
+  // Rows of other versions of this model id are stale: kept unless asked (never deleted by default),
+  // and only after a complete run.
+  if (opt.pruneStale && !rep.cancelled) rep.prunedRows = staleEmbeddingRows(db, rep.model, true);
+  rep.staleRows = staleEmbeddingRows(db, rep.model, false);
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
 }
@@ -915,6 +986,11 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
         return 2;
       }
       base = loadBundle(baseDir);
+      if (!row->weightsHash.empty() && row->weightsHash.find('+') == std::string::npos && base.hash != row->weightsHash) {
+        em.error("the weights of base model " + o.baseModel + " in " + baseDir + " changed since they were registered (" +
+                 base.hash.substr(0, 12) + " != " + row->weightsHash.substr(0, 12) + ")");
+        return 1;
+      }
       parent = row->modelId + ":" + row->version;
     } else if (baseline) {
       base = freshBundle(1, 16, o.seed);  // unused placeholder (no network in the baseline)
@@ -923,10 +999,13 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       base = freshBundle(o.ecgDepth, o.videoSize, o.seed);
       parent = "";
     } else {
-      baseDir = requireModelsDir(o.modelDir);
-      base = loadBundle(baseDir);
-      parent = base.modelId + ":" + base.version;
+      // --model ID:VERSION|DIR, else the database's embedding model (active echo2ecg-pretrain, else bundled).
+      auto m = resolveEmbeddingModel(db, o.modelDir);
+      base = loadEmbeddingBundle(m);
+      baseDir = m.dir;
+      parent = m.label();
     }
+    const std::string baseHash = base.hash;  // the frozen encoder of a linear / kNN head
     base.to(device);
 
     // split counts
@@ -1290,7 +1369,9 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
          << ",\"method\":" << jstr(pretrain ? "contrastive" : o.method) << ",\"parent\":" << jstr(parent)
          << ",\"base_dir\":" << jstr(baseDir) << ",\"weights_path\":" << jstr(fs::absolute(weightsPath).string())
          << (pretrain ? ",\"bundle_dir\":" + jstr(fs::absolute(o.runDir).string()) : std::string())
-         << ",\"weights_hash\":" << jstr(weightsHash) << ",\"preprocessing\":" << jstr(kPreprocVersion)
+         << ",\"weights_hash\":" << jstr(weightsHash)
+         << (!pretrain && !baseline && o.method != "full" ? ",\"base_weights_hash\":" + jstr(baseHash) : std::string())
+         << ",\"preprocessing\":" << jstr(kPreprocVersion)
          << ",\"data\":{\"db\":" << jstr(o.dbPath) << ",\"filter\":" << jstr(o.filterText)
          << ",\"label_key\":" << jstr(pretrain ? "" : labelKey) << ",\"synthetic\":" << (synthetic ? "true" : "false")
          << ",\"split\":" << splitJson << "},\"recipe\":{\"epochs\":" << epochs << ",\"batch_size\":" << bs
@@ -1433,17 +1514,59 @@ int runPredict(const PredictOptions& o) {
 
 // ------------------------------------------------------------------ retrieve ----
 
+namespace {
+std::string modelJson(const EmbeddingModel& m) {
+  return "{\"model_id\":" + jstr(m.modelId) + ",\"version\":" + jstr(m.version) + ",\"key\":" + jstr(m.label()) +
+         ",\"weights_hash\":" + jstr(m.weightsHash) + ",\"preprocessing\":" + jstr(kPreprocVersion) +
+         ",\"source\":" + jstr(m.sourceText()) + "}";
+}
+std::string shellWord(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=+,") ==
+                        std::string::npos)
+    return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+}  // namespace
+
 int runRetrieve(const RetrieveOptions& o) {
   setThreads(0);
   db::Database db(o.dbPath);
-  Bundle b = loadBundle(requireModelsDir(o.modelDir));
-  EchoCache ec{db, b, {}, {}, 0, 0, 0, 0, {}};
-  embedAllEcho(db, b, ec, 8, {});
+  EmbeddingModel em = resolveEmbeddingModel(db, o.model);
+  Bundle b = loadEmbeddingBundle(em);  // checks the weights; computes the query ECG's vector if missing
   auto es = listEchoStudies(db);
   auto samples = loadSamples(db);
   EcgFeatureCache fc{db, b, {}, 0, 0, {}};
   std::map<std::int64_t, double> lvefOfStudy;
   for (auto& s : samples) lvefOfStudy[s.studyRowId] = s.lvefPercent;
+
+  // Targets: the STORED study vectors of exactly this model id, version, weights hash and
+  // preprocessing. Never computed here and never another version's (stale) rows.
+  std::map<std::int64_t, std::vector<float>> studyVec;
+  for (auto& s : db.embeddingsFor(em.studyKey(), em.weightsHash, kPreprocVersion))
+    if (s.key.studyRowId && es.loops.count(*s.key.studyRowId)) studyVec[*s.key.studyRowId] = std::move(s.vec);
+  const long long echoStudies = static_cast<long long>(es.loops.size());
+  const long long missing = echoStudies - static_cast<long long>(studyVec.size());
+  const long long stale = staleEmbeddingRows(db, em, false);
+  const std::string embedCmd = "echo2ecg embed --db " + shellWord(o.dbPath) + (o.model.empty() ? "" : " --model " + shellWord(o.model));
+  if (echoStudies == 0) throw std::runtime_error("no echo studies in " + o.dbPath);
+  if (studyVec.empty()) {
+    std::string msg = "missing embeddings: none of the " + std::to_string(echoStudies) +
+                      " echo studies has an embedding of " + em.describe() +
+                      (stale ? " (the " + std::to_string(stale) + " stored rows of other versions are never used)" : "") +
+                      "; run `" + embedCmd + "` (or the workstation's re-embed job) first";
+    if (o.json)
+      std::printf("{\"error\":\"missing_embeddings\",\"message\":%s,\"model\":%s,\"echo_studies\":%lld,"
+                  "\"missing_studies\":%lld,\"stale_rows_ignored\":%lld}\n",
+                  jstr(msg).c_str(), modelJson(em).c_str(), echoStudies, missing, stale);
+    throw std::runtime_error(msg);
+  }
+  const std::string missingText =
+      missing > 0 ? std::to_string(missing) + " of " + std::to_string(echoStudies) + " echo studies have no embedding of " +
+                        em.label() + " and are not searched: run `" + embedCmd + "`"
+                  : std::string();
+  if (missing > 0) std::fprintf(stderr, "warning: missing embeddings: %s\n", missingText.c_str());
 
   if (o.evaluate) {
     auto paired = loadSamples(db, "", true);
@@ -1458,18 +1581,20 @@ int runRetrieve(const RetrieveOptions& o) {
     std::vector<std::int64_t> targets;
     std::set<std::int64_t> seen;
     for (auto& s : test)
-      if (ec.studies.count(s.studyRowId) && seen.insert(s.studyRowId).second) targets.push_back(s.studyRowId);
+      if (studyVec.count(s.studyRowId) && seen.insert(s.studyRowId).second) targets.push_back(s.studyRowId);
     std::vector<const Sample*> queries;
     for (auto& s : test)
       if (fc.byInstance.count(s.ecgInstanceId)) queries.push_back(&s);
-    if (queries.empty() || targets.empty()) throw std::runtime_error("no test queries/targets");
+    if (queries.empty() || targets.empty())
+      throw std::runtime_error("no test queries/targets with embeddings of " + em.label() +
+                               (missing > 0 ? " (" + missingText + ")" : std::string()));
     std::vector<float> sim(queries.size() * targets.size());
     std::vector<double> qv, tv;
     for (std::size_t q = 0; q < queries.size(); ++q) {
       auto& e = fc.byInstance[queries[q]->ecgInstanceId];
       qv.push_back(queries[q]->lvefPercent);
       for (std::size_t t = 0; t < targets.size(); ++t) {
-        auto& f = ec.studies[targets[t]];
+        auto& f = studyVec[targets[t]];
         double d = 0, na = 0, nb = 0;
         for (std::size_t k = 0; k < e.size(); ++k) {
           d += e[k] * f[k];
@@ -1483,16 +1608,21 @@ int runRetrieve(const RetrieveOptions& o) {
     auto rel = phenotypeRelevance(qv, tv, 0.5);
     auto rank = rankBySimilarity(sim, static_cast<int>(queries.size()), static_cast<int>(targets.size()));
     auto m = computeRetrievalMetrics(rank, rel, {1, 3, 5, 10});
-    std::printf("Retrieval (ECG -> echo study, model %s:%s, test split seed %llu): %zu queries, %zu targets, "
+    std::string j = "{\"mAP\":" + jnum(m.mAP) + ",\"median_rank\":" + jnum(m.medianRank) +
+                    ",\"queries\":" + std::to_string(m.queries) + ",\"targets\":" + std::to_string(targets.size());
+    for (auto& [k, v] : m.recallAt) j += ",\"recall@" + std::to_string(k) + "\":" + jnum(v);
+    for (auto& [k, v] : m.precisionAt) j += ",\"precision@" + std::to_string(k) + "\":" + jnum(v);
+    j += ",\"model\":" + modelJson(em) + ",\"missing_studies\":" + std::to_string(missing) + "}";
+    if (o.json) {
+      std::printf("%s\n", j.c_str());
+      return 0;
+    }
+    std::printf("Retrieval (ECG -> echo study, model %s, test split seed %llu): %zu queries, %zu targets, "
                 "similar = LVEF within 0.5 SD\n",
-                b.modelId.c_str(), b.version.c_str(), static_cast<unsigned long long>(o.seed), queries.size(),
-                targets.size());
+                em.describe().c_str(), static_cast<unsigned long long>(o.seed), queries.size(), targets.size());
+    if (missing > 0) std::printf("Missing embeddings: %s\n", missingText.c_str());
     std::printf("%s\n", formatRetrievalMetrics(m).c_str());
-    std::printf("JSON {\"mAP\":%s,\"median_rank\":%s,\"queries\":%d", jnum(m.mAP).c_str(), jnum(m.medianRank).c_str(),
-                m.queries);
-    for (auto& [k, v] : m.recallAt) std::printf(",\"recall@%d\":%s", k, jnum(v).c_str());
-    for (auto& [k, v] : m.precisionAt) std::printf(",\"precision@%d\":%s", k, jnum(v).c_str());
-    std::printf("}\n");
+    std::printf("JSON %s\n", j.c_str());
     return 0;
   }
 
@@ -1508,14 +1638,34 @@ int runRetrieve(const RetrieveOptions& o) {
       if (row && s.ecgInstanceId == *row) q = s;
   }
   if (!q) throw std::invalid_argument("no ECG instance " + o.query);
-  fc.ensure({*q}, 1, {});
-  if (!fc.byInstance.count(q->ecgInstanceId)) throw std::runtime_error("cannot embed ECG " + o.query);
+  fc.ensure({*q}, 1, {});  // the query's vector of the same model (stored for next time)
+  if (!fc.byInstance.count(q->ecgInstanceId))
+    throw std::runtime_error("cannot embed ECG " + o.query + (fc.errors.empty() ? "" : ": " + fc.errors.front()));
   EmbeddingIndex index(512);
-  for (auto& [study, v] : ec.studies) index.add(study, es.patientOf[study], v);
+  for (auto& [study, v] : studyVec) index.add(study, es.patientOf[study], v);
   auto hits = index.search(fc.byInstance[q->ecgInstanceId], o.k, o.includeSamePatient ? -1 : q->patientRowId);
-  std::printf("Query ECG %lld (patient %s), model %s:%s%s\n", static_cast<long long>(q->ecgInstanceId),
-              q->patientId.c_str(), b.modelId.c_str(), b.version.c_str(),
-              o.includeSamePatient ? "" : ", own patient excluded");
+  if (o.json) {
+    std::string j = "{\"model\":" + modelJson(em) + ",\"query\":{\"ecg_instance_id\":" + std::to_string(q->ecgInstanceId) +
+                    ",\"patient_id\":" + jstr(q->patientId) + "},\"include_same_patient\":" +
+                    (o.includeSamePatient ? "true" : "false") + ",\"echo_studies\":" + std::to_string(echoStudies) +
+                    ",\"searched_studies\":" + std::to_string(studyVec.size()) +
+                    ",\"missing_studies\":" + std::to_string(missing) + ",\"stale_rows_ignored\":" + std::to_string(stale) +
+                    ",\"results\":[";
+    int r = 0;
+    for (auto& h : hits) {
+      auto lv = lvefOfStudy.count(h.id) ? lvefOfStudy[h.id] : kNaN;
+      j += std::string(r ? "," : "") + "{\"rank\":" + std::to_string(r + 1) + ",\"study_row_id\":" + std::to_string(h.id) +
+           ",\"similarity\":" + jnum(h.similarity) + ",\"patient_id\":" + jstr(es.patientIdOf[h.id]) +
+           ",\"lvef_percent\":" + jnum(lv) + ",\"study_uid\":" + jstr(es.uidOf[h.id]) + "}";
+      ++r;
+    }
+    std::printf("%s]}\n", j.c_str());
+    return 0;
+  }
+  std::printf("Query ECG %lld (patient %s), model %s%s\n", static_cast<long long>(q->ecgInstanceId),
+              q->patientId.c_str(), em.describe().c_str(), o.includeSamePatient ? "" : ", own patient excluded");
+  std::printf("Searched %zu of %lld echo studies%s\n", studyVec.size(), echoStudies,
+              missing > 0 ? (" (missing embeddings: " + missingText + ")").c_str() : "");
   std::printf("rank  study_row  similarity  patient  lvef  study_uid\n");
   int r = 0;
   for (auto& h : hits) {

@@ -21,10 +21,10 @@
 
 #include "common/types.h"
 #include "db/database.h"
+#include "pipeline/embedding_model.h"  // kPreprocVersion, embedding keys, the embedding-model resolver
 
 namespace e2e::pipeline {
 
-inline constexpr const char* kPreprocVersion = "ecg-100Hz-1008-als-v1";
 inline constexpr double kEcgHz = 100.0;
 inline constexpr std::size_t kEcgLeads = 12;
 inline constexpr std::size_t kEcgSamples = 1008;
@@ -62,10 +62,6 @@ std::vector<int> splitByPatient(const std::vector<Sample>& samples, std::uint64_
 int labelFor(const Sample& s, const std::string& task);
 std::vector<std::string> classNames(const std::string& task);
 
-// Model directory: explicit, else $E2E_MODELS_DIR, else models/ beside or above the executable,
-// else the source tree's models/. "" if none holds a bundle.json.
-std::string findModelsDir(const std::string& explicitDir = "");
-
 // ------------------------------------------------------------------ jobs (torch) ----
 
 struct Cancel {
@@ -74,27 +70,33 @@ struct Cancel {
 };
 
 struct EmbedOptions {
-  std::string modelDir;      // "" = findModelsDir()
+  std::string model;         // resolveEmbeddingModel spec: "ID:VERSION", "ID", a bundle DIR, "" = active/bundled
   int batchSize = 16;
   int threads = 0;           // 0 = all cores
   std::string device = "auto";
-  bool quiet = false;
+  bool quiet = false;        // no "\r" progress on stderr
+  bool pruneStale = false;   // after a complete run: delete the stale rows of other versions (staleEmbeddingRows)
+  // Progress per batch: stage "ecg" or "echo", items done / total to compute (replaces the stderr text).
+  std::function<void(const std::string& stage, int done, int total)> progress;
 };
 struct EmbedReport {
-  std::string modelKey, weightsHash;
+  std::string modelKey, weightsHash;  // "ID:VERSION" and the verified weights hash
+  EmbeddingModel model;
   int ecgAdded = 0, ecgSkipped = 0, viewAdded = 0, viewSkipped = 0, studyAdded = 0, studySkipped = 0, errors = 0;
   std::vector<std::string> errorMessages;
+  std::int64_t staleRows = 0, prunedRows = 0;  // rows of other versions of the model id: kept / deleted
   double seconds = 0;
   bool cancelled = false;
 };
+// Resolves the model (resolveEmbeddingModel), loads it checking its weights hash (a registered
+// version's files must hash to the registered value: std::runtime_error otherwise), and stores what
+// is missing. Throws before any work if the model cannot be used.
 EmbedReport runEmbed(db::Database& db, const EmbedOptions& opt, Cancel cancel = {});
 
-// Embedding model ids used as keys (with the weights hash and kPreprocVersion).
-std::string ecgEmbeddingId(const std::string& modelId, const std::string& version);        // aligned 512-d
-std::string viewEmbeddingId(const std::string& modelId, const std::string& version);       // per loop 512-d
-std::string studyEmbeddingId(const std::string& modelId, const std::string& version);      // aligned 512-d
-
 struct TrainOptions {
+  // modelDir: the encoder to start from (resolveEmbeddingModel spec: "ID:VERSION", "ID" or a bundle DIR);
+  // "" = for lvef/shd the database's embedding model (active echo2ecg-pretrain, else bundled), for
+  // pretrain a freshly initialised bundle. baseModel: a registered encoder "ID:VERSION" (same checks).
   std::string dbPath, task, method = "linear", runDir, device = "auto", baseModel, filterText, labelKey, modelDir;
   int epochs = 10, batchSize = 16;
   double lr = -1, weightDecay = -1;  // < 0: task default
@@ -123,8 +125,14 @@ struct PredictOptions {
 };
 int runPredict(const PredictOptions& opt);
 
+// ECG -> echo study retrieval with ONE embedding model (resolveEmbeddingModel(model)): the query ECG's
+// vector (computed and stored if missing) and the stored study vectors of exactly that model id,
+// version, weights hash and preprocessing; study vectors are never computed here and rows of other
+// versions are never used. Studies without a vector of the model are left out and counted (text:
+// a warning on stderr; --json: "missing_studies"); with none at all it throws std::runtime_error
+// ("... missing embeddings ... run `echo2ecg embed`"). The output names the model version.
 struct RetrieveOptions {
-  std::string dbPath, modelDir, query;
+  std::string dbPath, model, query;
   int k = 10;
   bool includeSamePatient = false, evaluate = false, json = false;
   std::uint64_t seed = 0;

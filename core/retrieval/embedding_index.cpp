@@ -3,9 +3,11 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <mutex>
 #include <queue>
+#include <thread>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -66,9 +68,25 @@ void EmbeddingIndex::build() {
     hnsw_ = std::make_unique<Hnsw>(dim_, std::max<std::size_t>(size(), 1024), opts_);
     hnswBuiltSize_ = 0;
   }
-  for (std::size_t i = hnswBuiltSize_; i < size(); ++i)
-    hnsw_->graph.addPoint(data_.data() + i * dim_, static_cast<hnswlib::labeltype>(i));
-  hnswBuiltSize_ = size();
+  int threads = opts_.buildThreads > 0 ? opts_.buildThreads
+                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const std::size_t first = hnswBuiltSize_, n = size();
+  if (n - first < 1000) threads = 1;
+  if (threads == 1) {
+    for (std::size_t i = first; i < n; ++i)
+      hnsw_->graph.addPoint(data_.data() + i * dim_, static_cast<hnswlib::labeltype>(i));
+  } else {
+    // hnswlib's addPoint is safe for concurrent inserts of distinct labels.
+    std::atomic<std::size_t> next{first};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&] {
+        for (std::size_t i = next++; i < n; i = next++)
+          hnsw_->graph.addPoint(data_.data() + i * dim_, static_cast<hnswlib::labeltype>(i));
+      });
+    for (auto& th : pool) th.join();
+  }
+  hnswBuiltSize_ = n;
 }
 
 std::vector<SearchHit> EmbeddingIndex::searchExact(const float* query, int k, std::int64_t excludeGroup) const {

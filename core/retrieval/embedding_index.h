@@ -25,6 +25,9 @@ class EmbeddingIndex {
     int hnswEfConstruction = 200;
     int hnswEfSearch = 128;
     std::uint64_t seed = 100;
+    // HNSW insertion threads (0 = all cores). 1 keeps the graph, and so every approximate result,
+    // reproducible run to run; more threads build faster but insert in a nondeterministic order.
+    int buildThreads = 1;
   };
 
   explicit EmbeddingIndex(int dim);

@@ -468,6 +468,53 @@ TEST_F(DbTest, LabelsEmbeddingsPredictionsModels) {
   EXPECT_EQ(db.integrityCheck(), "ok");
 }
 
+TEST_F(DbTest, EmbeddingSetsCountsAndDeletionByKey) {
+  Database db(dbPath());
+  auto ecg = makeEcg("1");
+  const auto r = db.insertEcg(ecg, facts("/e1", "e1"));
+  ASSERT_EQ(db.insertEcho(makeEcho("1", ecg.identity.studyUid), facts("/u1", "u1")).status, InsertStatus::Added);
+  auto other = makeEcg("2", "ROE^RICHARD", "P002");
+  const auto r2 = db.insertEcg(other, facts("/e2", "e2"));  // a study without echo
+  const auto study = *db.studyRowIdByUid(ecg.identity.studyUid);
+  auto put = [&](std::optional<std::int64_t> inst, std::optional<std::int64_t> st, const std::string& model,
+                 const std::string& hash) {
+    EmbeddingKey k;
+    k.instanceRowId = inst;
+    k.studyRowId = st;
+    k.modelId = model;
+    k.weightsHash = hash;
+    k.preprocVersion = "pp";
+    db.putEmbedding(k, {1.f, 0.f});
+  };
+  put(r.instanceId, std::nullopt, "m:1/ecg-aligned", "h1");
+  put(std::nullopt, study, "m:1/echo-study-aligned", "h1");
+  put(r.instanceId, std::nullopt, "m:2/ecg-aligned", "h2");
+  put(r2.instanceId, std::nullopt, "m:2/ecg-aligned", "h2");
+
+  auto c = db.embeddingCounts("m:1/ecg-aligned", "m:1/echo-study-aligned", "h1", "pp");
+  EXPECT_EQ(c.ecgInstances, 2);
+  EXPECT_EQ(c.ecgEmbedded, 1);
+  EXPECT_EQ(c.echoStudies, 1);
+  EXPECT_EQ(c.echoStudiesEmbedded, 1);
+  c = db.embeddingCounts("m:2/ecg-aligned", "m:2/echo-study-aligned", "h2", "pp");
+  EXPECT_EQ(c.ecgEmbedded, 2);
+  EXPECT_EQ(c.echoStudiesEmbedded, 0);
+  EXPECT_EQ(db.embeddingCounts("m:1/ecg-aligned", "m:1/echo-study-aligned", "h2", "pp").ecgEmbedded, 0);  // other hash
+
+  const auto sets = db.embeddingSets();
+  ASSERT_EQ(sets.size(), 3u);
+  EXPECT_EQ(sets[0].modelId, "m:1/ecg-aligned");
+  EXPECT_EQ(sets[0].instances, 1);
+  EXPECT_EQ(sets[1].modelId, "m:1/echo-study-aligned");
+  EXPECT_EQ(sets[1].studies, 1);
+  EXPECT_EQ(sets[2].instances, 2);
+  EXPECT_FALSE(sets[2].lastCreated.empty());
+  EXPECT_EQ(db.deleteEmbeddings("m:2/ecg-aligned", "h2", "pp"), 2);
+  EXPECT_EQ(db.deleteEmbeddings("m:2/ecg-aligned", "h2", "pp"), 0);
+  EXPECT_EQ(db.embeddingSets().size(), 2u);
+  EXPECT_EQ(db.counts().embeddings, 2);
+}
+
 TEST_F(DbTest, SecondConnectionSeesCommittedDataOnly) {
   Database writer(dbPath());
   Database reader(dbPath());

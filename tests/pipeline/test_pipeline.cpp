@@ -391,6 +391,8 @@ TEST_F(PipelineTest, SigtermCancelsAndResumeContinuesFromSavedEpoch) {
 }
 
 TEST_F(PipelineTest, RetrieveExcludesTheQueryPatient) {
+  // retrieve searches the stored study embeddings of its model only: compute them first.
+  ASSERT_EQ(cli("embed --db " + dbPath + " --model " + bundle + " --quiet").rc, 0);
   db::Database db(dbPath);
   auto samples = pipeline::loadSamples(db);
   ASSERT_FALSE(samples.empty());

@@ -80,11 +80,16 @@ TEST(EmbeddingIndex, RejectsBadInput) {
   EXPECT_THROW(idx.add(1, 0, std::vector<float>{0, 1, 0, 0}), std::invalid_argument);
 }
 
-TEST(EmbeddingIndex, HnswRecallAgainstExact) {
+class HnswBuild : public ::testing::TestWithParam<int> {};
+INSTANTIATE_TEST_SUITE_P(Threads, HnswBuild, ::testing::Values(1, 3));
+
+// Single-threaded (reproducible) and parallel HNSW builds both reach the recall target.
+TEST_P(HnswBuild, RecallAgainstExact) {
   std::mt19937 rng(7);
   const int dim = 32, n = 6000;
   EmbeddingIndex::Options o;
   o.hnswThreshold = 1000;  // force the approximate path
+  o.buildThreads = GetParam();
   EmbeddingIndex idx(dim, o);
   for (int i = 0; i < n; ++i) idx.add(i, i, randomVec(rng, dim));
   ASSERT_TRUE(idx.usesHnsw());

@@ -3,6 +3,8 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSettings>
 #include <QStandardPaths>
 
@@ -20,6 +22,20 @@ QString echo2ecgPath() {
     if (QFileInfo(p).isExecutable() && QFileInfo(p).isFile()) return QFileInfo(p).canonicalFilePath();
   }
   return QStandardPaths::findExecutable(QStringLiteral("echo2ecg"));
+}
+
+bool parseJobProgress(const QString& line, JobProgress* out) {
+  if (!line.startsWith(QLatin1Char('{'))) return false;
+  const QJsonDocument d = QJsonDocument::fromJson(line.toUtf8());
+  if (!d.isObject()) return false;
+  const QJsonObject o = d.object();
+  if (o.value(QStringLiteral("event")).toString() != QStringLiteral("progress")) return false;
+  if (out) {
+    out->stage = o.value(QStringLiteral("stage")).toString();
+    out->done = o.value(QStringLiteral("done")).toInt();
+    out->total = o.value(QStringLiteral("total")).toInt();
+  }
+  return true;
 }
 
 CliJob::CliJob(QObject* parent) : QObject(parent) {}

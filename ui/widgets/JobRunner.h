@@ -13,6 +13,14 @@ namespace e2e::ui {
 // executable (or ../cli/ in a build tree), else on PATH. "" when not found.
 QString echo2ecgPath();
 
+// A progress line of `echo2ecg embed --json-progress`:
+// {"event":"progress","stage":"ecg"|"echo","done":N,"total":M}. False for any other line.
+struct JobProgress {
+  QString stage;
+  int done = 0, total = 0;
+};
+bool parseJobProgress(const QString& line, JobProgress* out);
+
 // One child process at a time; output lines are forwarded, the end reported once.
 class CliJob : public QObject {
   Q_OBJECT

@@ -150,8 +150,22 @@ void MainWindow::buildMenus() {
     dlg->show();
   };
   auto* models = menuBar()->addMenu(QStringLiteral("&Models"));
-  models->addAction(QStringLiteral("Model &registry…"), this,
-                    [=] { dbDialog(QStringLiteral("Model registry"), new ModelRegistryView); });
+  models->addAction(QStringLiteral("Model &registry…"), this, [=] {
+    auto* reg = new ModelRegistryView;
+    connect(reg, &ModelRegistryView::logMessage, this, [this](const QString& t) { logMessage(t); });
+#ifdef E2E_HAVE_GUI_PANELS
+    // Activating an embedding model starts the re-embedding job in the registry: the retrieval panel
+    // shows the new version (its embeddings missing until the job ends) and refreshes when it ends.
+    connect(reg, &ModelRegistryView::activated, this, [this] {
+      if (retrieval_) retrieval_->refresh();
+    });
+    connect(reg, &ModelRegistryView::embeddingFinished, this, [this](bool ok, const QString&, const QString&, const QString& msg) {
+      if (retrieval_) retrieval_->refresh();
+      logMessage(msg, !ok);
+    });
+#endif
+    dbDialog(QStringLiteral("Model registry"), reg);
+  });
   models->addAction(QStringLiteral("&Training panel"), this, [this] {
     if (auto* t = findChild<TrainingPanel*>()) tabs_->setCurrentWidget(t);
   });

@@ -1,16 +1,21 @@
 #include "ModelRegistryView.h"
 
+#include <algorithm>
+
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPlainTextEdit>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include "JobRunner.h"
 #include "db/database.h"
+#include "pipeline/embedding_model.h"
 #include "viewmodel/training_card.h"
 
 namespace e2e::ui {
@@ -36,11 +41,22 @@ ModelRegistryView::ModelRegistryView(QWidget* parent) : QWidget(parent) {
   mono.setStyleHint(QFont::TypeWriter);
   card_->setFont(mono);
   activate_ = new QPushButton(tr("Activate"));
-  activate_->setToolTip(tr("Use this version for new predictions of its model"));
+  activate_->setToolTip(tr("Use this version for new predictions of its model; an embedding model "
+                           "(echo2ecg-pretrain) also re-embeds the database for retrieval"));
   refresh_ = new QPushButton(tr("Refresh"));
   info_ = new QLabel;
+  info_->setWordWrap(true);
+  progress_ = new QProgressBar;
+  progress_->setObjectName(QStringLiteral("embedProgress"));
+  progress_->setRange(0, 0);
+  progress_->setVisible(false);
+  cancel_ = new QPushButton(tr("Cancel"));
+  cancel_->setToolTip(tr("Stop the re-embedding job (what is done is kept)"));
+  cancel_->setVisible(false);
   auto* bl = new QHBoxLayout;
   bl->addWidget(info_, 1);
+  bl->addWidget(progress_);
+  bl->addWidget(cancel_);
   bl->addWidget(refresh_);
   bl->addWidget(activate_);
   auto* split = new QSplitter(Qt::Vertical);
@@ -52,7 +68,73 @@ ModelRegistryView::ModelRegistryView(QWidget* parent) : QWidget(parent) {
   connect(refresh_, &QPushButton::clicked, this, &ModelRegistryView::refresh);
   connect(activate_, &QPushButton::clicked, this, &ModelRegistryView::activateSelected);
   connect(table_, &QTableWidget::itemSelectionChanged, this, &ModelRegistryView::showCard);
+  connect(cancel_, &QPushButton::clicked, this, &ModelRegistryView::cancelEmbedding);
   activate_->setEnabled(false);
+
+  job_ = new CliJob(this);
+  connect(job_, &CliJob::line, this, [this](const QString& l) {
+    JobProgress p;
+    if (parseJobProgress(l, &p)) {
+      progress_->setRange(0, std::max(1, p.total));
+      progress_->setValue(p.done);
+      progress_->setFormat(QStringLiteral("%1 %v/%m").arg(p.stage == QStringLiteral("ecg") ? tr("ECG") : tr("echo loops")));
+      return;
+    }
+    if (!l.startsWith(QLatin1Char('{'))) Q_EMIT logMessage(l);
+  });
+  connect(job_, &CliJob::finished, this, [this](bool ok, const QString& msg) {
+    progress_->setVisible(false);
+    cancel_->setVisible(false);
+    const QString id = embedding_.section(QLatin1Char(':'), 0, -2), ver = embedding_.section(QLatin1Char(':'), -1);
+    if (ok) info_->setText(tr("Embeddings of %1 are up to date; retrieval uses them.").arg(embedding_));
+    else if (cancelled_)
+      info_->setText(tr("Re-embedding with %1 cancelled (what was done is kept; embed again to finish).").arg(embedding_));
+    else info_->setText(tr("Re-embedding with %1 failed: %2").arg(embedding_, msg));
+    updateButtons();
+    Q_EMIT logMessage(msg);
+    Q_EMIT embeddingFinished(ok, id, ver, msg);
+  });
+}
+
+bool ModelRegistryView::isEmbedding() const { return job_ && job_->isRunning(); }
+
+void ModelRegistryView::updateButtons() { activate_->setEnabled(table_->currentRow() >= 0 && !isEmbedding()); }
+
+bool ModelRegistryView::isEmbeddingModel(const QString& modelId, const QString& version) const {
+  if (dbPath_.isEmpty() || !QFileInfo::exists(dbPath_)) return false;
+  try {
+    e2e::db::Database db(dbPath_.toStdString(), e2e::db::Database::Mode::ReadOnly);
+    e2e::pipeline::resolveEmbeddingModel(db, (modelId + QLatin1Char(':') + version).toStdString(), false);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+bool ModelRegistryView::startEmbedding(const QString& modelId, const QString& version) {
+  if (isEmbedding() || dbPath_.isEmpty()) return false;
+  embedding_ = modelId + QLatin1Char(':') + version;
+  cancelled_ = false;
+  progress_->setRange(0, 0);  // busy until the first progress line
+  progress_->setVisible(true);
+  cancel_->setVisible(true);
+  cancel_->setEnabled(true);
+  info_->setText(tr("Re-embedding the database with %1 (retrieval shows its results when done)…").arg(embedding_));
+  activate_->setEnabled(false);
+  if (!job_->start({QStringLiteral("embed"), QStringLiteral("--db"), dbPath_, QStringLiteral("--model"), embedding_,
+                    QStringLiteral("--json-progress")},
+                   cli_))
+    return false;
+  Q_EMIT embeddingStarted(modelId, version);
+  return true;
+}
+
+void ModelRegistryView::cancelEmbedding() {
+  if (!isEmbedding()) return;
+  cancelled_ = true;
+  cancel_->setEnabled(false);
+  info_->setText(tr("Cancelling the re-embedding…"));
+  job_->cancel();
 }
 
 void ModelRegistryView::setDatabasePath(const QString& path) {
@@ -105,9 +187,9 @@ void ModelRegistryView::refresh() {
     ++r;
   }
   table_->resizeColumnsToContents();
-  info_->setText(tr("%1 model version(s)").arg(models.size()));
+  if (!isEmbedding()) info_->setText(tr("%1 model version(s)").arg(models.size()));
   if (!selId.isEmpty()) selectVersion(selId, selVer);
-  activate_->setEnabled(table_->currentRow() >= 0);
+  updateButtons();
 }
 
 int ModelRegistryView::rowOf(const QString& modelId, const QString& version) const {
@@ -127,12 +209,12 @@ bool ModelRegistryView::selectVersion(const QString& modelId, const QString& ver
 void ModelRegistryView::showCard() {
   const int r = table_->currentRow();
   card_->setPlainText(r >= 0 && r < cards_.size() ? cards_[r] : QString());
-  activate_->setEnabled(r >= 0);
+  updateButtons();
 }
 
 bool ModelRegistryView::activateSelected() {
   const int r = table_->currentRow();
-  if (r < 0 || dbPath_.isEmpty()) return false;
+  if (r < 0 || dbPath_.isEmpty() || isEmbedding()) return false;
   const QString id = table_->item(r, ColModel)->text(), ver = table_->item(r, ColVersion)->text();
   try {
     e2e::db::Database db(dbPath_.toStdString());
@@ -143,7 +225,11 @@ bool ModelRegistryView::activateSelected() {
   }
   refresh();
   selectVersion(id, ver);
+  const QString keep = info_->text();
   Q_EMIT activated(id, ver);
+  // An embedding model: its embeddings are (re)computed now; retrieval never falls back to the old ones.
+  if (embedOnActivate_ && isEmbeddingModel(id, ver)) startEmbedding(id, ver);
+  else info_->setText(keep);
   return true;
 }
 

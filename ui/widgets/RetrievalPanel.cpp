@@ -19,6 +19,7 @@
 #include "JobRunner.h"
 #include "db/database.h"
 #include "io/dicom_echo.h"
+#include "pipeline/embedding_model.h"
 #include "retrieval/embedding_index.h"
 
 namespace e2e::ui {
@@ -179,6 +180,12 @@ RetrievalPanel::RetrievalPanel(QWidget* parent) : QWidget(parent) {
   embed_->setVisible(false);
   message_ = new QLabel(this);
   message_->setWordWrap(true);
+  model_ = new QLabel(this);
+  model_->setObjectName(QStringLiteral("retrievalModel"));
+  model_->setWordWrap(true);
+  model_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  model_->setToolTip(QStringLiteral("The embedding model (id, version, weights) the results come from"));
+  model_->setVisible(false);
   auto* holder = new QWidget;
   list_ = new QVBoxLayout(holder);
   list_->setContentsMargins(0, 0, 0, 0);
@@ -193,6 +200,7 @@ RetrievalPanel::RetrievalPanel(QWidget* parent) : QWidget(parent) {
   top->addWidget(compare_);
   auto* v = new QVBoxLayout(this);
   v->addWidget(title_);
+  v->addWidget(model_);
   v->addLayout(top);
   v->addWidget(message_);
   v->addWidget(embed_);
@@ -205,7 +213,17 @@ RetrievalPanel::RetrievalPanel(QWidget* parent) : QWidget(parent) {
   });
   connect(compare_, &QPushButton::clicked, this, &RetrievalPanel::compareSelected);
   connect(embed_, &QPushButton::clicked, this, &RetrievalPanel::embedNow);
-  connect(job_, &CliJob::line, this, &RetrievalPanel::logMessage);
+  connect(job_, &CliJob::line, this, [this](const QString& l) {
+    JobProgress p;
+    if (parseJobProgress(l, &p)) {
+      showMessage(QStringLiteral("Running echo2ecg embed… %1 %2/%3")
+                      .arg(p.stage == QStringLiteral("ecg") ? QStringLiteral("ECG") : QStringLiteral("echo loops"))
+                      .arg(p.done)
+                      .arg(p.total));
+      return;
+    }
+    if (!l.startsWith(QLatin1Char('{'))) Q_EMIT logMessage(l);
+  });
   connect(job_, &CliJob::finished, this, [this](bool ok, const QString& msg) {
     embed_->setEnabled(true);
     Q_EMIT logMessage(msg);
@@ -255,10 +273,18 @@ void RetrievalPanel::search() {
   showMessage(QString());
   embed_->setVisible(false);
   keyText_.clear();
+  modelText_.clear();
+  model_->clear();
+  model_->setVisible(false);
+  missingStudies_ = 0;
   if (instance_ <= 0 || dbPath_.isEmpty()) {
     title_->setText(QStringLiteral("No ECG selected"));
     return;
   }
+  const auto offerEmbed = [this] {
+    embed_->setVisible(true);
+    embed_->setEnabled(!job_->isRunning());
+  };
   try {
     db::Database d(dbPath_.toStdString(), db::Database::Mode::ReadOnly);
     const auto det = d.details(instance_);
@@ -269,29 +295,14 @@ void RetrievalPanel::search() {
     title_->setText(QStringLiteral("Echo studies similar to the ECG of <b>%1</b> (%2)")
                         .arg(QString::fromStdString(det->patient.name).replace(QLatin1Char('^'), QLatin1Char(' ')).trimmed().toHtmlEscaped(),
                              QString::fromStdString(det->patient.patientId).toHtmlEscaped()));
-    // Pick the ECG's embedding: of an active model if one is, else the newest with studies.
-    auto keys = ecgKeys(d, instance_);
-    std::vector<std::string> active;
-    for (const auto& m : d.listModels())
-      if (m.active) active.push_back(m.modelId + ":" + m.version);
-    std::stable_sort(keys.begin(), keys.end(), [&](const EcgKey& a, const EcgKey& b) {
-      auto isActive = [&](const EcgKey& k) {
-        return std::any_of(active.begin(), active.end(), [&](const std::string& p) { return k.modelId.rfind(p + "/", 0) == 0 || k.modelId == p; });
-      };
-      return isActive(a) && !isActive(b);
-    });
-    const EcgKey* chosen = nullptr;
-    std::vector<db::Database::StoredEmbedding> studyVecs;
-    for (const auto& k : keys) {
+    // (Re)builds the cached index of the study vectors that belong to this ECG key. False: none.
+    const auto buildIndex = [&](const EcgKey& k) -> bool {
       const QString ck = QStringLiteral("%1|%2|%3|%4").arg(dbPath_, QString::fromStdString(k.modelId),
                                                           QString::fromStdString(k.weightsHash), QString::fromStdString(k.preproc));
-      if (ck == cacheKey_ && index_) {
-        chosen = &k;
-        break;
-      }
+      if (ck == cacheKey_ && index_) return true;
       auto vecs = d.embeddingsFor(studyModelFor(k.modelId), k.weightsHash, k.preproc);
       vecs.erase(std::remove_if(vecs.begin(), vecs.end(), [](const auto& s) { return !s.key.studyRowId; }), vecs.end());
-      if (vecs.empty()) continue;
+      if (vecs.empty()) return false;
       // Build the index: group = the study's patient row.
       std::map<std::int64_t, std::int64_t> patientOf;
       for (const auto& s : d.listStudies()) patientOf[s.id] = s.patientRowId;
@@ -306,30 +317,83 @@ void RetrievalPanel::search() {
       }
       index_ = std::move(idx);
       cacheKey_ = ck;
-      chosen = &k;
-      break;
-    }
-    if (!chosen || !index_ || index_->size() == 0) {
-      showMessage(keys.empty() ? QStringLiteral("No embedding for this ECG yet. Compute the embeddings of the database "
-                                                "(ECGs and echo studies) to search similar echo studies.")
-                               : QStringLiteral("No echo study embeddings of this ECG's model yet. Compute them to search."));
-      embed_->setVisible(true);
-      embed_->setEnabled(!job_->isRunning());
-      return;
+      return true;
+    };
+
+    EcgKey chosen;
+    // The embedding model: the ACTIVE registered echo2ecg-pretrain version when there is one (the
+    // rule of `echo2ecg retrieve`): its ECG vector and ONLY its study vectors (same version, weights
+    // hash and preprocessing). Rows of other versions are never used, not even while re-embedding.
+    if (const auto active = pipeline::activeRegisteredEmbeddingModel(d)) {
+      chosen = {active->ecgKey(), active->weightsHash, pipeline::kPreprocVersion};
+      modelText_ = QStringLiteral("%1 v%2").arg(QString::fromStdString(active->modelId), QString::fromStdString(active->version));
+      model_->setText(QStringLiteral("Model: <b>%1</b> (active) · weights %2")
+                          .arg(modelText_.toHtmlEscaped(), QString::fromStdString(active->weightsHash).left(12)));
+      model_->setVisible(true);
+      const auto cov = d.embeddingCounts(chosen.modelId, studyModelFor(chosen.modelId), chosen.weightsHash, chosen.preproc);
+      missingStudies_ = cov.echoStudies - cov.echoStudiesEmbedded;
+      const bool haveStudies = buildIndex(chosen);
+      db::EmbeddingKey qk;
+      qk.instanceRowId = instance_;
+      qk.modelId = chosen.modelId;
+      qk.weightsHash = chosen.weightsHash;
+      qk.preprocVersion = chosen.preproc;
+      const bool haveQuery = d.getEmbedding(qk).has_value();
+      if (!haveStudies || !haveQuery) {
+        if (!haveStudies) {
+          cacheKey_.clear();
+          index_.reset();
+        }
+        QStringList what;
+        if (!haveQuery) what << QStringLiteral("this ECG");
+        if (missingStudies_ > 0) what << QStringLiteral("%1 of %2 echo studies").arg(missingStudies_).arg(cov.echoStudies);
+        showMessage(QStringLiteral("Missing embeddings of %1 (the active version): %2. Embeddings of other versions are "
+                                   "never mixed in; re-embed the database (Embed now, or activating the version in the "
+                                   "model registry) to search.")
+                        .arg(modelText_, what.join(QStringLiteral(" and "))));
+        offerEmbed();
+        return;
+      }
+    } else {
+      // No registered embedding model: the embeddings of the bundled (or an explicit) model, as
+      // stored - one key for the ECG and the studies, newest first.
+      const auto keys = ecgKeys(d, instance_);
+      bool found = false;
+      for (const auto& k : keys)
+        if (buildIndex(k)) {
+          chosen = k;
+          found = true;
+          break;
+        }
+      if (!found || !index_ || index_->size() == 0) {
+        showMessage(keys.empty() ? QStringLiteral("No embedding for this ECG yet. Compute the embeddings of the database "
+                                                  "(ECGs and echo studies) to search similar echo studies.")
+                                 : QStringLiteral("No echo study embeddings of this ECG's model yet. Compute them to search."));
+        offerEmbed();
+        return;
+      }
+      const std::string prefix = chosen.modelId.substr(0, chosen.modelId.rfind('/'));
+      const auto colon = prefix.rfind(':');
+      modelText_ = colon == std::string::npos ? QString::fromStdString(prefix)
+                                              : QStringLiteral("%1 v%2").arg(QString::fromStdString(prefix.substr(0, colon)),
+                                                                             QString::fromStdString(prefix.substr(colon + 1)));
+      model_->setText(QStringLiteral("Model: <b>%1</b> · weights %2")
+                          .arg(modelText_.toHtmlEscaped(), QString::fromStdString(chosen.weightsHash).left(12)));
+      model_->setVisible(true);
     }
     db::EmbeddingKey ek;
     ek.instanceRowId = instance_;
-    ek.modelId = chosen->modelId;
-    ek.weightsHash = chosen->weightsHash;
-    ek.preprocVersion = chosen->preproc;
+    ek.modelId = chosen.modelId;
+    ek.weightsHash = chosen.weightsHash;
+    ek.preprocVersion = chosen.preproc;
     const auto q = d.getEmbedding(ek);
     if (!q || static_cast<int>(q->size()) != index_->dim()) {
       showMessage(QStringLiteral("The ECG embedding does not match the study embeddings (dimension)."), true);
       return;
     }
     keyText_ = QStringLiteral("%1 · weights %2 · %3")
-                   .arg(QString::fromStdString(chosen->modelId), QString::fromStdString(chosen->weightsHash).left(12),
-                        QString::fromStdString(chosen->preproc));
+                   .arg(QString::fromStdString(chosen.modelId), QString::fromStdString(chosen.weightsHash).left(12),
+                        QString::fromStdString(chosen.preproc));
     const std::int64_t exclude = samePatient_->isChecked() ? -1 : det->patient.id;
     const auto hits = index_->search(*q, topK_, exclude);
     int rank = 0;
@@ -371,8 +435,17 @@ void RetrievalPanel::search() {
       list_->insertWidget(list_->count() - 1, card);
       cards_.push_back(card);
     }
-    showMessage(results_.empty() ? QStringLiteral("No other echo study found.")
-                                 : QStringLiteral("%1 of %2 studies · %3").arg(results_.size()).arg(index_->size()).arg(keyText_));
+    QString msg = results_.empty() ? QStringLiteral("No other echo study found.")
+                                   : QStringLiteral("%1 of %2 studies · %3").arg(results_.size()).arg(index_->size()).arg(keyText_);
+    if (missingStudies_ > 0) {
+      // Only studies with embeddings of this version are searched; say how many are left out.
+      msg += QStringLiteral("\n%1 echo stud%2 without embeddings of %3 not searched: re-embed (Embed now).")
+                 .arg(missingStudies_)
+                 .arg(missingStudies_ == 1 ? QStringLiteral("y") : QStringLiteral("ies"))
+                 .arg(modelText_);
+      offerEmbed();
+    }
+    showMessage(msg);
   } catch (const std::exception& e) {
     showMessage(QString::fromStdString(e.what()), true);
     Q_EMIT logMessage(QStringLiteral("Retrieval: ") + QString::fromStdString(e.what()));
@@ -452,7 +525,8 @@ void RetrievalPanel::embedNow() {
   if (job_->isRunning() || dbPath_.isEmpty()) return;
   embed_->setEnabled(false);
   showMessage(QStringLiteral("Running echo2ecg embed… (this can take a while)"));
-  job_->start({QStringLiteral("embed"), QStringLiteral("--db"), dbPath_}, cli_);
+  // The database's embedding model (the active echo2ecg-pretrain version, else the bundled one).
+  job_->start({QStringLiteral("embed"), QStringLiteral("--db"), dbPath_, QStringLiteral("--json-progress")}, cli_);
 }
 
 }  // namespace e2e::ui

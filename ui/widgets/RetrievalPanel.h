@@ -4,6 +4,11 @@
 // views. Same-patient studies are excluded unless asked. "Open" loads a study's loops into
 // the echo grid (2x2); "Compare" shows two selected results side by side (1x2). Without
 // embeddings it offers "Embed now" (runs `echo2ecg embed`).
+// One embedding model only: the active registered echo2ecg-pretrain version when there is one (as
+// `echo2ecg retrieve`), whose ECG vector is compared with ONLY its study vectors (same version,
+// weights hash, preprocessing); studies without them are counted as missing, never filled in with
+// another version's vectors. Without a registered version: the newest stored key of the ECG.
+// The panel names the model version its results come from (modelLabel()).
 #pragma once
 
 #include <QFrame>
@@ -101,6 +106,11 @@ class RetrievalPanel : public QWidget {
   QPushButton* embedButton() const { return embed_; }
   QLabel* messageLabel() const { return message_; }
   QString embeddingKeyText() const { return keyText_; }
+  QLabel* modelLabel() const { return model_; }
+  // "echo2ecg-pretrain v2": the model version of the results (or of the missing embeddings).
+  QString modelText() const { return modelText_; }
+  // Echo studies without embeddings of the active registered model (0 otherwise).
+  std::int64_t missingStudies() const { return missingStudies_; }
 
  public Q_SLOTS:
   void refresh();                 // recompute (rebuilds the cached index)
@@ -120,7 +130,8 @@ class RetrievalPanel : public QWidget {
   void updateCompareButton();
   const RetrievalResult* byRank(int rank) const;
 
-  QString dbPath_, cli_, keyText_;
+  QString dbPath_, cli_, keyText_, modelText_;
+  std::int64_t missingStudies_ = 0;
   std::int64_t instance_ = 0;
   int topK_ = 5;
   EchoGrid* grid_ = nullptr;
@@ -128,6 +139,7 @@ class RetrievalPanel : public QWidget {
   QSpinBox* k_ = nullptr;
   QLabel* title_ = nullptr;
   QLabel* message_ = nullptr;
+  QLabel* model_ = nullptr;
   QPushButton* embed_ = nullptr;
   QPushButton* compare_ = nullptr;
   QVBoxLayout* list_ = nullptr;

@@ -1,0 +1,88 @@
+// Which encoder the stored embeddings belong to, and which one a job must use: the embedding-model
+// resolver shared by `echo2ecg embed / retrieve / train / models activate` and the GUI. Torch- and
+// Qt-free (its own small library, e2e_embedding_model, built even without the models), so that the
+// retrieval panel and the model registry of the workstation use exactly the same rules as the CLI.
+//
+// Embeddings are stored keyed by
+//   model id   "<model_id>:<version>/ecg-aligned" (ECG, 512-d aligned), "/echo-view" (per loop) and
+//              "/echo-study-aligned" (study, 512-d aligned),
+//   weights hash (model::weightsHash of every tensor of the bundle) and
+//   preprocessing version kPreprocVersion.
+// Retrieval only ever compares an ECG vector with study vectors of the same four values; rows of other
+// versions ("stale" after a new version was activated) are ignored, never mixed in.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "db/database.h"
+
+namespace e2e::pipeline {
+
+// ECG input contract of the encoders (see pipeline.h).
+inline constexpr const char* kPreprocVersion = "ecg-100Hz-1008-als-v1";
+
+// The registry model id under which `echo2ecg train --task pretrain` registers contrastive (ECG <->
+// echo) encoder versions. Its ACTIVE version is the default embedding model of a database.
+inline constexpr const char* kEmbeddingModelId = "echo2ecg-pretrain";
+
+// Embedding model ids used as keys (with the weights hash and kPreprocVersion).
+std::string ecgEmbeddingId(const std::string& modelId, const std::string& version);    // aligned 512-d
+std::string viewEmbeddingId(const std::string& modelId, const std::string& version);   // per loop 512-d
+std::string studyEmbeddingId(const std::string& modelId, const std::string& version);  // aligned 512-d
+
+// Model directory: explicit, else $E2E_MODELS_DIR, else models/ beside or above the executable,
+// else the source tree's models/. "" if none holds a bundle.json.
+std::string findModelsDir(const std::string& explicitDir = "");
+
+struct EmbeddingModel {
+  enum class Source {
+    Registry,   // a registered version (card with "bundle_dir"); weightsHash is the registered one
+    Directory,  // an explicit bundle directory; weightsHash from its bundle.json ("" = known after loading)
+    Bundled,    // the bundled models/ (no active registered version); weightsHash as for Directory
+  };
+  std::string modelId, version, weightsHash, dir;
+  Source source = Source::Bundled;
+  bool active = false;  // Registry: the active version of its model id
+
+  std::string label() const { return modelId + ":" + version; }  // "echo2ecg-pretrain:2"
+  std::string ecgKey() const { return ecgEmbeddingId(modelId, version); }
+  std::string viewKey() const { return viewEmbeddingId(modelId, version); }
+  std::string studyKey() const { return studyEmbeddingId(modelId, version); }
+  // "registry, active" / "registry" / "directory" / "bundled"
+  std::string sourceText() const;
+  // "echo2ecg-pretrain:2 (weights 0123456789ab, ecg-100Hz-1008-als-v1; registry, active)"
+  std::string describe() const;
+};
+
+// The active registered version of kEmbeddingModelId, from the database alone (no file checks);
+// nullopt when none is registered. `dir` is "" if its card names no bundle_dir.
+std::optional<EmbeddingModel> activeRegisteredEmbeddingModel(db::Database& db);
+
+// The embedding model for a job. `spec`:
+//   "ID:VERSION"  that registered version (its card must name a "bundle_dir");
+//   "ID"          the active version of ID;
+//   a directory   (contains '/', starts with '.', or exists) holding a bundle.json;
+//   ""            the active registered kEmbeddingModelId version, else the bundled models/.
+// With checkFiles, the bundle.json and weights file(s) must exist, and a registered version's
+// bundle.json must record its registered weights hash. Every failure throws std::runtime_error with
+// a message naming the model and what to do; there is never a fallback to another model. The full
+// weights-hash check (hashing the tensors) happens when the pipeline loads the bundle.
+EmbeddingModel resolveEmbeddingModel(db::Database& db, const std::string& spec = "", bool checkFiles = true);
+
+// How much of the database has embeddings of one model (weightsHash must be known).
+struct EmbeddingCoverage {
+  std::int64_t ecgInstances = 0, ecgEmbedded = 0, echoStudies = 0, echoStudiesEmbedded = 0;
+  std::int64_t staleRows = 0;  // stored rows of other versions/weights/preprocessing of the same model id
+  std::int64_t missingEcg() const { return ecgInstances - ecgEmbedded; }
+  std::int64_t missingStudies() const { return echoStudies - echoStudiesEmbedded; }
+  bool complete() const { return missingEcg() == 0 && missingStudies() == 0; }
+};
+EmbeddingCoverage embeddingCoverage(db::Database& db, const EmbeddingModel& m);
+
+// Stored embedding sets that are stale for `m`: every "<m.modelId>:<any version>/..." key whose
+// version, weights hash or preprocessing differs from m's. With erase, they are deleted (one
+// transaction). Returns the number of rows.
+std::int64_t staleEmbeddingRows(db::Database& db, const EmbeddingModel& m, bool erase = false);
+
+}  // namespace e2e::pipeline

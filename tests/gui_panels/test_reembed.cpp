@@ -1,0 +1,160 @@
+// Model registry -> re-embedding job -> retrieval panel, with the real `echo2ecg` (embed / train):
+// activating an embedding model (echo2ecg-pretrain version) in the ModelRegistryView starts
+// `echo2ecg embed` as a child process with progress and Cancel; meanwhile the retrieval panel shows
+// the new version's embeddings as missing (never the old version's results) and, once the job has
+// finished, results of the new version. Plain widgets (offscreen). Skipped when echo2ecg was built
+// without the models.
+#include <gtest/gtest.h>
+
+#include <QLabel>
+#include <QProcess>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QTableWidget>
+
+#include "JobRunner.h"
+#include "ModelRegistryView.h"
+#include "RetrievalPanel.h"
+#include "db/database.h"
+#include "importer/importer.h"
+#include "panels_test_util.h"
+#include "synth/cohort.h"
+
+using namespace e2e;
+
+namespace {
+
+bool runCli(const QStringList& args, QString* out = nullptr) {
+  QProcess p;
+  p.setProcessChannelMode(QProcess::MergedChannels);
+  p.start(QStringLiteral(E2E_CLI_PATH), args);
+  if (!p.waitForFinished(300000)) return false;
+  if (out) *out = QString::fromUtf8(p.readAll());
+  return p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+}
+
+bool haveEmbed() {
+  QString help;
+  runCli({QStringLiteral("--help")}, &help);
+  for (const auto& l : help.split(QLatin1Char('\n')))
+    if (l.trimmed().startsWith(QStringLiteral("embed "))) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST(ReembedOnActivation, RegistryActivationRunsTheEmbedJobAndRetrievalSwitchesVersion) {
+  test::app();
+  if (!haveEmbed()) GTEST_SKIP() << E2E_CLI_PATH << " has no embed command (configure with E2E_BUILD_MODELS=ON)";
+  QTemporaryDir tmp;
+  ASSERT_TRUE(tmp.isValid());
+  synth::CohortOptions co;
+  co.outDir = tmp.filePath(QStringLiteral("cohort")).toStdString();
+  co.patients = 5;
+  co.seed = 9;
+  co.echoFrames = 8;
+  co.echoSize = 64;
+  co.ecgSeconds = 2;
+  co.threads = 2;
+  synth::generateCohort(co);
+  const QString db = tmp.filePath(QStringLiteral("studies.db"));
+  std::int64_t ecg = 0;
+  {
+    db::Database d(db.toStdString());
+    importer::ImportOptions io;
+    io.paths = {co.outDir};
+    io.threads = 2;
+    ASSERT_TRUE(importer::runImport(d, io).ok());
+    db::Filter f;
+    f.modality = "ECG";
+    ecg = d.listInstances(f).front().id;
+  }
+  // Two tiny encoder versions; version 1 embedded and active, version 2 without embeddings.
+  QString out;
+  for (const char* seed : {"5", "6"})
+    ASSERT_TRUE(runCli({QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--task"), QStringLiteral("pretrain"),
+                        QStringLiteral("--run-dir"), tmp.filePath(QStringLiteral("run%1").arg(QLatin1String(seed))),
+                        QStringLiteral("--epochs"), QStringLiteral("0"), QStringLiteral("--ecg-depth"), QStringLiteral("1"),
+                        QStringLiteral("--video-size"), QStringLiteral("32"), QStringLiteral("--seed"), QLatin1String(seed)},
+                       &out))
+        << out.toStdString();
+  ASSERT_TRUE(runCli({QStringLiteral("models"), QStringLiteral("activate"), QStringLiteral("echo2ecg-pretrain"),
+                      QStringLiteral("1"), QStringLiteral("--embed"), QStringLiteral("--db"), db},
+                     &out))
+      << out.toStdString();
+
+  ui::RetrievalPanel panel;
+  panel.setCliProgram(QStringLiteral(E2E_CLI_PATH));
+  panel.show();
+  panel.setDatabasePath(db);
+  panel.setInstance(ecg);
+  EXPECT_EQ(panel.modelText(), QStringLiteral("echo2ecg-pretrain v1"));
+  EXPECT_TRUE(panel.modelLabel()->isVisible());
+  EXPECT_TRUE(panel.modelLabel()->text().contains(QStringLiteral("v1"))) << panel.modelLabel()->text().toStdString();
+  ASSERT_EQ(panel.results().size(), 4u) << panel.messageLabel()->text().toStdString();  // every other patient
+  EXPECT_TRUE(panel.embeddingKeyText().startsWith(QStringLiteral("echo2ecg-pretrain:1/ecg-aligned")));
+
+  ui::ModelRegistryView reg;
+  reg.setCliProgram(QStringLiteral(E2E_CLI_PATH));
+  reg.setDatabasePath(db);
+  // As the main window wires them: activation refreshes the panel at once, the job's end again.
+  QObject::connect(&reg, &ui::ModelRegistryView::activated, &panel, &ui::RetrievalPanel::refresh);
+  bool finished = false, finishedOk = false;
+  QString finishedVersion;
+  QObject::connect(&reg, &ui::ModelRegistryView::embeddingFinished, &panel,
+                   [&](bool ok, const QString&, const QString& version, const QString&) {
+                     finished = true;
+                     finishedOk = ok;
+                     finishedVersion = version;
+                     panel.refresh();
+                   });
+  int progressLines = 0;
+  QObject::connect(reg.embedJob(), &ui::CliJob::line, &reg, [&](const QString& l) {
+    progressLines += ui::parseJobProgress(l, nullptr) ? 1 : 0;
+  });
+  EXPECT_TRUE(reg.isEmbeddingModel(QStringLiteral("echo2ecg-pretrain"), QStringLiteral("2")));
+  ASSERT_TRUE(reg.selectVersion(QStringLiteral("echo2ecg-pretrain"), QStringLiteral("2")));
+  ASSERT_TRUE(reg.activateSelected());
+
+  // The job runs as a child process, with progress and Cancel; Activate waits for it.
+  EXPECT_TRUE(reg.isEmbedding());
+  EXPECT_EQ(reg.embeddingModel(), QStringLiteral("echo2ecg-pretrain:2"));
+  EXPECT_FALSE(reg.embedProgress()->isHidden());
+  EXPECT_FALSE(reg.cancelButton()->isHidden());
+  EXPECT_FALSE(reg.activateButton()->isEnabled());
+  EXPECT_TRUE(reg.infoLabel()->text().contains(QStringLiteral("Re-embedding"))) << reg.infoLabel()->text().toStdString();
+  // Meanwhile the panel reports the new version and its missing embeddings - no version-1 results.
+  EXPECT_EQ(panel.modelText(), QStringLiteral("echo2ecg-pretrain v2"));
+  EXPECT_TRUE(panel.results().empty());
+  EXPECT_EQ(panel.missingStudies(), 5);
+  EXPECT_TRUE(panel.messageLabel()->text().contains(QStringLiteral("Missing embeddings of echo2ecg-pretrain v2")))
+      << panel.messageLabel()->text().toStdString();
+  EXPECT_TRUE(panel.embedButton()->isVisibleTo(&panel));
+
+  ASSERT_GE(test::spinUntil([&] { return finished; }), 0) << "the embed job did not finish";
+  EXPECT_TRUE(finishedOk) << reg.embedJob()->output().toStdString();
+  EXPECT_EQ(finishedVersion, QStringLiteral("2"));
+  EXPECT_GT(progressLines, 0) << reg.embedJob()->output().toStdString();
+  EXPECT_TRUE(reg.embedProgress()->isHidden());
+  EXPECT_TRUE(reg.cancelButton()->isHidden());
+  EXPECT_TRUE(reg.activateButton()->isEnabled());
+  EXPECT_TRUE(reg.infoLabel()->text().contains(QStringLiteral("up to date"))) << reg.infoLabel()->text().toStdString();
+
+  // The panel refreshed: results of version 2 only.
+  EXPECT_EQ(panel.modelText(), QStringLiteral("echo2ecg-pretrain v2"));
+  EXPECT_TRUE(panel.modelLabel()->text().contains(QStringLiteral("v2"))) << panel.modelLabel()->text().toStdString();
+  EXPECT_EQ(panel.missingStudies(), 0);
+  EXPECT_EQ(panel.results().size(), 4u) << panel.messageLabel()->text().toStdString();
+  EXPECT_TRUE(panel.embeddingKeyText().startsWith(QStringLiteral("echo2ecg-pretrain:2/ecg-aligned")))
+      << panel.embeddingKeyText().toStdString();
+  EXPECT_FALSE(panel.embedButton()->isVisibleTo(&panel));
+
+  // A prediction head is not an embedding model: activating it starts no job.
+  ASSERT_TRUE(runCli({QStringLiteral("models"), QStringLiteral("register"), QStringLiteral("--model-id"),
+                      QStringLiteral("echo2ecg-lvef"), QStringLiteral("--version"), QStringLiteral("1"),
+                      QStringLiteral("--db"), db}));
+  reg.refresh();
+  ASSERT_TRUE(reg.selectVersion(QStringLiteral("echo2ecg-lvef"), QStringLiteral("1")));
+  ASSERT_TRUE(reg.activateSelected());
+  EXPECT_FALSE(reg.isEmbedding());
+}
