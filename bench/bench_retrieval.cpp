@@ -1,7 +1,8 @@
 // Retrieval-index benchmark CLI: EmbeddingIndex at 10^4..10^6 studies of 512-d embeddings.
 // Measures build time, memory, query latency of the exact path and of HNSW, and HNSW recall@k
 // against exact search on the same queries.
-//   bench_retrieval [--n N]... [--queries Q] [--k K] [--dim D] [--clusters C] [--build-threads T (0 = all)] [--exact-only]
+//   bench_retrieval [--n N]... [--queries Q] [--k K] [--dim D] [--clusters C] [--build-threads T (0 = all)]
+//                   [--exact-only] [--ef EF_SEARCH]... (HNSW rows per efSearch on one build; default 128)
 // Data: unit vectors drawn around C random centres (embeddings of real cohorts are clustered by
 // phenotype; uniform random vectors in 512-d are HNSW's worst case and are not what it indexes).
 #include <chrono>
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> sizes;
   int queries = 200, k = 10, dim = 512, clusters = 64, threads = 1;
   bool exactOnly = false;
+  std::vector<int> efs;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::atol(argv[++i]) : 0L; };
@@ -42,12 +44,14 @@ int main(int argc, char** argv) {
     else if (a == "--clusters") clusters = static_cast<int>(next());
     else if (a == "--build-threads") threads = static_cast<int>(next());
     else if (a == "--exact-only") exactOnly = true;
+    else if (a == "--ef") efs.push_back(static_cast<int>(next()));
     else {
-      std::fprintf(stderr, "usage: bench_retrieval [--n N]... [--queries Q] [--k K] [--dim D] [--clusters C] [--build-threads T] [--exact-only]\n");
+      std::fprintf(stderr, "usage: bench_retrieval [--n N]... [--queries Q] [--k K] [--dim D] [--clusters C] [--build-threads T] [--exact-only] [--ef EF_SEARCH]...\n");
       return 2;
     }
   }
   if (sizes.empty()) sizes = {10000, 100000};
+  if (efs.empty()) efs = {128};
   std::printf("dim %d, %d clusters, %d queries, k %d (HNSW M 16, efConstruction 200, efSearch 128, %d build "
               "thread(s))\n", dim, clusters, queries, k, threads);
   std::printf("%10s %10s %12s %12s %14s %14s %12s\n", "studies", "path", "build s", "RSS MiB", "query ms (mean)",
@@ -86,17 +90,22 @@ int main(int argc, char** argv) {
     std::printf("%10zu %10s %12.2f %12.0f %14.3f %14.0f %12s\n", n, "exact", addS, rssMiB, exactMs, 1e3 / exactMs,
                 "1 (truth)");
     if (index.usesHnsw()) {
-      t0 = now();
-      for (int i = 0; i < queries; ++i) approx[i] = index.search(qs[i].data(), k, i % 7);
-      const double hnswMs = (now() - t0) * 1e3 / queries;
-      double hit = 0;
-      for (int i = 0; i < queries; ++i) {
-        std::set<std::int64_t> truth;
-        for (const auto& h : exact[i]) truth.insert(h.id);
-        for (const auto& h : approx[i]) hit += truth.count(h.id);
+      for (int ef : efs) {
+        index.setEfSearch(ef);
+        t0 = now();
+        for (int i = 0; i < queries; ++i) approx[i] = index.search(qs[i].data(), k, i % 7);
+        const double hnswMs = (now() - t0) * 1e3 / queries;
+        double hit = 0;
+        for (int i = 0; i < queries; ++i) {
+          std::set<std::int64_t> truth;
+          for (const auto& h : exact[i]) truth.insert(h.id);
+          for (const auto& h : approx[i]) hit += truth.count(h.id);
+        }
+        const std::string path = "hnsw ef" + std::to_string(ef);
+        std::printf("%10zu %10s %12.2f %12s %14.3f %14.0f %12.4f\n", n, path.c_str(), buildS, "(incl.)", hnswMs,
+                    1e3 / hnswMs, hit / (static_cast<double>(queries) * k));
+        std::fflush(stdout);
       }
-      std::printf("%10zu %10s %12.2f %12s %14.3f %14.0f %12.4f\n", n, "hnsw", buildS, "(incl.)", hnswMs,
-                  1e3 / hnswMs, hit / (static_cast<double>(queries) * k));
     }
     std::fflush(stdout);
   }

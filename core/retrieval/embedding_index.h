@@ -39,6 +39,8 @@ class EmbeddingIndex {
   int dim() const { return dim_; }
   std::size_t size() const { return ids_.size(); }
   bool usesHnsw() const;
+  // HNSW search breadth (recall against speed); takes effect on the next search.
+  void setEfSearch(int ef) { opts_.hnswEfSearch = ef > 0 ? ef : 1; }
 
   // Adds one embedding (normalised internally). Throws std::invalid_argument on a wrong
   // dimension, a non-finite value, a zero vector or a duplicate id.
