@@ -2,7 +2,7 @@
 // Measures build time, memory, query latency of the exact path and of HNSW, and HNSW recall@k
 // against exact search on the same queries.
 //   bench_retrieval [--n N]... [--queries Q] [--k K] [--dim D] [--clusters C] [--build-threads T (0 = all)]
-//                   [--exact-only] [--ef EF_SEARCH]... (HNSW rows per efSearch on one build; default 128)
+//                   [--exact-only] [--ef EF_SEARCH]... (HNSW rows per efSearch on one build; default: the index default)
 // Data: unit vectors drawn around C random centres (embeddings of real cohorts are clustered by
 // phenotype; uniform random vectors in 512-d are HNSW's worst case and are not what it indexes).
 #include <chrono>
@@ -51,9 +51,8 @@ int main(int argc, char** argv) {
     }
   }
   if (sizes.empty()) sizes = {10000, 100000};
-  if (efs.empty()) efs = {128};
-  std::printf("dim %d, %d clusters, %d queries, k %d (HNSW M 16, efConstruction 200, efSearch 128, %d build "
-              "thread(s))\n", dim, clusters, queries, k, threads);
+  if (efs.empty()) efs = {e2e::EmbeddingIndex::Options{}.hnswEfSearch};
+  std::printf("dim %d, %d clusters, %d queries, k %d (HNSW M 16, efConstruction 200, %d build thread(s))\n", dim, clusters, queries, k, threads);
   std::printf("%10s %10s %12s %12s %14s %14s %12s\n", "studies", "path", "build s", "RSS MiB", "query ms (mean)",
               "queries/s", "recall@k");
   for (std::size_t n : sizes) {
