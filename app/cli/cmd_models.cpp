@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.h"
+#include "common/text.h"
 #include "db/database.h"
 #include "pipeline/embedding_model.h"
 #include "viewmodel/training_card.h"
@@ -30,15 +31,6 @@ int runSubcommand(const std::vector<std::string>& args) {
   return e2e::cli::kRuntimeError;
 }
 
-std::string shellWord(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=+,") ==
-                        std::string::npos)
-    return s;
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 // After activating an embedding model: re-embed now (--embed), or say what is missing and how to make it.
 int afterActivation(e2e::db::Database& db, const std::string& dbPath, const std::string& id, const std::string& ver,
                     bool embed, bool jsonProgress) {
@@ -50,7 +42,7 @@ int afterActivation(e2e::db::Database& db, const std::string& dbPath, const std:
     if (embed) std::fprintf(stderr, "note: %s %s is not an embedding model; nothing to embed\n", id.c_str(), ver.c_str());
     return e2e::cli::kOk;  // a prediction head: predictions record the version that made them
   }
-  const std::string cmd = "echo2ecg embed --db " + shellWord(dbPath) + (id == kEmbeddingModelId ? "" : " --model " + id + ":" + ver);
+  const std::string cmd = "echo2ecg embed --db " + e2e::shellWord(dbPath) + (id == kEmbeddingModelId ? "" : " --model " + id + ":" + ver);
   if (id != kEmbeddingModelId)
     std::printf("note: retrieval uses the active %s version by default; pass --model %s:%s to use this one\n",
                 kEmbeddingModelId, id.c_str(), ver.c_str());

@@ -12,4 +12,8 @@ std::string jsonQuote(const std::string& s);
 // each field trimmed of surrounding spaces and tabs.
 std::vector<std::string> splitCsvLine(const std::string& line);
 
+// One word for a POSIX shell command line shown to the user: unchanged when it holds only safe
+// characters, else single-quoted (an embedded ' becomes '\'').
+std::string shellWord(const std::string& s);
+
 }  // namespace e2e

@@ -1520,14 +1520,6 @@ std::string modelJson(const EmbeddingModel& m) {
          ",\"weights_hash\":" + jstr(m.weightsHash) + ",\"preprocessing\":" + jstr(kPreprocVersion) +
          ",\"source\":" + jstr(m.sourceText()) + "}";
 }
-std::string shellWord(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=+,") ==
-                        std::string::npos)
-    return s;
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
 }  // namespace
 
 int runRetrieve(const RetrieveOptions& o) {
