@@ -31,32 +31,23 @@ struct Out {
   std::string out;
 };
 
+// Runs the CLI; `redirect` says where stderr goes.
+Out runCli(const std::string& args, const char* redirect) {
+  Out r;
+  const std::string cmd = std::string(E2E_CLI_PATH) + " " + args + " " + redirect;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = pclose(p);
+  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
 // The CLI with stdout and stderr captured together.
-Out cli(const std::string& args) {
-  Out r;
-  const std::string cmd = std::string(E2E_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+Out cli(const std::string& args) { return runCli(args, "2>&1"); }
 // stdout only (the JSON of --json).
-Out cliStdout(const std::string& args) {
-  Out r;
-  const std::string cmd = std::string(E2E_CLI_PATH) + " " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+Out cliStdout(const std::string& args) { return runCli(args, "2>/dev/null"); }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
