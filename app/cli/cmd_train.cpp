@@ -13,15 +13,24 @@ int runTrainCmd(int argc, char** argv) {
   using namespace e2e::cli;
   auto a = parseArgs(argc, argv,
                      {"db", "task", "method", "run-dir", "epochs", "batch-size", "lr", "weight-decay", "seed", "device",
-                      "base-model", "filter-text", "label-key", "model", "ecg-depth", "video-size"},
+                      "base-model", "filter-text", "label-key", "model", "ecg-depth", "video-size", "video-model", "temperature",
+                      "layer-decay", "targets"},
                      {"resume", "json-progress", "dry-run"});
   if (a.help) {
     std::printf(
-        "Usage: echo2ecg train --db FILE --task pretrain|lvef|shd [--method linear|knn|full] --run-dir DIR\n"
+        "Usage: echo2ecg train --db FILE --task pretrain|lvef|shd|echo-pretrain [--method linear|knn|full] --run-dir DIR\n"
         "                      [--epochs N] [--batch-size B] [--lr X] [--weight-decay W] [--seed S]\n"
         "                      [--device cpu|cuda|auto] [--base-model MODEL_ID:VERSION] [--model BUNDLE_DIR|ID:VERSION]\n"
         "                      [--filter-text T] [--label-key K] [--resume] [--json-progress] [--dry-run]\n"
         "                      [--ecg-depth N] [--video-size PX]   (fresh pretraining only)\n"
+        "                      [--video-model ID:VERSION|DIR] [--temperature T] [--layer-decay D]   (pretrain)\n"
+        "                      [--targets KEY,KEY...]   (echo-pretrain)\n"
+        "pretrain: CLIP-style ECG <-> multi-view echo pretraining (temperature 0.5, AdamW weight decay 1e-7,\n"
+        "layer-wise lr decay 0.75 by default); --video-model takes the frozen video encoder of that bundle\n"
+        "(e.g. echo2ecg-echo-pretrain:1) instead of a random one.\n"
+        "echo-pretrain: trains the video encoder alone to regress echo-report measurements from each loop\n"
+        "(default targets lvef_percent,edv,esv,wall_mm,lv_mass_g; run it on a cohort disjoint from the one\n"
+        "you pretrain and evaluate Echo2ECG on); registers echo2ecg-echo-pretrain.\n"
         "Methods for lvef/shd: linear (frozen aligned embedding + linear head), knn (k=5), full (encoder +\n"
         "head); ecg-features / ecg-features-knn: the ECG-only hand-crafted-feature baseline (docs/results.md).\n"
         "Encoder of lvef/shd without --base-model/--model: the active echo2ecg-pretrain version, else the\n"
@@ -53,7 +62,12 @@ int runTrainCmd(int argc, char** argv) {
   o.resume = a.has("resume");
   o.jsonProgress = a.has("json-progress");
   o.dryRun = a.has("dry-run");
-  if (o.task.empty()) return fail("--task is required (pretrain, lvef, shd)");
+  o.videoModel = a.get("video-model");
+  o.targets = a.get("targets");
+  if (o.task.empty()) return fail("--task is required (pretrain, lvef, shd, echo-pretrain)");
+  if (!o.videoModel.empty() && (o.task != "pretrain" || !o.modelDir.empty()))
+    return fail("--video-model is for a fresh --task pretrain (without --model)");
+  if (a.has("targets") && o.task != "echo-pretrain") return fail("--targets is for --task echo-pretrain");
   if (o.runDir.empty()) return fail("--run-dir is required");
   if (o.device != "cpu" && o.device != "cuda" && o.device != "auto") return fail("--device must be cpu, cuda or auto");
   long long n = 0;
@@ -86,6 +100,9 @@ int runTrainCmd(int argc, char** argv) {
   };
   if (!real("lr", o.lr)) return fail("--lr needs a number > 0");
   if (!real("weight-decay", o.weightDecay)) return fail("--weight-decay needs a number >= 0");
+  if (!real("temperature", o.temperature) || o.temperature <= 0) return fail("--temperature needs a number > 0");
+  if (!real("layer-decay", o.layerDecay) || o.layerDecay <= 0 || o.layerDecay > 1)
+    return fail("--layer-decay needs a number in (0, 1]");
   std::signal(SIGINT, onTrainStop);
   std::signal(SIGTERM, onTrainStop);
   const int rc = e2e::pipeline::runTrain(o, e2e::pipeline::Cancel{&gStop});

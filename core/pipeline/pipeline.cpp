@@ -900,11 +900,387 @@ EmbedReport runEmbed(db::Database& db, const EmbedOptions& opt, Cancel cancel) {
 
 // ------------------------------------------------------------------ train ----
 
+namespace {
+// ------------------------------------------------------------------ echo-pretrain ----
+// Report-supervised pretraining of the per-view video encoder: each echo loop regresses its study's
+// echo-report measurements (z-scored with training-split statistics, masked where one is missing).
+// It stands in for how EchoPrime's video encoder learned cardiac function (video <-> report
+// contrastive pretraining on its own cohort): run it on a cohort disjoint from the one used for
+// Echo2ECG pretraining and evaluation, then start `--task pretrain --video-model` from its bundle.
+
+const std::vector<std::string>& echoReportKeys() {
+  static const std::vector<std::string> k{"lvef_percent", "edv", "esv", "wall_mm", "lv_mass_g"};
+  return k;
+}
+
+struct VideoTrainablesImpl : torch::nn::Module {
+  VideoTrainablesImpl(std::shared_ptr<torch::nn::Module> videoModule, int64_t dim, int64_t targets) {
+    video = register_module("video", std::move(videoModule));
+    head = register_module("head", torch::nn::Linear(dim, targets));
+  }
+  std::shared_ptr<torch::nn::Module> video;
+  torch::nn::Linear head{nullptr};
+};
+TORCH_MODULE(VideoTrainables);
+
+int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
+  Emitter em{o.jsonProgress};
+  if (o.runDir.empty()) {
+    em.error("--run-dir is required");
+    return 2;
+  }
+  const std::string ckptPath = (fs::path(o.runDir) / "last.ckpt").string();
+  if (fs::exists(ckptPath) && !o.resume && !o.dryRun) {
+    em.error("run dir " + o.runDir + " already has a checkpoint; use --resume or another --run-dir");
+    return 2;
+  }
+  std::vector<std::string> keys;
+  if (o.targets.empty()) {
+    keys = echoReportKeys();
+  } else {
+    std::stringstream ss(o.targets);
+    for (std::string k; std::getline(ss, k, ',');)
+      if (!k.empty()) keys.push_back(k);
+  }
+  if (keys.empty()) {
+    em.error("--targets names no label key");
+    return 2;
+  }
+  try {
+    setThreads(0);
+    const torch::Device device = pickDevice(o.device);
+    const std::string deviceName = device.is_cuda() ? "cuda" : "cpu";
+    db::Database db(o.dbPath);
+    model::seedEverything(o.seed);
+    const int64_t T = static_cast<int64_t>(keys.size());
+
+    // ---- studies with at least one report measurement; patient labels, overridden by study labels
+    auto es = listEchoStudies(db);
+    struct Study {
+      std::int64_t row = 0;
+      std::vector<float> y, mask;
+    };
+    std::vector<Study> studies;
+    std::vector<Sample> splitKeys;  // only patient identity is used by splitByPatient
+    for (auto& [studyRow, loops] : es.loops) {
+      std::map<std::string, double> v;
+      auto take = [&](const std::vector<db::LabelRow>& rows, bool studyLevel) {
+        for (auto& l : rows) {
+          if (!studyLevel && l.studyRowId) continue;
+          char* end = nullptr;
+          const double x = std::strtod(l.value.c_str(), &end);
+          if (end && *end == '\0' && !l.value.empty() && std::isfinite(x)) v[l.key] = x;
+        }
+      };
+      take(db.labelsForPatient(es.patientOf[studyRow]), false);
+      take(db.labelsForStudy(studyRow), true);
+      Study s;
+      s.row = studyRow;
+      bool any = false;
+      for (auto& k : keys) {
+        auto it = v.find(k);
+        s.y.push_back(it == v.end() ? 0.f : static_cast<float>(it->second));
+        s.mask.push_back(it == v.end() ? 0.f : 1.f);
+        any = any || it != v.end();
+      }
+      if (!any) continue;
+      studies.push_back(std::move(s));
+      Sample k;
+      k.patientId = es.patientIdOf[studyRow];
+      k.patientRowId = es.patientOf[studyRow];
+      splitKeys.push_back(std::move(k));
+    }
+    auto studySplit = splitByPatient(splitKeys, o.seed);
+    // loops -> parts
+    struct Loop {
+      std::int64_t id = 0;
+      std::size_t study = 0;
+      std::string path;
+    };
+    std::vector<Loop> loops;
+    std::vector<std::size_t> part[3];
+    std::set<std::int64_t> pats[3];
+    std::size_t studiesIn[3] = {0, 0, 0};
+    for (std::size_t si = 0; si < studies.size(); ++si) {
+      const int p = studySplit[si];
+      ++studiesIn[p];
+      pats[p].insert(splitKeys[si].patientRowId);
+      for (auto& [id, path] : es.loops[studies[si].row]) {
+        part[p].push_back(loops.size());
+        loops.push_back({id, si, path});
+      }
+    }
+    if (part[0].empty()) {
+      em.error("no echo loops with report measurements (" + o.targets + (o.targets.empty() ? "lvef_percent, edv, esv, wall_mm, lv_mass_g" : "") +
+               ") in the database: import a labels table first");
+      return 1;
+    }
+    // z-scoring statistics from the training studies
+    std::vector<double> mu(T, 0.0), sd(T, 1.0);
+    for (int64_t k = 0; k < T; ++k) {
+      double s = 0, s2 = 0;
+      int n = 0;
+      std::set<std::size_t> seen;
+      for (auto li : part[0]) {
+        const auto si = loops[li].study;
+        if (!seen.insert(si).second || studies[si].mask[k] == 0.f) continue;
+        s += studies[si].y[k];
+        s2 += studies[si].y[k] * studies[si].y[k];
+        ++n;
+      }
+      if (n > 0) mu[k] = s / n;
+      if (n > 1) sd[k] = std::max(1e-6, std::sqrt(std::max(0.0, (s2 - n * mu[k] * mu[k]) / (n - 1))));
+    }
+
+    // ---- model: a fresh bundle (its ECG side is an untrained placeholder) whose video encoder is trained
+    Bundle b = freshBundle(1, o.videoSize, o.seed);
+    auto vt = VideoTrainables(b.video->module(), b.video->embedDim(), T);
+    vt->to(device);
+    b.device = device;
+    const int bs = std::max(2, o.batchSize);
+    const int epochs = std::max(0, o.epochs);
+    const int stepsPerEpoch = static_cast<int>((part[0].size() + bs - 1) / bs);
+    const double lr = o.lr > 0 ? o.lr : 1e-3;
+    const double wd = o.weightDecay >= 0 ? o.weightDecay : 1e-4;
+    auto opt = std::make_unique<torch::optim::AdamW>(vt->parameters(), torch::optim::AdamWOptions(lr).weight_decay(wd));
+    const bool resumed = o.resume && fs::exists(ckptPath);
+    std::int64_t startEpoch = resumed ? loadCkpt(ckptPath, *vt, opt.get()) : 0;
+    bool synthetic = false;
+    for (auto& st : db.listStudies()) synthetic = synthetic || st.synthetic;
+    std::string splitJson = "{";
+    const char* names[3] = {"train", "val", "test"};
+    for (int p = 0; p < 3; ++p)
+      splitJson += std::string(p ? "," : "") + "\"" + names[p] + "\":{\"patients\":" + std::to_string(pats[p].size()) +
+                   ",\"studies\":" + std::to_string(studiesIn[p]) + ",\"samples\":" + std::to_string(part[p].size()) + "}";
+    splitJson += "}";
+    em.line("{\"event\":\"start\",\"task\":\"echo-pretrain\",\"method\":\"report-regression\",\"run_dir\":" + jstr(o.runDir) +
+            ",\"device\":" + jstr(deviceName) + ",\"total_epochs\":" + std::to_string(epochs) +
+            ",\"steps_per_epoch\":" + std::to_string(stepsPerEpoch) + ",\"start_epoch\":" + std::to_string(startEpoch) +
+            ",\"resumed\":" + (resumed ? "true" : "false") + ",\"classes\":[],\"targets\":" +
+            jarr(keys, [](const std::string& k) { return jstr(k); }) + ",\"split\":" + splitJson +
+            ",\"synthetic_data\":" + (synthetic ? "true" : "false") + "}");
+    em.text("train echo-pretrain (report regression of " + std::to_string(T) + " measurements): " +
+            std::to_string(part[0].size()) + " train / " + std::to_string(part[1].size()) + " val / " +
+            std::to_string(part[2].size()) + " test loops on " + deviceName);
+    if (o.dryRun) return 0;
+    fs::create_directories(o.runDir);
+
+    // ---- decode every loop once: uint8 [C, frames, H, W] at the encoder's size
+    const auto spec = b.video->inputSpec();
+    std::vector<torch::Tensor> raw(loops.size());
+    int decodeErrors = 0;
+    for (std::size_t i = 0; i < loops.size(); ++i) {
+      if (cancel.requested()) break;
+      try {
+        auto fr = readEchoFrames(loops[i].path);
+        auto full = spec;
+        full.frames = fr.frames;
+        full.frameStride = 1;
+        full.mean.assign(full.mean.size(), 0.f);
+        full.std.assign(full.std.size(), 1.f);
+        raw[i] = model::prepareClip(fr, full, 0).round().clamp(0, 255).to(torch::kUInt8);
+      } catch (const std::exception& e) {
+        if (++decodeErrors <= 5) em.text(std::string("skipping echo loop: ") + e.what());
+      }
+    }
+    for (auto& p : part) {
+      std::vector<std::size_t> keep;
+      for (auto i : p)
+        if (raw[i].defined()) keep.push_back(i);
+      p = keep;
+    }
+    if (cancel.requested()) {
+      em.line("{\"event\":\"cancelled\",\"epoch\":" + std::to_string(startEpoch) + ",\"checkpoint\":null}");
+      return 130;
+    }
+    if (part[0].empty()) {
+      em.error("no decodable training loops");
+      return 1;
+    }
+    auto mean = torch::tensor(spec.mean).view({1, -1, 1, 1, 1});
+    auto sdev = torch::tensor(spec.std).view({1, -1, 1, 1, 1});
+    // Clip of `spec.frames` frames at `frameStride` from `start` (looping), as prepareClip picks them.
+    auto clipBatch = [&](const std::vector<std::size_t>& idx, const std::vector<int64_t>& starts) {
+      std::vector<torch::Tensor> cs;
+      for (std::size_t j = 0; j < idx.size(); ++j) {
+        const auto& r = raw[idx[j]];
+        const int64_t n = r.size(1);
+        auto fi = (torch::arange(spec.frames) * spec.frameStride + starts[j]).remainder(n);
+        cs.push_back(r.index_select(1, fi));
+      }
+      return ((torch::stack(cs).to(torch::kFloat32) - mean) / sdev).to(device);
+    };
+    auto targetBatch = [&](const std::vector<std::size_t>& idx) {
+      auto y = torch::empty({static_cast<int64_t>(idx.size()), T}), m = torch::empty_like(y);
+      for (std::size_t j = 0; j < idx.size(); ++j) {
+        const auto& s = studies[loops[idx[j]].study];
+        for (int64_t k = 0; k < T; ++k) {
+          y[static_cast<int64_t>(j)][k] = static_cast<float>((s.y[k] - mu[k]) / sd[k]);
+          m[static_cast<int64_t>(j)][k] = s.mask[k];
+        }
+      }
+      return std::make_pair(y.to(device), m.to(device));
+    };
+    auto forward = [&](const std::vector<std::size_t>& idx, const std::vector<int64_t>& starts) {
+      return vt->head->forward(b.video->encode(clipBatch(idx, starts)));
+    };
+    auto maskedMse = [](const torch::Tensor& p, const torch::Tensor& y, const torch::Tensor& m) {
+      return ((p - y).pow(2) * m).sum() / m.sum().clamp_min(1.0);
+    };
+    auto batches = [&](const std::vector<std::size_t>& items, std::size_t n) {
+      std::vector<std::vector<std::size_t>> out;
+      for (std::size_t i = 0; i < items.size(); i += n)
+        out.emplace_back(items.begin() + static_cast<std::ptrdiff_t>(i),
+                         items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), i + n)));
+      return out;
+    };
+    // Predictions (z units) of a part at clip start 0, the way `embed` samples a loop.
+    auto predictPart = [&](const std::vector<std::size_t>& items) {
+      torch::NoGradGuard ng;
+      vt->eval();
+      std::vector<torch::Tensor> out;
+      for (auto& bidx : batches(items, 32))
+        out.push_back(forward(bidx, std::vector<int64_t>(bidx.size(), 0)).to(torch::kCPU));
+      return out.empty() ? torch::empty({0, T}) : torch::cat(out);
+    };
+    auto evalLoss = [&](const std::vector<std::size_t>& items) {
+      if (items.empty()) return std::nan("");
+      auto p = predictPart(items);
+      auto [y, m] = targetBatch(items);
+      return maskedMse(p, y.to(torch::kCPU), m.to(torch::kCPU)).item<double>();
+    };
+
+    const auto t0 = std::chrono::steady_clock::now();
+    const int totalSteps = epochs * stepsPerEpoch;
+    int stepsDone = 0;
+    for (std::int64_t epoch = startEpoch; epoch < epochs; ++epoch) {
+      torch::manual_seed(o.seed * 7919ULL + static_cast<std::uint64_t>(epoch));
+      std::mt19937_64 g(o.seed * 31ULL + static_cast<std::uint64_t>(epoch) + 5);
+      vt->train();
+      auto perm = permutation(part[0].size(), o.seed, epoch);
+      std::vector<std::size_t> order;
+      for (auto p : perm) order.push_back(part[0][p]);
+      double lossSum = 0;
+      int lossN = 0, step = 0;
+      for (auto& bidx : batches(order, static_cast<std::size_t>(bs))) {
+        if (bidx.size() < 2) continue;  // BatchNorm needs two clips
+        const double pos = static_cast<double>(epoch) + static_cast<double>(step) / std::max(1, stepsPerEpoch);
+        const double curLr = model::warmupCosineLr(pos, lr, 0.1 * lr, std::min(1.0, epochs * 0.2), epochs);
+        for (auto& gr : opt->param_groups()) static_cast<torch::optim::AdamWOptions&>(gr.options()).lr(curLr);
+        std::vector<int64_t> starts;
+        for (auto i : bidx) starts.push_back(static_cast<int64_t>(g() % static_cast<std::uint64_t>(raw[i].size(1))));
+        opt->zero_grad();
+        auto [y, m] = targetBatch(bidx);
+        auto loss = maskedMse(forward(bidx, starts), y, m);
+        loss.backward();
+        torch::nn::utils::clip_grad_norm_(vt->parameters(), 1.0);
+        opt->step();
+        const double l = loss.item<double>();
+        lossSum += l * static_cast<double>(bidx.size());
+        lossN += static_cast<int>(bidx.size());
+        ++step;
+        ++stepsDone;
+        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double eta = el / stepsDone * std::max(0, totalSteps - static_cast<int>(epoch) * stepsPerEpoch - step);
+        em.line("{\"event\":\"step\",\"epoch\":" + std::to_string(epoch) + ",\"step\":" + std::to_string(step) +
+                ",\"total_steps\":" + std::to_string(totalSteps) + ",\"loss\":" + jnum(l) + ",\"lr\":" + jnum(curLr) +
+                ",\"elapsed_s\":" + jnum(el) + ",\"eta_s\":" + jnum(eta) + "}");
+        if (cancel.requested()) break;
+      }
+      if (cancel.requested()) {
+        saveCkpt(ckptPath, epoch, *vt, opt.get());
+        em.line("{\"event\":\"cancelled\",\"epoch\":" + std::to_string(epoch) + ",\"checkpoint\":" + jstr(ckptPath) + "}");
+        em.text("cancelled in epoch " + std::to_string(epoch) + "; resume with --resume");
+        return 130;
+      }
+      const double trainLoss = lossN ? lossSum / lossN : std::nan("");
+      const double valLoss = evalLoss(part[1]);
+      em.line("{\"event\":\"epoch\",\"epoch\":" + std::to_string(epoch) + ",\"train_loss\":" + jnum(trainLoss) +
+              ",\"val_loss\":" + jnum(valLoss) + ",\"val_metrics\":{}}");
+      em.text("epoch " + std::to_string(epoch) + ": train loss " + jnum(trainLoss) + ", val loss " + jnum(valLoss));
+      saveCkpt(ckptPath, epoch + 1, *vt, opt.get());
+      em.line("{\"event\":\"checkpoint\",\"epoch\":" + std::to_string(epoch) + ",\"path\":" + jstr(ckptPath) + "}");
+    }
+
+    // ---- test metrics per measurement, in its own units: MAE and R^2 over test loops
+    std::string testJson = "{\"mse_z\":" + jnum(evalLoss(part[2]));
+    if (!part[2].empty()) {
+      auto p = predictPart(part[2]);
+      auto [y, m] = targetBatch(part[2]);
+      y = y.to(torch::kCPU);
+      m = m.to(torch::kCPU);
+      for (int64_t k = 0; k < T; ++k) {
+        double ae = 0, se = 0, sy = 0, sy2 = 0;
+        int n = 0;
+        for (int64_t i = 0; i < p.size(0); ++i) {
+          if (m[i][k].item<float>() == 0.f) continue;
+          const double pv = p[i][k].item<double>() * sd[k] + mu[k], yv = y[i][k].item<double>() * sd[k] + mu[k];
+          ae += std::fabs(pv - yv);
+          se += (pv - yv) * (pv - yv);
+          sy += yv;
+          sy2 += yv * yv;
+          ++n;
+        }
+        const double var = n > 1 ? sy2 - sy * sy / n : 0;
+        testJson += ",\"" + keys[k] + "_mae\":" + jnum(n ? ae / n : std::nan("")) + ",\"" + keys[k] +
+                    "_r2\":" + jnum(var > 0 ? 1.0 - se / var : std::nan(""));
+      }
+    }
+    testJson += "}";
+
+    // ---- save the bundle, card, registry
+    const std::string modelId = "echo2ecg-echo-pretrain";
+    const std::string version = nextVersion(db, modelId);
+    b.modelId = modelId;
+    b.version = version;
+    vt->to(torch::kCPU);
+    b.to(torch::kCPU);
+    b.video->module()->eval();
+    saveBundle(b, o.runDir);
+    std::ostringstream card;
+    card << "{\"model_id\":" << jstr(modelId) << ",\"version\":" << jstr(version)
+         << ",\"task\":\"echo-pretrain\",\"method\":\"report-regression\",\"parent\":\"\",\"base_dir\":\"\""
+         << ",\"weights_path\":" << jstr(fs::absolute(fs::path(o.runDir) / "echo2ecg.pt").string())
+         << ",\"bundle_dir\":" << jstr(fs::absolute(o.runDir).string()) << ",\"weights_hash\":" << jstr(b.hash)
+         << ",\"preprocessing\":" << jstr(kPreprocVersion) << ",\"video_encoder\":" << jstr(b.videoEncoder)
+         << ",\"targets\":" << jarr(keys, [](const std::string& k) { return jstr(k); })
+         << ",\"target_mean\":" << jnums(mu) << ",\"target_sd\":" << jnums(sd)
+         << ",\"data\":{\"db\":" << jstr(o.dbPath) << ",\"synthetic\":" << (synthetic ? "true" : "false")
+         << ",\"split\":" << splitJson << "},\"recipe\":{\"epochs\":" << epochs << ",\"batch_size\":" << bs
+         << ",\"lr\":" << jnum(lr) << ",\"weight_decay\":" << jnum(wd) << ",\"video_size\":" << spec.height
+         << ",\"seed\":" << o.seed << ",\"device\":" << jstr(deviceName) << "},\"seed\":" << o.seed
+         << ",\"test_metrics\":" << testJson << "}";
+    writeTextAtomic((fs::path(o.runDir) / "card.json").string(), card.str());
+    if (o.register_) {
+      db::ModelRow row;
+      row.modelId = modelId;
+      row.version = version;
+      row.weightsHash = b.hash;
+      row.cardJson = card.str();
+      db.registerModel(row);
+      db.setActiveModel(modelId, version);
+    }
+    em.line("{\"event\":\"done\",\"model_id\":" + jstr(modelId) + ",\"version\":" + jstr(version) +
+            ",\"parent\":\"\",\"weights_hash\":" + jstr(b.hash) + ",\"weights_path\":" +
+            jstr(fs::absolute(fs::path(o.runDir) / "echo2ecg.pt").string()) + ",\"test_metrics\":" + testJson +
+            ",\"classes\":[]}");
+    em.text("done: " + modelId + " version " + version + " test " + testJson);
+    return 0;
+  } catch (const std::exception& e) {
+    em.error(e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+
+
 int runTrain(const TrainOptions& o, Cancel cancel) {
+  if (o.task == "echo-pretrain") return runEchoPretrain(o, cancel);
   Emitter em{o.jsonProgress};
   const bool pretrain = o.task == "pretrain";
   if (o.task != "pretrain" && o.task != "lvef" && o.task != "shd") {
-    em.error("unknown task '" + o.task + "' (pretrain, lvef, shd)");
+    em.error("unknown task '" + o.task + "' (pretrain, lvef, shd, echo-pretrain)");
     return 2;
   }
   // ecg-features / ecg-features-knn: the ECG-only baseline (hand-crafted features, no network).
@@ -969,6 +1345,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     Bundle base;
     std::string parent;
     std::string baseDir;
+    std::string videoParent;  // pretrain --video-model
     if (!o.baseModel.empty()) {
       std::string id = o.baseModel, ver;
       if (auto c = id.find(':'); c != std::string::npos) {
@@ -998,6 +1375,16 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     } else if (pretrain && o.modelDir.empty()) {
       base = freshBundle(o.ecgDepth, o.videoSize, o.seed);
       parent = "";
+      if (!o.videoModel.empty()) {
+        // The video encoder (and its clip geometry) of another bundle, e.g. echo2ecg-echo-pretrain.
+        auto vm = resolveEmbeddingModel(db, o.videoModel);
+        Bundle vb = loadEmbeddingBundle(vm);
+        base.video = vb.video;
+        base.spec = vb.spec;
+        base.videoEncoder = vb.videoEncoder;
+        base.rehash();
+        videoParent = vm.label() + " (" + vm.dir + ")";
+      }
     } else {
       // --model ID:VERSION|DIR, else the database's embedding model (active echo2ecg-pretrain, else bundled).
       auto m = resolveEmbeddingModel(db, o.modelDir);
@@ -1041,10 +1428,17 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     }
     Trainables tr(trainNet ? base.net : model::Echo2Ecg(nullptr), head);
     const double lr = o.lr > 0 ? o.lr : (pretrain ? 3e-4 : (o.method == "full" ? 1e-4 : 1e-2));
-    const double wd = o.weightDecay >= 0 ? o.weightDecay : (pretrain ? 1e-4 : 1e-4);
+    const double wd = o.weightDecay >= 0 ? o.weightDecay : (pretrain ? 1e-7 : 1e-4);
+    // Layer-wise lr decay (model::llrdParamGroups, as OTiS / Echo2ECG): ECG block i of D trains at
+    // lr * decay^(D - i), the patch / positional embeddings at lr * decay^(D + 1), the rest at lr.
+    std::vector<double> groupScale;
     std::unique_ptr<torch::optim::AdamW> opt;
-    if (trains)
-      opt = std::make_unique<torch::optim::AdamW>(tr->parameters(), torch::optim::AdamWOptions(lr).weight_decay(wd));
+    if (trains) {
+      auto llrd = model::makeLlrdAdamW(*tr, lr, wd, trainNet ? o.layerDecay : 1.0, trainNet ? base.ecgCfg.depth : 0,
+                                       "net.ecg_encoder.");
+      for (auto& g : llrd.groups) groupScale.push_back(g.lrScale);
+      opt = std::move(llrd.optimizer);
+    }
     if (resumed) startEpoch = loadCkpt(ckptPath, *tr, opt.get());
 
     {
@@ -1198,7 +1592,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
         auto in = ecgBatch(idx);
         if (training) in = model::augmentEcg(in, model::EcgAugmentConfig{});
         auto [v, valid] = viewBatch(idx);
-        return model::clipLoss(base.net->embedEcg(in), base.net->embedEcho(v, valid), 0.1, 0.5);
+        return model::clipLoss(base.net->embedEcg(in), base.net->embedEcho(v, valid), o.temperature, 0.5);
       }
       return torch::nn::functional::cross_entropy(classify(idx, training), labelTensor(idx));
     };
@@ -1246,7 +1640,8 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
         // cosine schedule with 1 warm-up epoch for the encoder; constant for a linear head
         const double pos = static_cast<double>(epoch) + static_cast<double>(step) / std::max(1, stepsPerEpoch);
         const double curLr = trainNet ? model::warmupCosineLr(pos, lr, 0.1 * lr, std::min(1.0, epochs * 0.2), epochs) : lr;
-        for (auto& g : opt->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(curLr);
+        for (std::size_t gi = 0; gi < opt->param_groups().size(); ++gi)
+          static_cast<torch::optim::AdamWOptions&>(opt->param_groups()[gi].options()).lr(curLr * groupScale[gi]);
         opt->zero_grad();
         auto loss = lossOf(bidx, true);
         loss.backward();
@@ -1376,7 +1771,11 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
          << ",\"label_key\":" << jstr(pretrain ? "" : labelKey) << ",\"synthetic\":" << (synthetic ? "true" : "false")
          << ",\"split\":" << splitJson << "},\"recipe\":{\"epochs\":" << epochs << ",\"batch_size\":" << bs
          << ",\"lr\":" << jnum(lr) << ",\"weight_decay\":" << jnum(wd) << ",\"seed\":" << o.seed
-         << ",\"device\":" << jstr(deviceName) << "},\"seed\":" << o.seed << ",\"test_metrics\":" << testJson << "}";
+         << ",\"device\":" << jstr(deviceName)
+         << (trainNet ? ",\"layer_decay\":" + jnum(o.layerDecay) : std::string())
+         << (pretrain ? ",\"temperature\":" + jnum(o.temperature) + ",\"video_model\":" + jstr(videoParent)
+                      : std::string())
+         << "},\"seed\":" << o.seed << ",\"test_metrics\":" << testJson << "}";
     writeTextAtomic((fs::path(o.runDir) / "card.json").string(), card.str());
     if (o.register_) {
       db::ModelRow row;
@@ -1522,7 +1921,93 @@ std::string modelJson(const EmbeddingModel& m) {
 }
 }  // namespace
 
+namespace {
+// Retrieval metrics of a [queries x targets] similarity matrix with LVEF-based relevance (within 0.5 SD
+// of the targets' LVEF, as the reference), printed as text + JSON or as one JSON object.
+// Targets of the query's own patient are left out of its ranking and relevance unless
+// o.includeSamePatient (as single-query retrieval does).
+int printRetrievalEvaluation(const std::vector<float>& sim, const std::vector<double>& qv, const std::vector<double>& tv,
+                             const std::vector<std::int64_t>& qPatient, const std::vector<std::int64_t>& tPatient,
+                             const RetrieveOptions& o, const std::string& modelJsonText, const std::string& modelText,
+                             long long missing, const std::string& missingText) {
+  auto rel = phenotypeRelevance(qv, tv, 0.5);
+  auto rank = rankBySimilarity(sim, static_cast<int>(qv.size()), static_cast<int>(tv.size()));
+  if (!o.includeSamePatient)
+    for (std::size_t q = 0; q < rank.size(); ++q) {
+      auto own = [&](int t) { return tPatient[static_cast<std::size_t>(t)] == qPatient[q]; };
+      rank[q].erase(std::remove_if(rank[q].begin(), rank[q].end(), own), rank[q].end());
+      rel[q].erase(std::remove_if(rel[q].begin(), rel[q].end(), own), rel[q].end());
+    }
+  auto m = computeRetrievalMetrics(rank, rel, {1, 3, 5, 10});
+  std::string j = "{\"mAP\":" + jnum(m.mAP) + ",\"median_rank\":" + jnum(m.medianRank) +
+                  ",\"queries\":" + std::to_string(m.queries) + ",\"targets\":" + std::to_string(tv.size());
+  for (auto& [k, v] : m.recallAt) j += ",\"recall@" + std::to_string(k) + "\":" + jnum(v);
+  for (auto& [k, v] : m.precisionAt) j += ",\"precision@" + std::to_string(k) + "\":" + jnum(v);
+  j += ",\"model\":" + modelJsonText + ",\"missing_studies\":" + std::to_string(missing) + "}";
+  if (o.json) {
+    std::printf("%s\n", j.c_str());
+    return 0;
+  }
+  std::printf("Retrieval (ECG -> echo study, %s, test split seed %llu): %zu queries, %zu targets, "
+              "similar = LVEF within 0.5 SD\n",
+              modelText.c_str(), static_cast<unsigned long long>(o.seed), qv.size(), tv.size());
+  if (!missingText.empty()) std::printf("Missing embeddings: %s\n", missingText.c_str());
+  std::printf("%s\n", formatRetrievalMetrics(m).c_str());
+  std::printf("JSON %s\n", j.c_str());
+  return 0;
+}
+
+// ECG-only retrieval baseline (no network, no shared space): each test echo study is represented by
+// its own paired ECG, and studies are ranked by the cosine similarity of the hand-crafted ECG
+// features (handcraftedEcgFeatures, z-scored with training-split statistics) of query and target ECGs.
+int runRetrieveEcgFeatureBaseline(const RetrieveOptions& o) {
+  db::Database db(o.dbPath);
+  auto paired = loadSamples(db, "", true);
+  std::vector<Sample> lab;
+  for (auto& s : paired)
+    if (std::isfinite(s.lvefPercent)) lab.push_back(s);
+  auto split = splitByPatient(lab, o.seed);
+  std::vector<std::vector<float>> f(lab.size());
+  std::vector<std::vector<float>> train;
+  for (std::size_t i = 0; i < lab.size(); ++i) {
+    try {
+      f[i] = handcraftedEcgFeatures(lab[i].ecgPath);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "skipping ECG: %s\n", e.what());
+      continue;
+    }
+    if (split[i] == 0) train.push_back(f[i]);
+  }
+  if (train.size() < 2) throw std::runtime_error("the ecg-features retrieval baseline needs labelled paired studies in the training split");
+  auto t = featTensor(train);
+  auto mu = t.mean(0), sdv = t.std(0).clamp_min(1e-6);
+  std::vector<std::vector<float>> z;  // test ECGs, one per study
+  std::vector<double> lv;
+  std::vector<std::int64_t> pat;
+  std::set<std::int64_t> seen;
+  for (std::size_t i = 0; i < lab.size(); ++i) {
+    if (split[i] != 2 || f[i].empty() || !seen.insert(lab[i].studyRowId).second) continue;
+    z.push_back(rowVec((torch::tensor(f[i]) - mu) / sdv));
+    lv.push_back(lab[i].lvefPercent);
+    pat.push_back(lab[i].patientRowId);
+  }
+  if (z.empty()) throw std::runtime_error("no test studies with a usable paired ECG");
+  auto zt = torch::nn::functional::normalize(featTensor(z), torch::nn::functional::NormalizeFuncOptions().dim(1));
+  auto sm = torch::mm(zt, zt.t()).contiguous();
+  std::vector<float> sim(sm.data_ptr<float>(), sm.data_ptr<float>() + sm.numel());
+  return printRetrievalEvaluation(sim, lv, lv, pat, pat, o, "{\"method\":\"ecg-features\"}",
+                                  "ECG-only baseline: hand-crafted features of the paired ECGs", 0, "");
+}
+
+}  // namespace
+
 int runRetrieve(const RetrieveOptions& o) {
+  if (o.method == "ecg-features") {
+    if (!o.evaluate) throw std::runtime_error("--method ecg-features is an evaluation baseline (use it with --evaluate)");
+    return runRetrieveEcgFeatureBaseline(o);
+  }
+  if (!o.method.empty() && o.method != "embedding")
+    throw std::runtime_error("unknown retrieval method '" + o.method + "' (embedding, ecg-features)");
   setThreads(0);
   db::Database db(o.dbPath);
   EmbeddingModel em = resolveEmbeddingModel(db, o.model);
@@ -1597,25 +2082,11 @@ int runRetrieve(const RetrieveOptions& o) {
       }
     }
     for (auto t : targets) tv.push_back(lvefOfStudy[t]);
-    auto rel = phenotypeRelevance(qv, tv, 0.5);
-    auto rank = rankBySimilarity(sim, static_cast<int>(queries.size()), static_cast<int>(targets.size()));
-    auto m = computeRetrievalMetrics(rank, rel, {1, 3, 5, 10});
-    std::string j = "{\"mAP\":" + jnum(m.mAP) + ",\"median_rank\":" + jnum(m.medianRank) +
-                    ",\"queries\":" + std::to_string(m.queries) + ",\"targets\":" + std::to_string(targets.size());
-    for (auto& [k, v] : m.recallAt) j += ",\"recall@" + std::to_string(k) + "\":" + jnum(v);
-    for (auto& [k, v] : m.precisionAt) j += ",\"precision@" + std::to_string(k) + "\":" + jnum(v);
-    j += ",\"model\":" + modelJson(em) + ",\"missing_studies\":" + std::to_string(missing) + "}";
-    if (o.json) {
-      std::printf("%s\n", j.c_str());
-      return 0;
-    }
-    std::printf("Retrieval (ECG -> echo study, model %s, test split seed %llu): %zu queries, %zu targets, "
-                "similar = LVEF within 0.5 SD\n",
-                em.describe().c_str(), static_cast<unsigned long long>(o.seed), queries.size(), targets.size());
-    if (missing > 0) std::printf("Missing embeddings: %s\n", missingText.c_str());
-    std::printf("%s\n", formatRetrievalMetrics(m).c_str());
-    std::printf("JSON %s\n", j.c_str());
-    return 0;
+    std::vector<std::int64_t> qp, tp;
+    for (auto* q : queries) qp.push_back(q->patientRowId);
+    for (auto t : targets) tp.push_back(es.patientOf[t]);
+    return printRetrievalEvaluation(sim, qv, tv, qp, tp, o, modelJson(em), em.describe(), missing,
+                                    missing > 0 ? missingText : std::string());
   }
 
   // single query

@@ -104,7 +104,13 @@ struct TrainOptions {
   bool resume = false, jsonProgress = false, dryRun = false;
   // pretrain only: ECG encoder depth of a freshly initialised model (12 = reference ViT).
   int ecgDepth = 12;
-  int videoSize = 64;  // pretrain only: echo clip side in pixels for a fresh bundle
+  int videoSize = 64;  // pretrain / echo-pretrain: echo clip side in pixels for a fresh bundle
+  // pretrain only: take the (frozen) video encoder of this bundle (resolveEmbeddingModel spec: a
+  // registered "ID:VERSION" such as echo2ecg-echo-pretrain:1, or a bundle DIR) instead of a random one.
+  std::string videoModel;
+  double temperature = 0.5;  // pretrain: CLIP temperature (reference 0.5)
+  double layerDecay = 0.75;  // pretrain / full: layer-wise lr decay over the ECG blocks (1 = off)
+  std::string targets;       // echo-pretrain: comma-separated report label keys ("" = lvef_percent,edv,esv,wall_mm,lv_mass_g)
   bool register_ = true;
 };
 // Runs the job, writing protocol events to stdout (JSON with jsonProgress, else text to stderr).
@@ -136,6 +142,9 @@ struct RetrieveOptions {
   int k = 10;
   bool includeSamePatient = false, evaluate = false, json = false;
   std::uint64_t seed = 0;
+  // "" / "embedding": the model's aligned space. "ecg-features" (with evaluate only): the ECG-only
+  // baseline that ranks test studies by the hand-crafted features of their paired ECGs.
+  std::string method;
 };
 int runRetrieve(const RetrieveOptions& opt);
 

@@ -1,0 +1,192 @@
+// Report-supervised echo video-encoder pretraining (`train --task echo-pretrain`), contrastive
+// pretraining on top of it (`--video-model`, recipe recorded in the card) and the ECG-only retrieval
+// baseline (`retrieve --evaluate --method ecg-features`), on a small synthetic cohort via the CLI.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "db/database.h"
+#include "importer/importer.h"
+#include "model/model.h"
+#include "synth/cohort.h"
+
+namespace fs = std::filesystem;
+using namespace e2e;
+
+namespace {
+
+struct RunResult {
+  int rc = -1;
+  std::string out;
+};
+
+// Runs the CLI; stdout captured, stderr appended when `withStderr`.
+RunResult cli(const std::string& args, bool withStderr = false) {
+  RunResult r;
+  const std::string cmd = std::string(E2E_CLI_PATH) + " " + args + (withStderr ? " 2>&1" : " 2>/dev/null");
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, p)) r.out += buf;
+  const int st = pclose(p);
+  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+std::vector<std::string> lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) out.push_back(l);
+  return out;
+}
+std::string field(const std::string& l, const std::string& key) {
+  const std::string k = "\"" + key + "\":";
+  auto p = l.find(k);
+  if (p == std::string::npos) return "";
+  p += k.size();
+  if (l[p] == '"') return l.substr(p + 1, l.find('"', p + 1) - p - 1);
+  auto e = l.find_first_of(",}", p);
+  return l.substr(p, e - p);
+}
+std::string readFile(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+class EchoPretrainTest : public ::testing::Test {
+ protected:
+  static inline fs::path dir;
+  static inline std::string dbPath;
+  static void SetUpTestSuite() {
+    dir = fs::temp_directory_path() / ("e2e_echo_pretrain_test_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    synth::CohortOptions co;
+    co.outDir = (dir / "cohort").string();
+    co.patients = 24;
+    co.seed = 23;
+    co.echoFrames = 16;
+    co.echoSize = 64;
+    synth::generateCohort(co);
+    dbPath = (dir / "t.db").string();
+    db::Database db(dbPath);
+    importer::ImportOptions io;
+    io.paths = {co.outDir};
+    ASSERT_TRUE(importer::runImport(db, io).ok());
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir); }
+};
+
+}  // namespace
+
+TEST_F(EchoPretrainTest, VideoEncoderLearnsReportMeasurementsAndSeedsContrastivePretraining) {
+  const auto vid = (dir / "vid").string();
+  auto r = cli("train --db " + dbPath + " --task echo-pretrain --run-dir " + vid +
+               " --epochs 4 --batch-size 8 --video-size 32 --lr 2e-3 --seed 3 --json-progress");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  auto ls = lines(r.out);
+  ASSERT_GE(ls.size(), 4u);
+  EXPECT_EQ(field(ls.front(), "event"), "start");
+  EXPECT_NE(ls.front().find("\"targets\":[\"lvef_percent\",\"edv\",\"esv\",\"wall_mm\",\"lv_mass_g\"]"), std::string::npos);
+  std::vector<double> trainLoss;
+  for (auto& l : ls)
+    if (field(l, "event") == "epoch") trainLoss.push_back(std::stod(field(l, "train_loss")));
+  ASSERT_EQ(trainLoss.size(), 4u);
+  // z-scored targets: a constant predictor scores ~1; the encoder must learn the loops' measurements
+  EXPECT_LT(trainLoss.back(), trainLoss.front()) << r.out;
+  EXPECT_LT(trainLoss.back(), 0.9) << r.out;
+  const auto& done = ls.back();
+  ASSERT_EQ(field(done, "event"), "done") << done;
+  EXPECT_EQ(field(done, "model_id"), "echo2ecg-echo-pretrain");
+  EXPECT_EQ(field(done, "version"), "1");
+  for (const char* k : {"lvef_percent_mae", "lvef_percent_r2", "edv_mae", "lv_mass_g_r2"})
+    EXPECT_FALSE(field(done, k).empty()) << k << " in " << done;
+  const double lvefMae = std::stod(field(done, "lvef_percent_mae"));
+  EXPECT_GT(lvefMae, 0.0);
+  EXPECT_LT(lvefMae, 40.0);  // in LVEF percentage points, not z units
+  ASSERT_TRUE(fs::exists(fs::path(vid) / "bundle.json"));
+  {
+    db::Database db(dbPath);
+    bool found = false;
+    for (auto& m : db.listModels())
+      if (m.modelId == "echo2ecg-echo-pretrain" && m.version == "1") {
+        found = true;
+        EXPECT_EQ(m.weightsHash, field(readFile(fs::path(vid) / "bundle.json"), "weights_hash"));
+        EXPECT_NE(m.cardJson.find("\"bundle_dir\":"), std::string::npos);
+        EXPECT_NE(m.cardJson.find("\"target_sd\":["), std::string::npos);
+      }
+    EXPECT_TRUE(found);
+  }
+
+  // Contrastive pretraining on top: the bundle's video encoder is exactly the echo-pretrained one,
+  // and the card records the reference recipe (temperature 0.5, weight decay 1e-7, layer decay 0.75).
+  const auto pre = (dir / "pre").string();
+  auto p = cli("train --db " + dbPath + " --task pretrain --video-model echo2ecg-echo-pretrain:1 --run-dir " + pre +
+               " --epochs 1 --batch-size 8 --ecg-depth 1 --seed 4 --json-progress");
+  ASSERT_EQ(p.rc, 0) << p.out;
+  auto vw = model::loadTensorArchive((fs::path(vid) / "echo2ecg.pt").string());
+  auto pw = model::loadTensorArchive((fs::path(pre) / "echo2ecg.pt").string());
+  int videoTensors = 0;
+  for (auto& [k, v] : vw) {
+    if (k.rfind("video.", 0) != 0) continue;
+    ++videoTensors;
+    ASSERT_TRUE(pw.count(k)) << k;
+    EXPECT_TRUE(torch::equal(v, pw[k])) << k;
+  }
+  EXPECT_GT(videoTensors, 10);
+  const std::string card = readFile(fs::path(pre) / "card.json");
+  EXPECT_EQ(field(card, "temperature"), "0.5") << card;
+  EXPECT_EQ(field(card, "layer_decay"), "0.75") << card;
+  EXPECT_EQ(field(card, "weight_decay"), "1e-07") << card;
+  EXPECT_NE(field(card, "video_model").find("echo2ecg-echo-pretrain:1"), std::string::npos) << card;
+  const std::string bj = readFile(fs::path(pre) / "bundle.json");
+  EXPECT_EQ(field(bj, "video_size"), "32");  // the clip geometry comes with the video encoder
+}
+
+TEST_F(EchoPretrainTest, BadRequestsGetClearErrors) {
+  auto r = cli("train --db " + dbPath + " --task pretrain --video-model nosuch:9 --run-dir " + (dir / "x1").string() +
+                   " --epochs 0",
+               true);
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("nosuch is not registered"), std::string::npos) << r.out;
+  r = cli("train --db " + dbPath + " --task echo-pretrain --targets no_such_key --run-dir " + (dir / "x2").string(), true);
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("no echo loops with report measurements"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dir / "x2" / "bundle.json"));
+  EXPECT_EQ(cli("train --db " + dbPath + " --task lvef --targets edv --run-dir " + (dir / "x3").string()).rc, 2);
+  EXPECT_EQ(cli("train --db " + dbPath + " --task lvef --video-model x --run-dir " + (dir / "x4").string()).rc, 2);
+  EXPECT_EQ(cli("train --db " + dbPath + " --task pretrain --temperature 0 --run-dir " + (dir / "x5").string()).rc, 2);
+  EXPECT_EQ(cli("train --db " + dbPath + " --task pretrain --layer-decay 1.5 --run-dir " + (dir / "x6").string()).rc, 2);
+}
+
+TEST_F(EchoPretrainTest, EcgFeatureRetrievalBaseline) {
+  auto r = cli("retrieve --db " + dbPath + " --evaluate --method ecg-features --seed 2 --json");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const double map = std::stod(field(r.out, "mAP"));
+  EXPECT_GE(map, 0.0);
+  EXPECT_LE(map, 1.0);
+  const int targets = std::stoi(field(r.out, "targets"));
+  EXPECT_EQ(field(r.out, "queries"), field(r.out, "targets"));  // one paired ECG per test study
+  ASSERT_GE(targets, 2);
+  ASSERT_LE(targets, 10);  // the test split of 24 patients
+  EXPECT_NE(r.out.find("\"method\":\"ecg-features\""), std::string::npos);
+  // With the query's own patient kept, its own study (represented by the very same ECG) ranks first
+  // and is always "similar": precision@1 is exactly 1, and within the top 10 (every target) each
+  // query gains exactly that one hit. Left out (the default), it is not searched at all.
+  auto self = cli("retrieve --db " + dbPath + " --evaluate --method ecg-features --seed 2 --json --include-same-patient");
+  ASSERT_EQ(self.rc, 0) << self.out;
+  EXPECT_EQ(field(self.out, "precision@1"), "1");
+  EXPECT_EQ(field(self.out, "median_rank"), "1");
+  EXPECT_NEAR(std::stod(field(self.out, "precision@10")) - std::stod(field(r.out, "precision@10")), 0.1, 1e-5)
+      << r.out << "\n" << self.out;
+  EXPECT_EQ(cli("retrieve --db " + dbPath + " --method ecg-features 1").rc, 2);
+  EXPECT_EQ(cli("retrieve --db " + dbPath + " --evaluate --method nosuch").rc, 2);
+}
