@@ -7,7 +7,7 @@
 namespace {
 int runRetrieveCmd(int argc, char** argv) {
   using namespace e2e::cli;
-  auto a = parseArgs(argc, argv, {"db", "model", "k", "seed", "method"}, {"include-same-patient", "evaluate", "json"});
+  auto a = parseArgs(argc, argv, {"db", "model", "k", "seed", "method", "hnsw-threshold"}, {"include-same-patient", "evaluate", "json"});
   if (a.help) {
     std::printf(
         "Usage: echo2ecg retrieve [--db FILE] [--model ID:VERSION|ID|DIR] ECG_ID [--k 10] [--include-same-patient] [--json]\n"
@@ -22,7 +22,9 @@ int runRetrieveCmd(int argc, char** argv) {
         "ECG's vector and the STORED study embeddings of exactly that model version, weights hash and\n"
         "preprocessing. Embeddings of other versions are never used; studies without one are left out and\n"
         "counted, and with none at all retrieve fails with 'missing embeddings' (run `echo2ecg embed`).\n"
-        "The output (text, or one JSON object with --json) names the model version used.\n");
+        "The output (text, or one JSON object with --json) names the model version used.\n"
+        "Above --hnsw-threshold studies (default 20000; 0 = always exact) the search is approximate (HNSW, recall@10 about\n"
+        "0.99); its graph is saved to DB.index/ and reused while the study embeddings are unchanged.\n");
     return kOk;
   }
   if (!a.error.empty()) return usageError("retrieve", a.error);
@@ -45,6 +47,11 @@ int runRetrieveCmd(int argc, char** argv) {
   if (a.has("seed")) {
     if (!parseInt(a.get("seed"), 0, 1LL << 62, n)) return usageError("retrieve", "--seed needs an integer >= 0");
     o.seed = static_cast<std::uint64_t>(n);
+  }
+  if (a.has("hnsw-threshold")) {
+    if (!parseInt(a.get("hnsw-threshold"), 0, 1LL << 40, n))
+      return usageError("retrieve", "--hnsw-threshold needs an integer >= 0");
+    o.hnswThreshold = n;
   }
   if (!o.evaluate) {
     if (a.positional.size() != 1) return usageError("retrieve", "give exactly one ECG_ID (or --evaluate)");

@@ -2104,8 +2104,37 @@ int runRetrieve(const RetrieveOptions& o) {
   fc.ensure({*q}, 1, {});  // the query's vector of the same model (stored for next time)
   if (!fc.byInstance.count(q->ecgInstanceId))
     throw std::runtime_error("cannot embed ECG " + o.query + (fc.errors.empty() ? "" : ": " + fc.errors.front()));
-  EmbeddingIndex index(512);
+  EmbeddingIndex::Options io;
+  if (o.hnswThreshold >= 0) io.hnswThreshold = static_cast<std::size_t>(o.hnswThreshold);
+  EmbeddingIndex index(512, io);
   for (auto& [study, v] : studyVec) index.add(study, es.patientOf[study], v);
+  if (index.usesHnsw()) {
+    // The HNSW graph of 10^6 studies takes minutes to build: it is kept beside the database, one file
+    // per study-embedding set, and used only when its fingerprint matches the current content.
+    std::string name = em.studyKey();
+    for (auto& c : name)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') c = '_';
+    const fs::path file = fs::path(o.dbPath + ".index") / (name + ".hnsw");
+    bool loaded = false;
+    try {
+      loaded = index.loadGraph(file.string());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "warning: ignoring the saved retrieval index (it is rebuilt): %s\n", e.what());
+    }
+    if (!loaded) {
+      const auto t0 = std::chrono::steady_clock::now();
+      index.build();
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      try {
+        fs::create_directories(file.parent_path());
+        index.saveGraph(file.string());
+        std::fprintf(stderr, "retrieval index: built the HNSW graph of %zu studies in %.1f s, saved to %s\n",
+                     index.size(), secs, file.string().c_str());
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "warning: the retrieval index was built (%.1f s) but not saved: %s\n", secs, e.what());
+      }
+    }
+  }
   auto hits = index.search(fc.byInstance[q->ecgInstanceId], o.k, o.includeSamePatient ? -1 : q->patientRowId);
   if (o.json) {
     std::string j = "{\"model\":" + modelJson(em) + ",\"query\":{\"ecg_instance_id\":" + std::to_string(q->ecgInstanceId) +

@@ -145,6 +145,9 @@ struct RetrieveOptions {
   // "" / "embedding": the model's aligned space. "ecg-features" (with evaluate only): the ECG-only
   // baseline that ranks test studies by the hand-crafted features of their paired ECGs.
   std::string method;
+  // Exact search up to this many studies, HNSW above (-1 = EmbeddingIndex's default). The HNSW
+  // graph is saved to DB.index/ and reused while the study embeddings are unchanged.
+  long long hnswThreshold = -1;
 };
 int runRetrieve(const RetrieveOptions& opt);
 

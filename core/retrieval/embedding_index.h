@@ -1,6 +1,30 @@
 // Nearest-neighbour search over L2-normalised embeddings by cosine similarity.
 // Exact (blocked brute force) below a size threshold, HNSW (hnswlib) above it, so that
 // an ECG -> echo-study query stays fast at a million studies. Qt- and torch-free.
+//
+// Persistence: building the HNSW graph is the slow part (10^6 studies: ~16 min on 2 cores), so it
+// can be saved once (saveGraph) and reloaded (loadGraph); the embeddings themselves are not stored
+// in the graph file -- the caller re-adds them (from the database) and the file only spares the
+// build. A graph file is valid only for exactly the content it was built from: its header holds
+// fingerprint(), a SHA-256 over dim, the graph-shaping options (M, efConstruction, seed) and every
+// (id, group, normalised vector) in insertion order. loadGraph() loads only when that fingerprint,
+// the item count and dim all equal the index's current ones; otherwise the file is stale (any item
+// added, removed, changed or reordered, or M/efConstruction/seed changed) and loadGraph() returns
+// false, leaving the index to rebuild lazily as before. A corrupt or truncated file throws.
+// File format (one file, all integers little-endian):
+//   char[8] magic "E2EHNSW\0" | u32 format version (1) | u32 dim | u64 item count
+//   | char[64] fingerprint (hex) | u64 payload size | u8[32] SHA-256 of the payload
+//   | payload: the bytes of hnswlib's HierarchicalNSW::saveIndex, unchanged.
+// hnswlib reads and writes only whole files by path, so saveGraph() has hnswlib write a scratch
+// file, then writes header + payload to path + ".tmp" and renames it over path (atomic: readers
+// see the old file or the new one, never a part); loadGraph() checks the header and copies the
+// payload, verifying its SHA-256, to a scratch file that hnswlib then loads (both scratch files
+// are removed). hnswlib labels are insertion indices, so the fingerprint (which fixes the order of
+// the ids) also fixes the label -> id mapping; after loading, every stored vector is checked
+// against the index's own row for its label and every link against the item count. Costs: save
+// and load each need free disk space of about the file size for the scratch copy. Items added after
+// a load are inserted into the loaded graph (hnswlib's level RNG is not saved, so that graph then
+// differs from adding the same items to the original; still reproducible run to run).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -56,6 +80,22 @@ class EmbeddingIndex {
   std::vector<SearchHit> search(const std::vector<float>& query, int k, std::int64_t excludeGroup = -1) const;
   // Always exact, whatever the size (the ground truth for recall checks of the HNSW path).
   std::vector<SearchHit> searchExact(const float* query, int k, std::int64_t excludeGroup = -1) const;
+
+  // Hex SHA-256 over dim, hnswM, hnswEfConstruction, seed and every (id, group, normalised vector)
+  // in insertion order: any change of content gives a different fingerprint. Not cached: each call
+  // hashes all size() x dim floats (~4 s per GB; saveGraph and loadGraph each call it once).
+  std::string fingerprint() const;
+  // Builds the HNSW graph if needed and writes it atomically to path (format above). Throws
+  // std::logic_error if the index does not use HNSW (nothing to save) and std::runtime_error,
+  // naming the path, on an I/O failure (path itself is then left untouched).
+  void saveGraph(const std::string& path) const;
+  // Loads a graph saved by saveGraph for exactly this content and marks it built, so search()
+  // does not rebuild. Returns false (loading nothing) if path does not exist or holds a stale
+  // graph (other fingerprint, count, dim or format version). Throws std::runtime_error, naming the
+  // path, if the file is unreadable, truncated or corrupt (the index is then unchanged), and
+  // std::logic_error if the index does not use HNSW. efSearch still comes from the options.
+  // A graph loaded from file gives the same search() results as the one that was saved.
+  bool loadGraph(const std::string& path);
 
  private:
   struct Hnsw;

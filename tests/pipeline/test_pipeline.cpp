@@ -423,3 +423,60 @@ TEST_F(PipelineTest, RetrieveExcludesTheQueryPatient) {
   ASSERT_EQ(ev.rc, 0) << ev.out;
   EXPECT_NE(ev.out.find("\"mAP\":"), std::string::npos) << ev.out;
 }
+
+TEST_F(PipelineTest, RetrieveSavesTheHnswGraphAndReusesItWhileEmbeddingsAreUnchanged) {
+  ASSERT_EQ(cli("embed --db " + dbPath + " --model " + bundle + " --quiet").rc, 0);
+  db::Database db(dbPath);
+  const auto q = std::to_string(pipeline::loadSamples(db).front().ecgInstanceId);
+  const fs::path indexDir = dbPath + ".index";
+  fs::remove_all(indexDir);
+  auto withStderr = [](const std::string& args) {
+    RunResult r;
+    FILE* p = popen((std::string(E2E_CLI_PATH) + " " + args + " 2>&1").c_str(), "r");
+    char buf[4096];
+    while (p && std::fgets(buf, sizeof buf, p)) r.out += buf;
+    if (p) r.rc = WEXITSTATUS(pclose(p));
+    return r;
+  };
+  const std::string args = "retrieve --db " + dbPath + " --model " + bundle + " " + q + " --k 5 --hnsw-threshold 4 --json";
+  auto exact = cli("retrieve --db " + dbPath + " --model " + bundle + " " + q + " --k 5 --json");
+  ASSERT_EQ(exact.rc, 0) << exact.out;
+  EXPECT_FALSE(fs::exists(indexDir)) << "exact search saves no graph";
+
+  auto first = withStderr(args);
+  ASSERT_EQ(first.rc, 0) << first.out;
+  EXPECT_NE(first.out.find("built the HNSW graph of 24 studies"), std::string::npos) << first.out;
+  std::vector<fs::path> files;
+  for (auto& e : fs::directory_iterator(indexDir)) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].extension(), ".hnsw");
+
+  auto jsonOf = [](const std::string& out) { return out.substr(out.find("{\"model\"")); };
+  auto second = withStderr(args);  // reuses the saved graph: same answer, nothing rebuilt
+  ASSERT_EQ(second.rc, 0) << second.out;
+  EXPECT_EQ(second.out.find("built the HNSW graph"), std::string::npos) << second.out;
+  EXPECT_EQ(jsonOf(second.out), jsonOf(first.out));
+  // 24 studies, ef 2048: the approximate search finds the exact ranking (similarities agree to
+  // float rounding: hnswlib computes the inner products with its own kernels)
+  auto ids = [](const std::string& out) {
+    std::vector<std::string> v;
+    for (std::size_t p = out.find("\"study_row_id\":"); p != std::string::npos;
+         p = out.find("\"study_row_id\":", p + 1))
+      v.push_back(out.substr(p + 15, out.find(',', p) - p - 15));
+    return v;
+  };
+  EXPECT_EQ(ids(first.out).size(), 5u);
+  EXPECT_EQ(ids(first.out), ids(exact.out));
+
+  // A damaged file is reported and rebuilt, never trusted.
+  {
+    std::ofstream f(files[0], std::ios::binary | std::ios::trunc);
+    f << "not an index";
+  }
+  auto damaged = withStderr(args);
+  ASSERT_EQ(damaged.rc, 0) << damaged.out;
+  EXPECT_NE(damaged.out.find("ignoring the saved retrieval index"), std::string::npos) << damaged.out;
+  EXPECT_NE(damaged.out.find("built the HNSW graph"), std::string::npos) << damaged.out;
+  EXPECT_EQ(jsonOf(damaged.out), jsonOf(first.out));
+  fs::remove_all(indexDir);
+}

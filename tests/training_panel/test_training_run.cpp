@@ -56,6 +56,10 @@ TEST(TrainingRun, Arguments) {
   const auto p = trainArguments(c, false, true);
   EXPECT_EQ(std::find(p.begin(), p.end(), "--method"), p.end());
   EXPECT_NE(std::find(p.begin(), p.end(), "--dry-run"), p.end());
+  c.task = "echo-pretrain";  // trains the video encoder: no classifier method either
+  const auto e = trainArguments(c, false, false);
+  EXPECT_EQ(std::find(e.begin(), e.end(), "--method"), e.end());
+  EXPECT_NE(std::find(e.begin(), e.end(), "echo-pretrain"), e.end());
   EXPECT_EQ(labelKeyForTask("shd"), "shd");
   EXPECT_EQ(labelKeyForTask("pretrain"), "");
 }
