@@ -3,11 +3,14 @@
 // against exact search on the same queries.
 //   bench_retrieval [--n N]... [--queries Q] [--k K] [--dim D] [--clusters C] [--build-threads T (0 = all)]
 //                   [--exact-only] [--ef EF_SEARCH]... (HNSW rows per efSearch on one build; default: the index default)
+//                   [--persist DIR] (time saveGraph, then loadGraph into a second index of the same content, and
+//                   check that it answers exactly as the built one)
 // Data: unit vectors drawn around C random centres (embeddings of real cohorts are clustered by
 // phenotype; uniform random vectors in 512-d are HNSW's worst case and are not what it indexes).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <set>
@@ -34,6 +37,7 @@ int main(int argc, char** argv) {
   int queries = 200, k = 10, dim = 512, clusters = 64, threads = 1;
   bool exactOnly = false;
   std::vector<int> efs;
+  std::string persistDir;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::atol(argv[++i]) : 0L; };
@@ -45,8 +49,9 @@ int main(int argc, char** argv) {
     else if (a == "--build-threads") threads = static_cast<int>(next());
     else if (a == "--exact-only") exactOnly = true;
     else if (a == "--ef") efs.push_back(static_cast<int>(next()));
+    else if (a == "--persist" && i + 1 < argc) persistDir = argv[++i];
     else {
-      std::fprintf(stderr, "usage: bench_retrieval [--n N]... [--queries Q] [--k K] [--dim D] [--clusters C] [--build-threads T] [--exact-only] [--ef EF_SEARCH]...\n");
+      std::fprintf(stderr, "usage: bench_retrieval [--n N]... [--queries Q] [--k K] [--dim D] [--clusters C] [--build-threads T] [--exact-only] [--ef EF_SEARCH]... [--persist DIR]\n");
       return 2;
     }
   }
@@ -70,10 +75,12 @@ int main(int argc, char** argv) {
     if (exactOnly) opts.hnswThreshold = 0;
     e2e::EmbeddingIndex index(dim, opts);
     std::vector<float> v(dim);
+    std::vector<float> kept;  // --persist: the same content for the reloaded index
     double t0 = now();
     for (std::size_t i = 0; i < n; ++i) {
       draw(v);
       index.add(static_cast<std::int64_t>(i), static_cast<std::int64_t>(i / 4), v);
+      if (!persistDir.empty()) kept.insert(kept.end(), v.begin(), v.end());
     }
     const double addS = now() - t0;
     t0 = now();
@@ -105,6 +112,29 @@ int main(int argc, char** argv) {
                     1e3 / hnswMs, hit / (static_cast<double>(queries) * k));
         std::fflush(stdout);
       }
+    }
+    if (!persistDir.empty() && index.usesHnsw()) {
+      const std::string file = persistDir + "/bench_" + std::to_string(n) + ".hnsw";
+      t0 = now();
+      index.saveGraph(file);
+      const double saveS = now() - t0;
+      e2e::EmbeddingIndex again(dim, opts);
+      for (std::size_t i = 0; i < n; ++i)
+        again.add(static_cast<std::int64_t>(i), static_cast<std::int64_t>(i / 4), kept.data() + i * dim);
+      t0 = now();
+      const bool loaded = again.loadGraph(file);
+      const double loadS = now() - t0;
+      bool same = loaded;
+      for (int i = 0; i < queries && same; ++i) {
+        auto a = index.search(qs[i].data(), k, i % 7), b = again.search(qs[i].data(), k, i % 7);
+        same = a.size() == b.size();
+        for (std::size_t j = 0; same && j < a.size(); ++j) same = a[j].id == b[j].id && a[j].similarity == b[j].similarity;
+      }
+      std::printf("persist n=%zu: build %.1f s, saveGraph %.2f s, loadGraph %.2f s (fingerprint + checksum + graph), "
+                  "file %.0f MiB, reloaded answers identical: %s\n",
+                  n, buildS, saveS, loadS, static_cast<double>(std::filesystem::file_size(file)) / (1 << 20),
+                  same ? "yes" : "NO");
+      std::filesystem::remove(file);
     }
     std::fflush(stdout);
   }
