@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <set>
@@ -1083,6 +1084,9 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
         if (++decodeErrors <= 5) em.text(std::string("skipping echo loop: ") + e.what());
       }
     }
+    if (decodeErrors > 0)
+      em.text(std::to_string(decodeErrors) + " of " + std::to_string(loops.size()) +
+              " echo loops could not be decoded and are left out");
     for (auto& p : part) {
       std::vector<std::size_t> keep;
       for (auto i : p)
@@ -1623,6 +1627,18 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     };
 
     // ---- epochs
+    // Heads (linear / full): the epoch with the lowest validation loss is kept (best.ckpt, kept across
+    // --resume), not simply the last one; pretraining keeps its last epoch.
+    const bool selectBest = !pretrain && !part[1].empty();
+    const std::string bestPath = (fs::path(o.runDir) / "best.ckpt").string();
+    const std::string bestValPath = (fs::path(o.runDir) / "best_val.txt").string();
+    double bestVal = std::numeric_limits<double>::infinity();
+    std::int64_t bestEpoch = -1;
+    if (selectBest && resumed && fs::exists(bestPath) && fs::exists(bestValPath)) {
+      std::ifstream bf(bestValPath);
+      bf >> bestVal >> bestEpoch;
+      if (!bf) bestVal = std::numeric_limits<double>::infinity(), bestEpoch = -1;
+    }
     const auto t0 = std::chrono::steady_clock::now();
     const int totalSteps = epochs * stepsPerEpoch;
     int stepsDone = 0;
@@ -1679,11 +1695,21 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       em.line("{\"event\":\"epoch\",\"epoch\":" + std::to_string(epoch) + ",\"train_loss\":" + jnum(trainLoss) +
               ",\"val_loss\":" + jnum(valLoss) + ",\"val_metrics\":" + vm + "}");
       em.text("epoch " + std::to_string(epoch) + ": train loss " + jnum(trainLoss) + ", val loss " + jnum(valLoss));
+      if (selectBest && std::isfinite(valLoss) && valLoss < bestVal) {
+        bestVal = valLoss;
+        bestEpoch = epoch;
+        saveCkpt(bestPath, epoch, *tr, nullptr);
+        writeTextAtomic(bestValPath, jnum(bestVal) + " " + std::to_string(bestEpoch) + "\n");
+      }
       saveCkpt(ckptPath, epoch + 1, *tr, opt.get());
       em.line("{\"event\":\"checkpoint\",\"epoch\":" + std::to_string(epoch) + ",\"path\":" + jstr(ckptPath) + "}");
     }
 
     // ---- save, test, register
+    if (selectBest && bestEpoch >= 0 && fs::exists(bestPath)) {
+      loadCkpt(bestPath, *tr, nullptr);
+      em.text("kept epoch " + std::to_string(bestEpoch) + " (lowest validation loss " + jnum(bestVal) + ")");
+    }
     std::string modelId, weightsPath, weightsHash, testJson = "{}", extra;
     std::string version;
     if (pretrain) {
@@ -1773,6 +1799,8 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
          << ",\"lr\":" << jnum(lr) << ",\"weight_decay\":" << jnum(wd) << ",\"seed\":" << o.seed
          << ",\"device\":" << jstr(deviceName)
          << (trainNet ? ",\"layer_decay\":" + jnum(o.layerDecay) : std::string())
+         << (selectBest ? ",\"selected_epoch\":" + std::to_string(bestEpoch) + ",\"selection\":\"lowest val loss\""
+                        : std::string())
          << (pretrain ? ",\"temperature\":" + jnum(o.temperature) + ",\"video_model\":" + jstr(videoParent)
                       : std::string())
          << "},\"seed\":" << o.seed << ",\"test_metrics\":" << testJson << "}";
