@@ -785,6 +785,24 @@ struct Emitter {
     line("{\"event\":\"error\",\"message\":" + jstr(msg) + "}");
     text("error: " + msg);
   }
+  // The training-protocol events shared by every training loop (docs/training-protocol.md).
+  void step(std::int64_t epoch, int step, int totalSteps, double loss, double lr, double elapsed, double eta) const {
+    line("{\"event\":\"step\",\"epoch\":" + std::to_string(epoch) + ",\"step\":" + std::to_string(step) +
+         ",\"total_steps\":" + std::to_string(totalSteps) + ",\"loss\":" + jnum(loss) + ",\"lr\":" + jnum(lr) +
+         ",\"elapsed_s\":" + jnum(elapsed) + ",\"eta_s\":" + jnum(std::max(0.0, eta)) + "}");
+  }
+  void epochDone(std::int64_t epoch, double trainLoss, double valLoss, const std::string& valMetricsJson) const {
+    line("{\"event\":\"epoch\",\"epoch\":" + std::to_string(epoch) + ",\"train_loss\":" + jnum(trainLoss) +
+         ",\"val_loss\":" + jnum(valLoss) + ",\"val_metrics\":" + valMetricsJson + "}");
+    text("epoch " + std::to_string(epoch) + ": train loss " + jnum(trainLoss) + ", val loss " + jnum(valLoss));
+  }
+  void checkpoint(std::int64_t epoch, const std::string& path) const {
+    line("{\"event\":\"checkpoint\",\"epoch\":" + std::to_string(epoch) + ",\"path\":" + jstr(path) + "}");
+  }
+  void cancelled(std::int64_t epoch, const std::string& path) const {
+    line("{\"event\":\"cancelled\",\"epoch\":" + std::to_string(epoch) + ",\"checkpoint\":" + jstr(path) + "}");
+    text("cancelled in epoch " + std::to_string(epoch) + "; resume with --resume");
+  }
 };
 
 std::string nextVersion(db::Database& db, const std::string& modelId) {
@@ -1185,25 +1203,18 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
         ++step;
         ++stepsDone;
         const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        const double eta = el / stepsDone * std::max(0, totalSteps - static_cast<int>(epoch) * stepsPerEpoch - step);
-        em.line("{\"event\":\"step\",\"epoch\":" + std::to_string(epoch) + ",\"step\":" + std::to_string(step) +
-                ",\"total_steps\":" + std::to_string(totalSteps) + ",\"loss\":" + jnum(l) + ",\"lr\":" + jnum(curLr) +
-                ",\"elapsed_s\":" + jnum(el) + ",\"eta_s\":" + jnum(eta) + "}");
+        em.step(epoch, step, totalSteps, l, curLr, el,
+                el / stepsDone * (totalSteps - static_cast<int>(epoch) * stepsPerEpoch - step));
         if (cancel.requested()) break;
       }
       if (cancel.requested()) {
         saveCkpt(ckptPath, epoch, *vt, opt.get());
-        em.line("{\"event\":\"cancelled\",\"epoch\":" + std::to_string(epoch) + ",\"checkpoint\":" + jstr(ckptPath) + "}");
-        em.text("cancelled in epoch " + std::to_string(epoch) + "; resume with --resume");
+        em.cancelled(epoch, ckptPath);
         return 130;
       }
-      const double trainLoss = lossN ? lossSum / lossN : std::nan("");
-      const double valLoss = evalLoss(part[1]);
-      em.line("{\"event\":\"epoch\",\"epoch\":" + std::to_string(epoch) + ",\"train_loss\":" + jnum(trainLoss) +
-              ",\"val_loss\":" + jnum(valLoss) + ",\"val_metrics\":{}}");
-      em.text("epoch " + std::to_string(epoch) + ": train loss " + jnum(trainLoss) + ", val loss " + jnum(valLoss));
+      em.epochDone(epoch, lossN ? lossSum / lossN : std::nan(""), evalLoss(part[1]), "{}");
       saveCkpt(ckptPath, epoch + 1, *vt, opt.get());
-      em.line("{\"event\":\"checkpoint\",\"epoch\":" + std::to_string(epoch) + ",\"path\":" + jstr(ckptPath) + "}");
+      em.checkpoint(epoch, ckptPath);
     }
 
     // ---- test metrics per measurement, in its own units: MAE and R^2 over test loops
@@ -1669,19 +1680,15 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
         ++step;
         ++stepsDone;
         const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        const double eta = stepsDone > 0 ? el / stepsDone * (totalSteps - static_cast<int>(epoch - startEpoch) * stepsPerEpoch - step) : 0;
-        std::ostringstream s;
-        s << "{\"event\":\"step\",\"epoch\":" << epoch << ",\"step\":" << step << ",\"total_steps\":" << totalSteps
-          << ",\"loss\":" << jnum(l) << ",\"lr\":" << jnum(curLr) << ",\"elapsed_s\":" << jnum(el)
-          << ",\"eta_s\":" << jnum(std::max(0.0, eta)) << "}";
-        em.line(s.str());
+        // remaining steps of the whole run (after --resume, elapsed time counts this process only)
+        em.step(epoch, step, totalSteps, l, curLr, el,
+                el / stepsDone * (totalSteps - static_cast<int>(epoch) * stepsPerEpoch - step));
         if (cancel.requested()) break;
       }
       if (cancel.requested()) {
         // the interrupted epoch is redone on resume (weights keep the finished steps)
         saveCkpt(ckptPath, epoch, *tr, opt.get());
-        em.line("{\"event\":\"cancelled\",\"epoch\":" + std::to_string(epoch) + ",\"checkpoint\":" + jstr(ckptPath) + "}");
-        em.text("cancelled in epoch " + std::to_string(epoch) + "; resume with --resume");
+        em.cancelled(epoch, ckptPath);
         return 130;
       }
       const double trainLoss = lossN ? lossSum / lossN : std::nan("");
@@ -1692,9 +1699,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
         auto vs = predictScores(part[1], vt);
         vm = valMetricsJson(vt, vs);
       }
-      em.line("{\"event\":\"epoch\",\"epoch\":" + std::to_string(epoch) + ",\"train_loss\":" + jnum(trainLoss) +
-              ",\"val_loss\":" + jnum(valLoss) + ",\"val_metrics\":" + vm + "}");
-      em.text("epoch " + std::to_string(epoch) + ": train loss " + jnum(trainLoss) + ", val loss " + jnum(valLoss));
+      em.epochDone(epoch, trainLoss, valLoss, vm);
       if (selectBest && std::isfinite(valLoss) && valLoss < bestVal) {
         bestVal = valLoss;
         bestEpoch = epoch;
@@ -1702,7 +1707,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
         writeTextAtomic(bestValPath, jnum(bestVal) + " " + std::to_string(bestEpoch) + "\n");
       }
       saveCkpt(ckptPath, epoch + 1, *tr, opt.get());
-      em.line("{\"event\":\"checkpoint\",\"epoch\":" + std::to_string(epoch) + ",\"path\":" + jstr(ckptPath) + "}");
+      em.checkpoint(epoch, ckptPath);
     }
 
     // ---- save, test, register

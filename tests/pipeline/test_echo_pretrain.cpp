@@ -2,7 +2,6 @@
 // pretraining on top of it (`--video-model`, recipe recorded in the card) and the ECG-only retrieval
 // baseline (`retrieve --evaluate --method ecg-features`), on a small synthetic cohort via the CLI.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,46 +13,17 @@
 #include "importer/importer.h"
 #include "model/model.h"
 #include "synth/cohort.h"
+#include "cli_util.h"
 
 namespace fs = std::filesystem;
 using namespace e2e;
 
 namespace {
 
-struct RunResult {
-  int rc = -1;
-  std::string out;
-};
+test::CliResult cli(const std::string& args, bool withStderr = false) { return test::runCli(args, withStderr); }
+auto& lines = test::nonEmptyLines;
+auto& field = test::jsonField;
 
-// Runs the CLI; stdout captured, stderr appended when `withStderr`.
-RunResult cli(const std::string& args, bool withStderr = false) {
-  RunResult r;
-  const std::string cmd = std::string(E2E_CLI_PATH) + " " + args + (withStderr ? " 2>&1" : " 2>/dev/null");
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p)) r.out += buf;
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::vector<std::string> lines(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  for (std::string l; std::getline(in, l);)
-    if (!l.empty()) out.push_back(l);
-  return out;
-}
-std::string field(const std::string& l, const std::string& key) {
-  const std::string k = "\"" + key + "\":";
-  auto p = l.find(k);
-  if (p == std::string::npos) return "";
-  p += k.size();
-  if (l[p] == '"') return l.substr(p + 1, l.find('"', p + 1) - p - 1);
-  auto e = l.find_first_of(",}", p);
-  return l.substr(p, e - p);
-}
 std::string readFile(const fs::path& p) {
   std::ifstream f(p);
   std::stringstream ss;

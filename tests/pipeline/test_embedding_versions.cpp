@@ -18,6 +18,7 @@
 #include "importer/importer.h"
 #include "pipeline/embedding_model.h"
 #include "synth/cohort.h"
+#include "cli_util.h"
 
 namespace fs = std::filesystem;
 using namespace e2e;
@@ -26,28 +27,11 @@ namespace {
 
 constexpr int kPatients = 8;
 
-struct Out {
-  int rc = -1;
-  std::string out;
-};
-
-// Runs the CLI; `redirect` says where stderr goes.
-Out runCli(const std::string& args, const char* redirect) {
-  Out r;
-  const std::string cmd = std::string(E2E_CLI_PATH) + " " + args + " " + redirect;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using Out = test::CliResult;
 // The CLI with stdout and stderr captured together.
-Out cli(const std::string& args) { return runCli(args, "2>&1"); }
+Out cli(const std::string& args) { return test::runCli(args, true); }
 // stdout only (the JSON of --json).
-Out cliStdout(const std::string& args) { return runCli(args, "2>/dev/null"); }
+Out cliStdout(const std::string& args) { return test::runCli(args); }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

@@ -19,37 +19,18 @@
 #include "signal/preprocess.h"
 #include "synth/cohort.h"
 #include "test_util.h"
+#include "cli_util.h"
 
 namespace fs = std::filesystem;
 using namespace e2e;
 
 namespace {
 
-struct RunResult {
-  int rc = -1;
-  std::string out;
-};
-
-// Runs the CLI with stdout captured (stderr discarded).
-RunResult cli(const std::string& args) {
-  RunResult r;
-  const std::string cmd = std::string(E2E_CLI_PATH) + " " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p)) r.out += buf;
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::vector<std::string> lines(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  for (std::string l; std::getline(in, l);)
-    if (!l.empty()) out.push_back(l);
-  return out;
-}
+using RunResult = test::CliResult;
+// The CLI with stdout captured (stderr discarded).
+RunResult cli(const std::string& args) { return test::runCli(args); }
+auto& lines = test::nonEmptyLines;
+auto& field = test::jsonField;
 
 std::string eventOf(const std::string& l) {
   const std::string k = "\"event\":\"";
@@ -57,15 +38,6 @@ std::string eventOf(const std::string& l) {
   if (p == std::string::npos) return "";
   p += k.size();
   return l.substr(p, l.find('"', p) - p);
-}
-std::string field(const std::string& l, const std::string& key) {  // string or number value
-  const std::string k = "\"" + key + "\":";
-  auto p = l.find(k);
-  if (p == std::string::npos) return "";
-  p += k.size();
-  if (l[p] == '"') return l.substr(p + 1, l.find('"', p + 1) - p - 1);
-  auto e = l.find_first_of(",}", p);
-  return l.substr(p, e - p);
 }
 // A JSON object line: braces/brackets balanced outside strings, starts with {"event":.
 bool wellFormed(const std::string& l) {
@@ -430,14 +402,7 @@ TEST_F(PipelineTest, RetrieveSavesTheHnswGraphAndReusesItWhileEmbeddingsAreUncha
   const auto q = std::to_string(pipeline::loadSamples(db).front().ecgInstanceId);
   const fs::path indexDir = dbPath + ".index";
   fs::remove_all(indexDir);
-  auto withStderr = [](const std::string& args) {
-    RunResult r;
-    FILE* p = popen((std::string(E2E_CLI_PATH) + " " + args + " 2>&1").c_str(), "r");
-    char buf[4096];
-    while (p && std::fgets(buf, sizeof buf, p)) r.out += buf;
-    if (p) r.rc = WEXITSTATUS(pclose(p));
-    return r;
-  };
+  auto withStderr = [](const std::string& args) { return test::runCli(args, true); };
   const std::string args = "retrieve --db " + dbPath + " --model " + bundle + " " + q + " --k 5 --hnsw-threshold 4 --json";
   auto exact = cli("retrieve --db " + dbPath + " --model " + bundle + " " + q + " --k 5 --json");
   ASSERT_EQ(exact.rc, 0) << exact.out;

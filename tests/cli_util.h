@@ -1,0 +1,52 @@
+// Shared helpers for tests that drive the `echo2ecg` CLI as a child process (the target defines
+// E2E_CLI_PATH) and read its output: JSON-lines training events and `--json` objects.
+#pragma once
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace e2e::test {
+
+struct CliResult {
+  int rc = -1;  // exit status (-1: not started or killed by a signal)
+  std::string out;
+};
+
+// Runs `echo2ecg ARGS`; stdout is captured, stderr too when `withStderr`, else discarded.
+inline CliResult runCli(const std::string& args, bool withStderr = false) {
+  CliResult r;
+  const std::string cmd = std::string(E2E_CLI_PATH) + " " + args + (withStderr ? " 2>&1" : " 2>/dev/null");
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = pclose(p);
+  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+// Non-empty lines.
+inline std::vector<std::string> nonEmptyLines(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) out.push_back(l);
+  return out;
+}
+
+// The first value of "key": in a flat JSON text: a string without its quotes, or a number as written.
+inline std::string jsonField(const std::string& l, const std::string& key) {
+  const std::string k = "\"" + key + "\":";
+  auto p = l.find(k);
+  if (p == std::string::npos) return "";
+  p += k.size();
+  if (p < l.size() && l[p] == '"') return l.substr(p + 1, l.find('"', p + 1) - p - 1);
+  auto e = l.find_first_of(",}]", p);
+  return l.substr(p, e - p);
+}
+
+}  // namespace e2e::test
