@@ -128,6 +128,9 @@ struct Bundle {
   model::Echo2Ecg net{nullptr};
   std::shared_ptr<model::VideoEncoder> video;
   std::string videoEncoder = "small3dcnn";  // bundle.json "video_encoder": small3dcnn | mvit_v2_s
+  // bundle.json "role": "" for an Echo2ECG model; "video-encoder" for `train --task echo-pretrain`
+  // bundles, whose ECG side is an untrained placeholder (usable only through --video-model).
+  std::string role;
   std::string hash;
   torch::Device device = torch::kCPU;
   // Per-dimension standardisation of the view embeddings before the aggregator (estimated on the
@@ -165,7 +168,8 @@ std::string bundleJson(const Bundle& b) {
     << b.ecgCfg.heads << ",\n  \"ecg_mlp_dim\":" << b.ecgCfg.mlpDim << ",\n  \"video_encoder\":" << jstr(b.videoEncoder)
     << ",\n  \"video_frames\":" << b.spec.frames << ",\n  \"video_stride\":" << b.spec.frameStride
     << ",\n  \"video_size\":" << b.spec.height << ",\n  \"video_mean\":" << jnum(b.spec.mean[0])
-    << ",\n  \"video_std\":" << jnum(b.spec.std[0]) << ",\n  \"weights_hash\":" << jstr(b.hash)
+    << ",\n  \"video_std\":" << jnum(b.spec.std[0])
+    << (b.role.empty() ? std::string() : ",\n  \"role\":" + jstr(b.role)) << ",\n  \"weights_hash\":" << jstr(b.hash)
     << ",\n  \"synthetic_training_data\":true\n}\n";
   return o.str();
 }
@@ -221,6 +225,7 @@ Bundle loadBundle(const std::string& dir) {
   b.ecgCfg.heads = static_cast<int64_t>(jsonNumber(text, "ecg_heads").value_or(3));
   b.ecgCfg.mlpDim = static_cast<int64_t>(jsonNumber(text, "ecg_mlp_dim").value_or(768));
   b.videoEncoder = jsonString(text, "video_encoder").value_or("small3dcnn");
+  b.role = jsonString(text, "role").value_or("");
   if (b.videoEncoder == "small3dcnn") {
     b.spec.frames = static_cast<int64_t>(jsonNumber(text, "video_frames").value_or(16));
     b.spec.frameStride = static_cast<int64_t>(jsonNumber(text, "video_stride").value_or(2));
@@ -300,6 +305,14 @@ std::string requireModelsDir(const std::string& explicitDir) {
 // The bundle of a resolved embedding model, its weights checked: a registered version must hash to
 // its registered weights hash (embeddings are keyed by it), never silently to something else. The
 // keys use the resolved id:version; for a directory the loaded hash is filled into `m`.
+// ECG embeddings, retrieval and heads need a trained ECG side: a video-encoder bundle has none.
+void requireEcgSide(const Bundle& b, const std::string& label) {
+  if (b.role == "video-encoder")
+    throw std::runtime_error(label + " is an echo video encoder (train --task echo-pretrain): its ECG side is not "
+                             "trained, so it cannot embed ECGs, retrieve or carry heads; use it as "
+                             "`echo2ecg train --task pretrain --video-model " + label + "`");
+}
+
 Bundle loadEmbeddingBundle(EmbeddingModel& m) {
   Bundle b;
   try {
@@ -881,6 +894,7 @@ EmbedReport runEmbed(db::Database& db, const EmbedOptions& opt, Cancel cancel) {
   setThreads(opt.threads);
   rep.model = resolveEmbeddingModel(db, opt.model);
   Bundle b = loadEmbeddingBundle(rep.model);
+  requireEcgSide(b, rep.model.label());
   b.to(pickDevice(opt.device));
   rep.modelKey = rep.model.label();
   rep.weightsHash = rep.model.weightsHash;
@@ -1053,6 +1067,7 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
 
     // ---- model: a fresh bundle (its ECG side is an untrained placeholder) whose video encoder is trained
     Bundle b = freshBundle(1, o.videoSize, o.seed);
+    b.role = "video-encoder";
     auto vt = VideoTrainables(b.video->module(), b.video->embedDim(), T);
     vt->to(device);
     b.device = device;
@@ -1404,6 +1419,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       // --model ID:VERSION|DIR, else the database's embedding model (active echo2ecg-pretrain, else bundled).
       auto m = resolveEmbeddingModel(db, o.modelDir);
       base = loadEmbeddingBundle(m);
+      requireEcgSide(base, m.label());
       baseDir = m.dir;
       parent = m.label();
     }
@@ -2045,6 +2061,7 @@ int runRetrieve(const RetrieveOptions& o) {
   db::Database db(o.dbPath);
   EmbeddingModel em = resolveEmbeddingModel(db, o.model);
   Bundle b = loadEmbeddingBundle(em);  // checks the weights; computes the query ECG's vector if missing
+  requireEcgSide(b, em.label());
   auto es = listEchoStudies(db);
   auto samples = loadSamples(db);
   EcgFeatureCache fc{db, b, {}, 0, 0, {}};

@@ -96,6 +96,17 @@ TEST_F(EchoPretrainTest, VideoEncoderLearnsReportMeasurementsAndSeedsContrastive
     EXPECT_TRUE(found);
   }
 
+  // Its ECG side is an untrained placeholder: embedding, retrieval and heads refuse it by name.
+  EXPECT_EQ(field(readFile(fs::path(vid) / "bundle.json"), "role"), "video-encoder");
+  for (const std::string& args : {"embed --db " + dbPath + " --model echo2ecg-echo-pretrain:1",
+                                  "retrieve --db " + dbPath + " --model echo2ecg-echo-pretrain:1 --evaluate",
+                                  "train --db " + dbPath + " --task lvef --model echo2ecg-echo-pretrain:1 --run-dir " +
+                                      (dir / "head_on_video").string()}) {
+    auto e = cli(args, true);
+    EXPECT_NE(e.rc, 0) << args;
+    EXPECT_NE(e.out.find("is an echo video encoder"), std::string::npos) << args << ": " << e.out;
+  }
+
   // Contrastive pretraining on top: the bundle's video encoder is exactly the echo-pretrained one,
   // and the card records the reference recipe (temperature 0.5, weight decay 1e-7, layer decay 0.75).
   const auto pre = (dir / "pre").string();
@@ -119,6 +130,7 @@ TEST_F(EchoPretrainTest, VideoEncoderLearnsReportMeasurementsAndSeedsContrastive
   EXPECT_NE(field(card, "video_model").find("echo2ecg-echo-pretrain:1"), std::string::npos) << card;
   const std::string bj = readFile(fs::path(pre) / "bundle.json");
   EXPECT_EQ(field(bj, "video_size"), "32");  // the clip geometry comes with the video encoder
+  EXPECT_EQ(field(bj, "role"), "");           // a full Echo2ECG model: embeds and retrieves
 }
 
 TEST_F(EchoPretrainTest, BadRequestsGetClearErrors) {
