@@ -14,20 +14,24 @@ int runTrainCmd(int argc, char** argv) {
   auto a = parseArgs(argc, argv,
                      {"db", "task", "method", "run-dir", "epochs", "batch-size", "lr", "weight-decay", "seed", "device",
                       "base-model", "filter-text", "label-key", "model", "ecg-depth", "video-size", "video-model", "temperature",
-                      "layer-decay", "targets"},
+                      "layer-decay", "targets", "precision"},
                      {"resume", "json-progress", "dry-run"});
   if (a.help) {
     std::printf(
-        "Usage: echo2ecg train --db FILE --task pretrain|lvef|shd|echo-pretrain [--method linear|knn|full] --run-dir DIR\n"
+        "Usage: echo2ecg train --db FILE --task pretrain|ecg-pretrain|lvef|shd|echo-pretrain [--method linear|knn|full] --run-dir DIR\n"
         "                      [--epochs N] [--batch-size B] [--lr X] [--weight-decay W] [--seed S]\n"
         "                      [--device cpu|cuda|auto] [--base-model MODEL_ID:VERSION] [--model BUNDLE_DIR|ID:VERSION]\n"
         "                      [--filter-text T] [--label-key K] [--resume] [--json-progress] [--dry-run]\n"
+        "                      [--precision auto|bf16|fp32]\n"
         "                      [--ecg-depth N] [--video-size PX]   (fresh pretraining only)\n"
         "                      [--video-model ID:VERSION|DIR] [--temperature T] [--layer-decay D]   (pretrain)\n"
         "                      [--targets KEY,KEY...]   (echo-pretrain)\n"
         "pretrain: CLIP-style ECG <-> multi-view echo pretraining (temperature 0.5, AdamW weight decay 1e-7,\n"
         "layer-wise lr decay 0.75 by default); --video-model takes the frozen video encoder of that bundle\n"
-        "(e.g. echo2ecg-echo-pretrain:1) instead of a random one.\n"
+        "(e.g. echo2ecg-echo-pretrain:1) instead of a random one; with --model it must be an ECG-only encoder.\n"
+        "ecg-pretrain: ECG-only self-supervised pretraining (two augmented views of each ECG, the same CLIP\n"
+        "loss; no echo, no labels): the ECG-only baseline encoder, and a start for pretrain --model.\n"
+        "Registers echo2ecg-ecg-pretrain; it embeds ECGs and carries heads but cannot retrieve.\n"
         "echo-pretrain: trains the video encoder alone to regress echo-report measurements from each loop\n"
         "(default targets lvef_percent,edv,esv,wall_mm,lv_mass_g; run it on a cohort disjoint from the one\n"
         "you pretrain and evaluate Echo2ECG on); registers echo2ecg-echo-pretrain.\n"
@@ -35,6 +39,8 @@ int runTrainCmd(int argc, char** argv) {
         "head); ecg-features / ecg-features-knn: the ECG-only hand-crafted-feature baseline (docs/results.md).\n"
         "Encoder of lvef/shd without --base-model/--model: the active echo2ecg-pretrain version, else the\n"
         "bundled models/ (its weights must match the registered hash). pretrain without --model: a fresh one.\n"
+        "--precision: auto = bfloat16 autocast on CUDA and fp32 on the CPU (default); bf16 forces autocast,\n"
+        "fp32 turns it off. Linear / kNN heads always train in fp32.\n"
         "Protocol: docs/training-protocol.md. Exit codes: 0 done, 1 error, 2 usage, 130 cancelled (resumable).\n");
     return kOk;
   }
@@ -64,9 +70,11 @@ int runTrainCmd(int argc, char** argv) {
   o.dryRun = a.has("dry-run");
   o.videoModel = a.get("video-model");
   o.targets = a.get("targets");
-  if (o.task.empty()) return fail("--task is required (pretrain, lvef, shd, echo-pretrain)");
-  if (!o.videoModel.empty() && (o.task != "pretrain" || !o.modelDir.empty()))
-    return fail("--video-model is for a fresh --task pretrain (without --model)");
+  o.precision = a.get("precision", "auto");
+  if (o.precision != "auto" && o.precision != "bf16" && o.precision != "fp32")
+    return fail("--precision must be auto, bf16 or fp32");
+  if (o.task.empty()) return fail("--task is required (pretrain, ecg-pretrain, lvef, shd, echo-pretrain)");
+  if (!o.videoModel.empty() && o.task != "pretrain") return fail("--video-model is for --task pretrain");
   if (a.has("targets") && o.task != "echo-pretrain") return fail("--targets is for --task echo-pretrain");
   if (o.runDir.empty()) return fail("--run-dir is required");
   if (o.device != "cpu" && o.device != "cuda" && o.device != "auto") return fail("--device must be cpu, cuda or auto");

@@ -1,7 +1,8 @@
 // ECG-encoder benchmark: inference ms/ECG at batch 1 and 64, contrastive training throughput, the
 // same model in PyTorch eager (tools/bench_reference.py) in the same run, and achieved GFLOP/s
 // against this CPU's nominal fp32 peak (cores x GHz x FLOP/cycle from /proc/cpuinfo).
-//   e2e_bench_model [--no-python] [--iters1 N] [--iters64 N] [--train-iters N] [--train-batch N]
+// With --bf16, both implementations are measured again under bfloat16 CPU autocast.
+//   e2e_bench_model [--no-python] [--bf16] [--iters1 N] [--iters64 N] [--train-iters N] [--train-batch N]
 #include <torch/torch.h>
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "model/autocast.h"
 #include "model/model.h"
 #include "model/train.h"
 
@@ -75,12 +77,13 @@ double jsonNumber(const std::string& json, const std::string& key) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool python = true;
+  bool python = true, bf16 = false;
   int iters1 = 5, iters64 = 1, trainIters = 2, trainBatch = 8;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::atoi(argv[++i]) : 0; };
     if (a == "--no-python") python = false;
+    else if (a == "--bf16") bf16 = true;
     else if (a == "--iters1") iters1 = next();
     else if (a == "--iters64") iters64 = next();
     else if (a == "--train-iters") trainIters = next();
@@ -98,12 +101,13 @@ int main(int argc, char** argv) {
   struct Result {
     double b1, b64, step;
   };
-  auto measure = [&](bool fused) {
+  auto measure = [&](bool fused, bool amp) {
     setFusedAttention(fused);
     Result r{};
     enc->eval();
     {
       torch::InferenceMode im;
+      Bf16Autocast ac(amp, torch::kCPU);
       auto x1 = torch::randn({1, 12, 1008}), x64 = torch::randn({64, 12, 1008});
       r.b1 = timed([&] { enc->forward(x1); }, 3, iters1);
       r.b64 = timed([&] { enc->forward(x64); }, 0, iters64) / 64;  // warmed up by the batch-1 runs
@@ -111,14 +115,21 @@ int main(int argc, char** argv) {
     TrainConfig cfg;
     cfg.augment = false;
     cfg.warmupEpochs = 0;
+    cfg.amp = amp;
+    cfg.ampOnCpu = amp;
     ContrastiveTrainer trainer(model, cfg);
     ContrastiveBatch batch{torch::randn({trainBatch, 12, 1008}), torch::randn({trainBatch, 4, 512}),
                            torch::ones({trainBatch, 4}, torch::kBool)};
     r.step = timed([&] { trainer.step(batch, 0.5); }, 1, trainIters);
     return r;
   };
-  const Result fusedR = measure(true);
-  const Result refR = measure(false);
+  const Result fusedR = measure(true, false);
+  const Result refR = measure(false, false);
+  Result fusedBf{}, refBf{};
+  if (bf16) {
+    fusedBf = measure(true, true);
+    refBf = measure(false, true);
+  }
   setFusedAttention(true);
 
   std::printf("CPU: %s, %d logical cores @ %.2f GHz, %s = %d FP32 FLOP/cycle/core -> peak %.1f GFLOP/s\n",
@@ -127,20 +138,20 @@ int main(int argc, char** argv) {
               "executed with the fused attention GEMMs (analytic)\n",
               flops / 1e9, fusedFlops / 1e9);
   std::printf("GFLOP/s columns count the FLOPs each implementation executes.\n");
-  std::printf("%-22s %12s %12s %16s %13s %18s\n", "impl", "b1 ms/ECG", "b64 ms/ECG", "b64 GFLOP/s", "train ECG/s",
+  std::printf("%-28s %12s %12s %16s %13s %18s\n", "impl", "b1 ms/ECG", "b64 ms/ECG", "b64 GFLOP/s", "train ECG/s",
               "train GFLOP/s(3x)");
   auto row = [&](const char* name, double t1, double t64, double ts, double f) {
-    std::printf("%-22s %12.2f %12.2f %9.1f (%3.0f%%) %13.1f %11.1f (%3.0f%%)\n", name, t1 * 1e3, t64 * 1e3,
+    std::printf("%-28s %12.2f %12.2f %9.1f (%3.0f%%) %13.1f %11.1f (%3.0f%%)\n", name, t1 * 1e3, t64 * 1e3,
                 f / t64 / 1e9, 100.0 * f / t64 / 1e9 / peak.gflops(), trainBatch / ts, 3 * f * trainBatch / ts / 1e9,
                 100.0 * 3 * f * trainBatch / ts / 1e9 / peak.gflops());
   };
   row("libtorch C++ fused", fusedR.b1, fusedR.b64, fusedR.step, fusedFlops);
   row("libtorch C++ reference", refR.b1, refR.b64, refR.step, flops);
-  if (python) {
+  auto runPython = [&](bool amp, const char* name) {
     std::ostringstream cmd;
     cmd << "/usr/bin/python3 " << E2E_SOURCE_DIR << "/tools/bench_reference.py --threads " << peak.cores
         << " --iters1 " << iters1 << " --iters64 " << iters64 << " --train-iters " << trainIters
-        << " --train-batch " << trainBatch << " 2>/dev/null";
+        << " --train-batch " << trainBatch << (amp ? " --bf16" : "") << " 2>/dev/null";
     std::string out;
     if (FILE* p = popen(cmd.str().c_str(), "r")) {
       char buf[4096];
@@ -150,10 +161,17 @@ int main(int argc, char** argv) {
     const double p1 = jsonNumber(out, "infer_b1_ms_per_ecg"), p64 = jsonNumber(out, "infer_b64_ms_per_ecg"),
                  ps = jsonNumber(out, "train_step_s");
     if (p1 > 0 && p64 > 0 && ps > 0)
-      row("PyTorch eager", p1 / 1e3, p64 / 1e3, ps, flops);
+      row(name, p1 / 1e3, p64 / 1e3, ps, flops);
     else
-      std::printf("PyTorch eager: not available (%s)\n", out.c_str());
+      std::printf("%s: not available (%s)\n", name, out.c_str());
+  };
+  if (python) runPython(false, "PyTorch eager");
+  if (bf16) {
+    row("libtorch C++ fused bf16", fusedBf.b1, fusedBf.b64, fusedBf.step, fusedFlops);
+    row("libtorch C++ reference bf16", refBf.b1, refBf.b64, refBf.step, flops);
+    if (python) runPython(true, "PyTorch eager bf16");
+    std::printf("(bf16 rows: bfloat16 CPU autocast; percentages stay against the fp32 peak)\n");
   }
-  std::printf("(training step: batch %d ECGs + 4 echo views each, CLIP loss, LLRD AdamW, fp32)\n", trainBatch);
+  std::printf("(training step: batch %d ECGs + 4 echo views each, CLIP loss, LLRD AdamW)\n", trainBatch);
   return 0;
 }

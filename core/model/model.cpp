@@ -1,5 +1,7 @@
 #include "model/model.h"
 
+#include "model/autocast.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -18,6 +20,14 @@ namespace F = torch::nn::functional;
 
 namespace e2e::model {
 
+namespace {
+// LayerNorm input in fp32: under bfloat16 autocast, CUDA runs layer_norm in fp32 by itself, the CPU
+// kernels of libtorch 1.13 reject a bfloat16 input with fp32 weights. A no-op for fp32 tensors.
+torch::Tensor fp32(const torch::Tensor& x) {
+  return x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kHalf ? x.to(torch::kFloat32) : x;
+}
+}  // namespace
+
 // ------------------------------------------------------------------ ECG encoder ----
 
 PatchEmbedImpl::PatchEmbedImpl(const EcgEncoderConfig& c) {
@@ -28,7 +38,7 @@ PatchEmbedImpl::PatchEmbedImpl(const EcgEncoderConfig& c) {
 torch::Tensor PatchEmbedImpl::forward(const torch::Tensor& x) {
   auto y = proj->forward(x.unsqueeze(1));  // [B, dim, L, P]
   y = y.permute({0, 2, 3, 1});             // [B, L, P, dim]
-  return F::gelu(norm->forward(y));
+  return F::gelu(norm->forward(fp32(y)));
 }
 
 namespace {
@@ -140,8 +150,8 @@ BlockImpl::BlockImpl(const EcgEncoderConfig& c, double dp) : dropPathRate(dp) {
 }
 
 torch::Tensor BlockImpl::forward(const torch::Tensor& x) {
-  auto y = x + dropPath(attn->forward(norm1->forward(x)), dropPathRate, is_training());
-  return y + dropPath(mlp->forward(norm2->forward(y)), dropPathRate, is_training());
+  auto y = x + dropPath(attn->forward(norm1->forward(fp32(x))), dropPathRate, is_training());
+  return y + dropPath(mlp->forward(norm2->forward(fp32(y))), dropPathRate, is_training());
 }
 
 torch::Tensor sinCosTable1d(int64_t width, int64_t positions) {
@@ -191,7 +201,7 @@ torch::Tensor EcgEncoderImpl::forwardTokens(const torch::Tensor& ecg) {
 
 torch::Tensor EcgEncoderImpl::forward(const torch::Tensor& ecg) {
   auto tokens = forwardTokens(ecg);
-  return fc_norm->forward(tokens.slice(1, 1).mean(1));
+  return fc_norm->forward(fp32(tokens.slice(1, 1).mean(1)));
 }
 
 double ecgEncoderFlops(const EcgEncoderConfig& c, bool fused) {
@@ -273,7 +283,10 @@ torch::Tensor EchoAggregatorImpl::forward(const torch::Tensor& views, const torc
   TORCH_CHECK(views.size(1) <= maxViews, "EchoAggregator: more than ", maxViews, " views");
   auto v = valid.to(torch::kBool);
   TORCH_CHECK(v.any(1).all().item<bool>(), "EchoAggregator: a study has no valid view");
-  auto h = proj->forward(views);                       // [B, V, dim]
+  // fp32 even under bfloat16 autocast: MultiheadAttention's key-padding mask (masked_fill) has no
+  // bfloat16 CPU kernel in libtorch 1.13, and this pooling is a negligible part of the compute.
+  AutocastOff fp32Only;
+  auto h = proj->forward(views.to(torch::kFloat32));   // [B, V, dim]
   auto m = v.unsqueeze(-1).to(h.dtype());
   auto q = (h * m).sum(1, true) / m.sum(1, true);      // [B, 1, dim] masked mean
   auto kv = h.transpose(0, 1);                         // [V, B, dim]

@@ -1,7 +1,8 @@
 #include "model/train.h"
 
+#include "model/autocast.h"
+
 #include <ATen/CPUGeneratorImpl.h>
-#include <ATen/autocast_mode.h>
 
 #include <chrono>
 #include <cmath>
@@ -189,24 +190,6 @@ torch::Tensor fixLength(const torch::Tensor& ecg, int64_t length) {
   return ecg.narrow(-1, 0, length);
 }
 
-// Runs f with CUDA autocast (bf16) when requested and on CUDA; fp32 otherwise.
-template <typename Fn>
-auto withAutocast(bool enabled, Fn fn) {
-  if (!enabled) return fn();
-  at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-  at::autocast::set_enabled(true);
-  try {
-    auto r = fn();
-    at::autocast::set_enabled(false);
-    at::autocast::clear_cache();
-    return r;
-  } catch (...) {
-    at::autocast::set_enabled(false);
-    at::autocast::clear_cache();
-    throw;
-  }
-}
-
 void saveArchiveAtomically(torch::serialize::OutputArchive& ar, const std::string& path) {
   const std::string tmp = path + ".tmp";
   ar.save_to(tmp);
@@ -266,10 +249,13 @@ double ContrastiveTrainer::step(const ContrastiveBatch& batch, double epochPos) 
   ecg = ecg.to(cfg_.device);
   auto views = batch.views.to(cfg_.device, torch::kFloat32);
   auto valid = batch.valid.to(cfg_.device, torch::kBool);
-  const bool amp = cfg_.amp && cfg_.device.is_cuda();
-  auto loss = withAutocast(amp, [&] {
-    return clipLoss(model_->embedEcg(ecg), model_->embedEcho(views, valid), cfg_.temperature, cfg_.lambda);
-  });
+  const bool amp = cfg_.amp && (cfg_.device.is_cuda() || cfg_.ampOnCpu);
+  torch::Tensor loss;
+  {
+    Bf16Autocast ac(amp, cfg_.device);
+    loss = clipLoss(model_->embedEcg(ecg), model_->embedEcho(views, valid), cfg_.temperature, cfg_.lambda);
+  }
+  loss = loss.to(torch::kFloat32);
   opt_.optimizer->zero_grad();
   loss.backward();
   if (cfg_.gradClip > 0) torch::nn::utils::clip_grad_norm_(model_->parameters(), cfg_.gradClip);

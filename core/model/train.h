@@ -113,7 +113,8 @@ struct TrainConfig {
   uint64_t seed = 0;
   bool augment = true;
   EcgAugmentConfig augmentation;
-  bool amp = true;           // autocast on CUDA (ignored on CPU: fp32)
+  bool amp = true;           // bfloat16 autocast on CUDA (model/autocast.h)
+  bool ampOnCpu = false;     // ... and on the CPU too (worth it with AVX512-BF16 / AMX)
   torch::Device device = torch::kCPU;
   std::string outDir;        // checkpoints + metrics.jsonl; empty = none
   bool resume = true;        // fit() resumes from outDir/last.ckpt when present

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <numeric>
@@ -19,6 +20,7 @@
 
 #include "io/dicom_echo.h"
 #include "io/video_reader.h"
+#include "model/autocast.h"
 #include "model/metrics.h"
 #include "model/model.h"
 #include "model/mvit.h"
@@ -129,7 +131,8 @@ struct Bundle {
   std::shared_ptr<model::VideoEncoder> video;
   std::string videoEncoder = "small3dcnn";  // bundle.json "video_encoder": small3dcnn | mvit_v2_s
   // bundle.json "role": "" for an Echo2ECG model; "video-encoder" for `train --task echo-pretrain`
-  // bundles, whose ECG side is an untrained placeholder (usable only through --video-model).
+  // bundles, whose ECG side is an untrained placeholder (usable only through --video-model);
+  // "ecg-encoder" for `train --task ecg-pretrain` bundles, whose echo side is untrained (no retrieval).
   std::string role;
   std::string hash;
   torch::Device device = torch::kCPU;
@@ -311,6 +314,14 @@ void requireEcgSide(const Bundle& b, const std::string& label) {
     throw std::runtime_error(label + " is an echo video encoder (train --task echo-pretrain): its ECG side is not "
                              "trained, so it cannot embed ECGs, retrieve or carry heads; use it as "
                              "`echo2ecg train --task pretrain --video-model " + label + "`");
+}
+
+// Retrieval needs a trained echo side: an ECG-only self-supervised bundle has none.
+void requireEchoSide(const Bundle& b, const std::string& label) {
+  if (b.role == "ecg-encoder")
+    throw std::runtime_error(label + " is an ECG-only encoder (train --task ecg-pretrain): its echo side is not "
+                             "trained, so it cannot retrieve echo studies; it embeds ECGs and carries heads, or "
+                             "starts Echo2ECG pretraining (`echo2ecg train --task pretrain --model " + label + "`)");
 }
 
 Bundle loadEmbeddingBundle(EmbeddingModel& m) {
@@ -873,6 +884,132 @@ std::int64_t loadCkpt(const std::string& path, torch::nn::Module& m, torch::opti
   return e.item<int64_t>();
 }
 
+// Consecutive slices of `items`, `n` at a time (the last one shorter).
+std::vector<std::vector<std::size_t>> chunks(const std::vector<std::size_t>& items, std::size_t n) {
+  std::vector<std::vector<std::size_t>> out;
+  for (std::size_t i = 0; i < items.size(); i += n)
+    out.emplace_back(items.begin() + static_cast<std::ptrdiff_t>(i),
+                     items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), i + n)));
+  return out;
+}
+
+// "auto" = bfloat16 autocast on CUDA, fp32 on the CPU; "bf16" forces autocast (also on the CPU);
+// "fp32" turns it off.
+bool useAmp(const std::string& precision, const torch::Device& device) {
+  return precision == "bf16" || (precision == "auto" && device.is_cuda());
+}
+
+// The epoch loop every training job shares (docs/training-protocol.md): per epoch a seeded shuffle of
+// the training items in batches, the learning-rate schedule (warm-up then cosine to 0.1x, or
+// constant), one optimiser step per batch with gradient clipping, `step` events with the run's ETA,
+// cancel -> checkpoint + `cancelled`, the validation loss, optional best-epoch selection (best.ckpt,
+// kept across --resume) and a resumable checkpoint after every epoch.
+struct EpochLoop {
+  const Emitter& em;
+  torch::nn::Module& module;
+  torch::optim::Optimizer* opt = nullptr;  // may be null only when epochs == 0
+  std::vector<double> groupScale;          // lr multiplier of each parameter group (empty: 1)
+  std::string runDir;
+  int epochs = 0, stepsPerEpoch = 0, batchSize = 1;
+  std::size_t minBatch = 1;  // smaller batches are skipped (contrastive loss, BatchNorm)
+  std::int64_t startEpoch = 0;
+  std::uint64_t seed = 0;
+  double lr = 1e-3;
+  bool cosine = true;      // false: constant lr
+  double clipNorm = 1.0;   // <= 0: no clipping
+  bool selectBest = false;
+  std::function<void(std::int64_t epoch)> beginEpoch;                 // optional, after module.train()
+  std::function<torch::Tensor(const std::vector<std::size_t>&)> loss;  // training loss of a batch
+  std::function<double()> valLoss;
+  std::function<std::string()> valMetrics;  // optional, JSON object
+  bool amp = false;
+  torch::Device device = torch::kCPU;
+
+  std::int64_t bestEpoch = -1;
+  double bestVal = std::numeric_limits<double>::infinity();
+
+  std::string ckptPath() const { return (fs::path(runDir) / "last.ckpt").string(); }
+  std::string bestPath() const { return (fs::path(runDir) / "best.ckpt").string(); }
+  std::string bestValPath() const { return (fs::path(runDir) / "best_val.txt").string(); }
+
+  // Returns false when cancelled (the checkpoint is written and `cancelled` emitted).
+  bool run(const std::vector<std::size_t>& train, const Cancel& cancel) {
+    if (selectBest && startEpoch > 0 && fs::exists(bestPath()) && fs::exists(bestValPath())) {
+      std::ifstream bf(bestValPath());
+      bf >> bestVal >> bestEpoch;
+      if (!bf) bestVal = std::numeric_limits<double>::infinity(), bestEpoch = -1;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const int totalSteps = epochs * stepsPerEpoch;
+    int stepsDone = 0;
+    for (std::int64_t epoch = startEpoch; epoch < epochs; ++epoch) {
+      torch::manual_seed(seed * 7919ULL + static_cast<std::uint64_t>(epoch));
+      module.train();
+      if (beginEpoch) beginEpoch(epoch);
+      std::vector<std::size_t> order;
+      for (auto p : permutation(train.size(), seed, epoch)) order.push_back(train[p]);
+      double lossSum = 0;
+      int lossN = 0, step = 0;
+      for (auto& bidx : chunks(order, static_cast<std::size_t>(std::max(1, batchSize)))) {
+        if (bidx.size() < minBatch) continue;
+        const double pos = static_cast<double>(epoch) + static_cast<double>(step) / std::max(1, stepsPerEpoch);
+        const double curLr = cosine ? model::warmupCosineLr(pos, lr, 0.1 * lr, std::min(1.0, epochs * 0.2), epochs) : lr;
+        auto& groups = opt->param_groups();
+        for (std::size_t gi = 0; gi < groups.size(); ++gi)
+          groups[gi].options().set_lr(curLr * (gi < groupScale.size() ? groupScale[gi] : 1.0));
+        opt->zero_grad();
+        torch::Tensor l;
+        {
+          model::Bf16Autocast ac(amp, device);
+          l = loss(bidx);
+        }
+        l = l.to(torch::kFloat32);
+        l.backward();
+        if (clipNorm > 0) torch::nn::utils::clip_grad_norm_(module.parameters(), clipNorm);
+        opt->step();
+        const double lv = l.item<double>();
+        if (!std::isfinite(lv))
+          throw std::runtime_error("training loss is not finite in epoch " + std::to_string(epoch) + " step " +
+                                   std::to_string(step + 1) + " (lower --lr, or --precision fp32)");
+        lossSum += lv * static_cast<double>(bidx.size());
+        lossN += static_cast<int>(bidx.size());
+        ++step;
+        ++stepsDone;
+        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        // remaining steps of the whole run (after --resume, elapsed time counts this process only)
+        em.step(epoch, step, totalSteps, lv, curLr, el,
+                el / stepsDone * (totalSteps - static_cast<int>(epoch) * stepsPerEpoch - step));
+        if (cancel.requested()) break;
+      }
+      if (cancel.requested()) {
+        // the interrupted epoch is redone on resume (the weights keep the finished steps)
+        saveCkpt(ckptPath(), epoch, module, opt);
+        em.cancelled(epoch, ckptPath());
+        return false;
+      }
+      const double val = valLoss ? valLoss() : std::nan("");
+      em.epochDone(epoch, lossN ? lossSum / lossN : std::nan(""), val, valMetrics ? valMetrics() : "{}");
+      if (selectBest && std::isfinite(val) && val < bestVal) {
+        bestVal = val;
+        bestEpoch = epoch;
+        saveCkpt(bestPath(), epoch, module, nullptr);
+        writeTextAtomic(bestValPath(), jnum(bestVal) + " " + std::to_string(bestEpoch) + "\n");
+      }
+      saveCkpt(ckptPath(), epoch + 1, module, opt);
+      em.checkpoint(epoch, ckptPath());
+    }
+    return true;
+  }
+
+  // Loads the selected epoch's weights (selectBest); false when there is none.
+  bool restoreBest() {
+    if (!selectBest || bestEpoch < 0 || !fs::exists(bestPath())) return false;
+    loadCkpt(bestPath(), module, nullptr);
+    em.text("kept epoch " + std::to_string(bestEpoch) + " (lowest validation loss " + jnum(bestVal) + ")");
+    return true;
+  }
+};
+
 // Module holding everything that is trained (so one checkpoint covers it).
 struct TrainablesImpl : torch::nn::Module {
   TrainablesImpl(model::Echo2Ecg net, model::LinearHead head) {
@@ -910,7 +1047,7 @@ EmbedReport runEmbed(db::Database& db, const EmbedOptions& opt, Cancel cancel) {
   ecg.ensure(samples, opt.batchSize, cancel, say("ecg", "ECG"));
   if (text) std::fprintf(stderr, "\n");
   EchoCache echo{db, b, {}, {}, 0, 0, 0, 0, {}};
-  if (!cancel.requested())
+  if (!cancel.requested() && b.role != "ecg-encoder")  // an ECG-only encoder has no trained echo side
     embedAllEcho(db, b, echo, std::max(1, opt.batchSize / 2), cancel, say("echo", "echo loops"));
   if (text) std::fprintf(stderr, "\n");
   rep.ecgAdded = ecg.added;
@@ -983,6 +1120,7 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
     setThreads(0);
     const torch::Device device = pickDevice(o.device);
     const std::string deviceName = device.is_cuda() ? "cuda" : "cpu";
+    const bool amp = useAmp(o.precision, device);
     db::Database db(o.dbPath);
     model::seedEverything(o.seed);
     const int64_t T = static_cast<int64_t>(keys.size());
@@ -1088,7 +1226,8 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
                    ",\"studies\":" + std::to_string(studiesIn[p]) + ",\"samples\":" + std::to_string(part[p].size()) + "}";
     splitJson += "}";
     em.line("{\"event\":\"start\",\"task\":\"echo-pretrain\",\"method\":\"report-regression\",\"run_dir\":" + jstr(o.runDir) +
-            ",\"device\":" + jstr(deviceName) + ",\"total_epochs\":" + std::to_string(epochs) +
+            ",\"device\":" + jstr(deviceName) + ",\"precision\":" + jstr(amp ? "bf16" : "fp32") +
+            ",\"total_epochs\":" + std::to_string(epochs) +
             ",\"steps_per_epoch\":" + std::to_string(stepsPerEpoch) + ",\"start_epoch\":" + std::to_string(startEpoch) +
             ",\"resumed\":" + (resumed ? "true" : "false") + ",\"classes\":[],\"targets\":" +
             jarr(keys, [](const std::string& k) { return jstr(k); }) + ",\"split\":" + splitJson +
@@ -1164,19 +1303,12 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
     auto maskedMse = [](const torch::Tensor& p, const torch::Tensor& y, const torch::Tensor& m) {
       return ((p - y).pow(2) * m).sum() / m.sum().clamp_min(1.0);
     };
-    auto batches = [&](const std::vector<std::size_t>& items, std::size_t n) {
-      std::vector<std::vector<std::size_t>> out;
-      for (std::size_t i = 0; i < items.size(); i += n)
-        out.emplace_back(items.begin() + static_cast<std::ptrdiff_t>(i),
-                         items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), i + n)));
-      return out;
-    };
     // Predictions (z units) of a part at clip start 0, the way `embed` samples a loop.
     auto predictPart = [&](const std::vector<std::size_t>& items) {
       torch::NoGradGuard ng;
       vt->eval();
       std::vector<torch::Tensor> out;
-      for (auto& bidx : batches(items, 32))
+      for (auto& bidx : chunks(items, 32))
         out.push_back(forward(bidx, std::vector<int64_t>(bidx.size(), 0)).to(torch::kCPU));
       return out.empty() ? torch::empty({0, T}) : torch::cat(out);
     };
@@ -1187,50 +1319,28 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
       return maskedMse(p, y.to(torch::kCPU), m.to(torch::kCPU)).item<double>();
     };
 
-    const auto t0 = std::chrono::steady_clock::now();
-    const int totalSteps = epochs * stepsPerEpoch;
-    int stepsDone = 0;
-    for (std::int64_t epoch = startEpoch; epoch < epochs; ++epoch) {
-      torch::manual_seed(o.seed * 7919ULL + static_cast<std::uint64_t>(epoch));
-      std::mt19937_64 g(o.seed * 31ULL + static_cast<std::uint64_t>(epoch) + 5);
-      vt->train();
-      auto perm = permutation(part[0].size(), o.seed, epoch);
-      std::vector<std::size_t> order;
-      for (auto p : perm) order.push_back(part[0][p]);
-      double lossSum = 0;
-      int lossN = 0, step = 0;
-      for (auto& bidx : batches(order, static_cast<std::size_t>(bs))) {
-        if (bidx.size() < 2) continue;  // BatchNorm needs two clips
-        const double pos = static_cast<double>(epoch) + static_cast<double>(step) / std::max(1, stepsPerEpoch);
-        const double curLr = model::warmupCosineLr(pos, lr, 0.1 * lr, std::min(1.0, epochs * 0.2), epochs);
-        for (auto& gr : opt->param_groups()) static_cast<torch::optim::AdamWOptions&>(gr.options()).lr(curLr);
-        std::vector<int64_t> starts;
-        for (auto i : bidx) starts.push_back(static_cast<int64_t>(g() % static_cast<std::uint64_t>(raw[i].size(1))));
-        opt->zero_grad();
-        auto [y, m] = targetBatch(bidx);
-        auto loss = maskedMse(forward(bidx, starts), y, m);
-        loss.backward();
-        torch::nn::utils::clip_grad_norm_(vt->parameters(), 1.0);
-        opt->step();
-        const double l = loss.item<double>();
-        lossSum += l * static_cast<double>(bidx.size());
-        lossN += static_cast<int>(bidx.size());
-        ++step;
-        ++stepsDone;
-        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        em.step(epoch, step, totalSteps, l, curLr, el,
-                el / stepsDone * (totalSteps - static_cast<int>(epoch) * stepsPerEpoch - step));
-        if (cancel.requested()) break;
-      }
-      if (cancel.requested()) {
-        saveCkpt(ckptPath, epoch, *vt, opt.get());
-        em.cancelled(epoch, ckptPath);
-        return 130;
-      }
-      em.epochDone(epoch, lossN ? lossSum / lossN : std::nan(""), evalLoss(part[1]), "{}");
-      saveCkpt(ckptPath, epoch + 1, *vt, opt.get());
-      em.checkpoint(epoch, ckptPath);
-    }
+    std::mt19937_64 g;  // clip start of each training loop, reseeded per epoch
+    EpochLoop loop{em, *vt};
+    loop.opt = opt.get();
+    loop.runDir = o.runDir;
+    loop.epochs = epochs;
+    loop.stepsPerEpoch = stepsPerEpoch;
+    loop.batchSize = bs;
+    loop.minBatch = 2;  // BatchNorm needs two clips
+    loop.startEpoch = startEpoch;
+    loop.seed = o.seed;
+    loop.lr = lr;
+    loop.amp = amp;
+    loop.device = device;
+    loop.beginEpoch = [&](std::int64_t epoch) { g.seed(o.seed * 31ULL + static_cast<std::uint64_t>(epoch) + 5); };
+    loop.loss = [&](const std::vector<std::size_t>& bidx) {
+      std::vector<int64_t> starts;
+      for (auto i : bidx) starts.push_back(static_cast<int64_t>(g() % static_cast<std::uint64_t>(raw[i].size(1))));
+      auto [y, m] = targetBatch(bidx);
+      return maskedMse(forward(bidx, starts).to(torch::kFloat32), y, m);
+    };
+    loop.valLoss = [&] { return evalLoss(part[1]); };
+    if (!loop.run(part[0], cancel)) return 130;
 
     // ---- test metrics per measurement, in its own units: MAE and R^2 over test loops
     std::string testJson = "{\"mse_z\":" + jnum(evalLoss(part[2]));
@@ -1278,7 +1388,8 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
          << ",\"data\":{\"db\":" << jstr(o.dbPath) << ",\"synthetic\":" << (synthetic ? "true" : "false")
          << ",\"split\":" << splitJson << "},\"recipe\":{\"epochs\":" << epochs << ",\"batch_size\":" << bs
          << ",\"lr\":" << jnum(lr) << ",\"weight_decay\":" << jnum(wd) << ",\"video_size\":" << spec.height
-         << ",\"seed\":" << o.seed << ",\"device\":" << jstr(deviceName) << "},\"seed\":" << o.seed
+         << ",\"seed\":" << o.seed << ",\"device\":" << jstr(deviceName)
+         << ",\"precision\":" << jstr(amp ? "bf16" : "fp32") << "},\"seed\":" << o.seed
          << ",\"test_metrics\":" << testJson << "}";
     writeTextAtomic((fs::path(o.runDir) / "card.json").string(), card.str());
     if (o.register_) {
@@ -1308,9 +1419,14 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
 int runTrain(const TrainOptions& o, Cancel cancel) {
   if (o.task == "echo-pretrain") return runEchoPretrain(o, cancel);
   Emitter em{o.jsonProgress};
-  const bool pretrain = o.task == "pretrain";
-  if (o.task != "pretrain" && o.task != "lvef" && o.task != "shd") {
-    em.error("unknown task '" + o.task + "' (pretrain, lvef, shd, echo-pretrain)");
+  // pretrain: ECG <-> multi-view echo CLIP pretraining. ecg-pretrain: the ECG-only self-supervised
+  // counterpart (two augmented views of each ECG, the same CLIP loss; no echo, no labels), the
+  // "ECG foundation model without echo" baseline and a starting point for pretrain --model.
+  const bool ssl = o.task == "ecg-pretrain";
+  const bool pairs = o.task == "pretrain";
+  const bool pretrain = pairs || ssl;  // trains an encoder, no classifier
+  if (!pretrain && o.task != "lvef" && o.task != "shd") {
+    em.error("unknown task '" + o.task + "' (pretrain, ecg-pretrain, lvef, shd, echo-pretrain)");
     return 2;
   }
   // ecg-features / ecg-features-knn: the ECG-only baseline (hand-crafted features, no network).
@@ -1333,11 +1449,12 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     setThreads(0);
     const torch::Device device = pickDevice(o.device);
     const std::string deviceName = device.is_cuda() ? "cuda" : "cpu";
+    const bool amp = useAmp(o.precision, device);
     db::Database db(o.dbPath);
     model::seedEverything(o.seed);
 
     // ---- data
-    auto all = loadSamples(db, o.filterText, pretrain);
+    auto all = loadSamples(db, o.filterText, pairs);
     std::vector<Sample> samples;
     std::vector<int> labels;
     const std::string labelKey = !o.labelKey.empty() ? o.labelKey : (o.task == "lvef" ? "lvef_class" : "shd");
@@ -1358,7 +1475,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     std::vector<std::size_t> part[3];
     for (std::size_t i = 0; i < samples.size(); ++i) part[split[i]].push_back(i);
     if (part[0].empty()) {
-      em.error("no training samples (" + std::string(pretrain ? "paired ECG + echo studies" : "labelled ECGs") +
+      em.error("no training samples (" + std::string(pairs ? "paired ECG + echo studies" : (ssl ? "ECGs" : "labelled ECGs")) +
                ") in the database");
       return 1;
     }
@@ -1405,23 +1522,31 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     } else if (pretrain && o.modelDir.empty()) {
       base = freshBundle(o.ecgDepth, o.videoSize, o.seed);
       parent = "";
-      if (!o.videoModel.empty()) {
-        // The video encoder (and its clip geometry) of another bundle, e.g. echo2ecg-echo-pretrain.
-        auto vm = resolveEmbeddingModel(db, o.videoModel);
-        Bundle vb = loadEmbeddingBundle(vm);
-        base.video = vb.video;
-        base.spec = vb.spec;
-        base.videoEncoder = vb.videoEncoder;
-        base.rehash();
-        videoParent = vm.label() + " (" + vm.dir + ")";
-      }
     } else {
       // --model ID:VERSION|DIR, else the database's embedding model (active echo2ecg-pretrain, else bundled).
       auto m = resolveEmbeddingModel(db, o.modelDir);
       base = loadEmbeddingBundle(m);
       requireEcgSide(base, m.label());
+      if (!o.videoModel.empty() && base.role != "ecg-encoder") {
+        em.error("--video-model with --model needs an ECG-only encoder (train --task ecg-pretrain); " + m.label() +
+                 " already has its echo side");
+        return 2;
+      }
       baseDir = m.dir;
       parent = m.label();
+    }
+    if (pairs && !o.videoModel.empty()) {
+      // The video encoder (and its clip geometry) of another bundle, e.g. echo2ecg-echo-pretrain; the
+      // view standardisation is re-estimated on this run's training loops.
+      auto vm = resolveEmbeddingModel(db, o.videoModel);
+      Bundle vb = loadEmbeddingBundle(vm);
+      base.video = vb.video;
+      base.spec = vb.spec;
+      base.videoEncoder = vb.videoEncoder;
+      base.viewMean = torch::Tensor();
+      base.viewStd = torch::Tensor();
+      base.rehash();
+      videoParent = vm.label() + " (" + vm.dir + ")";
     }
     const std::string baseHash = base.hash;  // the frozen encoder of a linear / kNN head
     base.to(device);
@@ -1450,6 +1575,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
 
     // trainables
     const bool trainNet = pretrain || o.method == "full";
+    const std::string methodName = pairs ? "contrastive" : (ssl ? "ecg-contrastive" : o.method);
     model::LinearHead head{nullptr};
     const int64_t featDim = baseline ? 30 : 512;
     if (!pretrain && !knnMethod) {
@@ -1474,14 +1600,15 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
 
     {
       std::ostringstream s;
-      s << "{\"event\":\"start\",\"task\":" << jstr(o.task) << ",\"method\":" << jstr(pretrain ? "contrastive" : o.method)
-        << ",\"run_dir\":" << jstr(o.runDir) << ",\"device\":" << jstr(deviceName) << ",\"total_epochs\":" << epochs
+      s << "{\"event\":\"start\",\"task\":" << jstr(o.task) << ",\"method\":" << jstr(methodName)
+        << ",\"run_dir\":" << jstr(o.runDir) << ",\"device\":" << jstr(deviceName)
+        << ",\"precision\":" << jstr(amp && trainNet ? "bf16" : "fp32") << ",\"total_epochs\":" << epochs
         << ",\"steps_per_epoch\":" << stepsPerEpoch << ",\"start_epoch\":" << startEpoch
         << ",\"resumed\":" << (resumed ? "true" : "false") << ",\"classes\":"
         << jarr(classes, [](const std::string& c) { return jstr(c); }) << ",\"split\":" << splitJson
         << ",\"synthetic_data\":" << (synthetic ? "true" : "false") << "}";
       em.line(s.str());
-      em.text("train " + o.task + " (" + (pretrain ? std::string("contrastive") : o.method) + "): " + std::to_string(part[0].size()) + " train / " +
+      em.text("train " + o.task + " (" + methodName + "): " + std::to_string(part[0].size()) + " train / " +
               std::to_string(part[1].size()) + " val / " + std::to_string(part[2].size()) + " test samples on " +
               deviceName);
     }
@@ -1513,7 +1640,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
         }
       }
     }
-    if (pretrain && needData) {
+    if (pairs && needData) {
       EchoCache ec{db, base, {}, {}, 0, 0, 0, 0, {}};
       std::vector<std::pair<std::int64_t, std::string>> loops;
       for (auto& s : samples)
@@ -1549,7 +1676,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       std::vector<std::size_t> keep;
       for (auto i : p) {
         bool ok = trainNet ? !ecgIn[i].empty() : !feats[i].empty();
-        if (pretrain) ok = ok && viewSets[i].defined();
+        if (pairs) ok = ok && viewSets[i].defined();
         if (ok) keep.push_back(i);
       }
       p = keep;
@@ -1611,14 +1738,13 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       for (auto i : idx) y.push_back(labels[i]);
       return torch::tensor(y).to(device);
     };
-    auto batches = [&](const std::vector<std::size_t>& items, std::size_t b) {
-      std::vector<std::vector<std::size_t>> out;
-      for (std::size_t i = 0; i < items.size(); i += b)
-        out.emplace_back(items.begin() + static_cast<std::ptrdiff_t>(i),
-                         items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), i + b)));
-      return out;
-    };
     auto lossOf = [&](const std::vector<std::size_t>& idx, bool training) {
+      if (ssl) {  // two independently augmented views of each ECG, also for the validation loss
+        auto in = ecgBatch(idx);
+        const model::EcgAugmentConfig aug{};
+        return model::clipLoss(base.net->embedEcg(model::augmentEcg(in, aug)),
+                               base.net->embedEcg(model::augmentEcg(in, aug)), o.temperature, 0.5);
+      }
       if (pretrain) {
         auto in = ecgBatch(idx);
         if (training) in = model::augmentEcg(in, model::EcgAugmentConfig{});
@@ -1632,7 +1758,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       torch::NoGradGuard ng;
       if (trainNet) base.net->eval();
       head->eval();
-      for (auto& bidx : batches(items, 32)) {
+      for (auto& bidx : chunks(items, 32)) {
         auto p = torch::softmax(classify(bidx, false), 1).to(torch::kCPU).to(torch::kFloat64).contiguous();
         for (int64_t i = 0; i < p.size(0); ++i) sc.emplace_back(p[i].data_ptr<double>(), p[i].data_ptr<double>() + K);
         for (auto i : bidx) truth.push_back(labels[i]);
@@ -1645,7 +1771,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       tr->eval();
       double s = 0;
       int n = 0;
-      for (auto& bidx : batches(items, pretrain ? static_cast<std::size_t>(bs) : 64)) {
+      for (auto& bidx : chunks(items, pretrain ? static_cast<std::size_t>(bs) : 64)) {
         if (pretrain && bidx.size() < 2) continue;
         s += lossOf(bidx, false).item<double>() * static_cast<double>(bidx.size());
         n += static_cast<int>(bidx.size());
@@ -1654,88 +1780,43 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     };
 
     // ---- epochs
-    // Heads (linear / full): the epoch with the lowest validation loss is kept (best.ckpt, kept across
+    // Heads (linear / full) keep the epoch with the lowest validation loss (best.ckpt, kept across
     // --resume), not simply the last one; pretraining keeps its last epoch.
     const bool selectBest = !pretrain && !part[1].empty();
-    const std::string bestPath = (fs::path(o.runDir) / "best.ckpt").string();
-    const std::string bestValPath = (fs::path(o.runDir) / "best_val.txt").string();
-    double bestVal = std::numeric_limits<double>::infinity();
-    std::int64_t bestEpoch = -1;
-    if (selectBest && resumed && fs::exists(bestPath) && fs::exists(bestValPath)) {
-      std::ifstream bf(bestValPath);
-      bf >> bestVal >> bestEpoch;
-      if (!bf) bestVal = std::numeric_limits<double>::infinity(), bestEpoch = -1;
-    }
-    const auto t0 = std::chrono::steady_clock::now();
-    const int totalSteps = epochs * stepsPerEpoch;
-    int stepsDone = 0;
-    for (std::int64_t epoch = startEpoch; epoch < epochs; ++epoch) {
-      torch::manual_seed(o.seed * 7919ULL + static_cast<std::uint64_t>(epoch));
-      tr->train();
-      auto perm = permutation(part[0].size(), o.seed, epoch);
-      std::vector<std::size_t> order;
-      for (auto p : perm) order.push_back(part[0][p]);
-      double lossSum = 0;
-      int lossN = 0;
-      int step = 0;
-      for (auto& bidx : batches(order, static_cast<std::size_t>(bs))) {
-        if (pretrain && bidx.size() < 2) continue;
-        // cosine schedule with 1 warm-up epoch for the encoder; constant for a linear head
-        const double pos = static_cast<double>(epoch) + static_cast<double>(step) / std::max(1, stepsPerEpoch);
-        const double curLr = trainNet ? model::warmupCosineLr(pos, lr, 0.1 * lr, std::min(1.0, epochs * 0.2), epochs) : lr;
-        for (std::size_t gi = 0; gi < opt->param_groups().size(); ++gi)
-          static_cast<torch::optim::AdamWOptions&>(opt->param_groups()[gi].options()).lr(curLr * groupScale[gi]);
-        opt->zero_grad();
-        auto loss = lossOf(bidx, true);
-        loss.backward();
-        if (trainNet) torch::nn::utils::clip_grad_norm_(tr->parameters(), 1.0);
-        opt->step();
-        const double l = loss.item<double>();
-        lossSum += l * static_cast<double>(bidx.size());
-        lossN += static_cast<int>(bidx.size());
-        ++step;
-        ++stepsDone;
-        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        // remaining steps of the whole run (after --resume, elapsed time counts this process only)
-        em.step(epoch, step, totalSteps, l, curLr, el,
-                el / stepsDone * (totalSteps - static_cast<int>(epoch) * stepsPerEpoch - step));
-        if (cancel.requested()) break;
-      }
-      if (cancel.requested()) {
-        // the interrupted epoch is redone on resume (weights keep the finished steps)
-        saveCkpt(ckptPath, epoch, *tr, opt.get());
-        em.cancelled(epoch, ckptPath);
-        return 130;
-      }
-      const double trainLoss = lossN ? lossSum / lossN : std::nan("");
-      const double valLoss = evalLoss(part[1]);
-      std::string vm = "{}";
-      if (!pretrain && !part[1].empty()) {
+    EpochLoop loop{em, *tr};
+    loop.opt = opt.get();
+    loop.groupScale = groupScale;
+    loop.runDir = o.runDir;
+    loop.epochs = epochs;
+    loop.stepsPerEpoch = stepsPerEpoch;
+    loop.batchSize = bs;
+    loop.minBatch = pretrain ? 2 : 1;  // the contrastive loss needs two pairs
+    loop.startEpoch = startEpoch;
+    loop.seed = o.seed;
+    loop.lr = lr;
+    loop.cosine = trainNet;  // warm-up + cosine for an encoder, constant for a linear head
+    loop.clipNorm = trainNet ? 1.0 : 0.0;
+    loop.selectBest = selectBest;
+    loop.amp = amp && trainNet;
+    loop.device = device;
+    loop.loss = [&](const std::vector<std::size_t>& bidx) { return lossOf(bidx, true); };
+    loop.valLoss = [&] { return evalLoss(part[1]); };
+    if (!pretrain && !part[1].empty())
+      loop.valMetrics = [&] {
         std::vector<int> vt;
         auto vs = predictScores(part[1], vt);
-        vm = valMetricsJson(vt, vs);
-      }
-      em.epochDone(epoch, trainLoss, valLoss, vm);
-      if (selectBest && std::isfinite(valLoss) && valLoss < bestVal) {
-        bestVal = valLoss;
-        bestEpoch = epoch;
-        saveCkpt(bestPath, epoch, *tr, nullptr);
-        writeTextAtomic(bestValPath, jnum(bestVal) + " " + std::to_string(bestEpoch) + "\n");
-      }
-      saveCkpt(ckptPath, epoch + 1, *tr, opt.get());
-      em.checkpoint(epoch, ckptPath);
-    }
+        return valMetricsJson(vt, vs);
+      };
+    if (!loop.run(part[0], cancel)) return 130;
 
     // ---- save, test, register
-    if (selectBest && bestEpoch >= 0 && fs::exists(bestPath)) {
-      loadCkpt(bestPath, *tr, nullptr);
-      em.text("kept epoch " + std::to_string(bestEpoch) + " (lowest validation loss " + jnum(bestVal) + ")");
-    }
+    loop.restoreBest();
     std::string modelId, weightsPath, weightsHash, testJson = "{}", extra;
     std::string version;
     if (pretrain) {
-      modelId = "echo2ecg-pretrain";
+      modelId = ssl ? "echo2ecg-ecg-pretrain" : "echo2ecg-pretrain";
       version = nextVersion(db, modelId);
+      base.role = ssl ? "ecg-encoder" : "";  // pretrain from an ECG-only encoder trains its echo side
       base.modelId = modelId;
       base.version = version;
       base.to(torch::kCPU);
@@ -1743,7 +1824,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       weightsPath = (fs::path(o.runDir) / "echo2ecg.pt").string();
       weightsHash = base.hash;
       const double testLoss = needData ? evalLoss(part[2]) : std::nan("");
-      testJson = "{\"clip_loss\":" + jnum(testLoss) + "}";
+      testJson = std::string("{\"") + (ssl ? "ssl_clip_loss" : "clip_loss") + "\":" + jnum(testLoss) + "}";
     } else {
       modelId = baseline ? "ecg-baseline-" + o.task : taskModelId(o.task);
       version = nextVersion(db, modelId);
@@ -1808,7 +1889,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     // card
     std::ostringstream card;
     card << "{\"model_id\":" << jstr(modelId) << ",\"version\":" << jstr(version) << ",\"task\":" << jstr(o.task)
-         << ",\"method\":" << jstr(pretrain ? "contrastive" : o.method) << ",\"parent\":" << jstr(parent)
+         << ",\"method\":" << jstr(methodName) << ",\"parent\":" << jstr(parent)
          << ",\"base_dir\":" << jstr(baseDir) << ",\"weights_path\":" << jstr(fs::absolute(weightsPath).string())
          << (pretrain ? ",\"bundle_dir\":" + jstr(fs::absolute(o.runDir).string()) : std::string())
          << ",\"weights_hash\":" << jstr(weightsHash)
@@ -1818,9 +1899,9 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
          << ",\"label_key\":" << jstr(pretrain ? "" : labelKey) << ",\"synthetic\":" << (synthetic ? "true" : "false")
          << ",\"split\":" << splitJson << "},\"recipe\":{\"epochs\":" << epochs << ",\"batch_size\":" << bs
          << ",\"lr\":" << jnum(lr) << ",\"weight_decay\":" << jnum(wd) << ",\"seed\":" << o.seed
-         << ",\"device\":" << jstr(deviceName)
+         << ",\"device\":" << jstr(deviceName) << ",\"precision\":" << jstr(amp && trainNet ? "bf16" : "fp32")
          << (trainNet ? ",\"layer_decay\":" + jnum(o.layerDecay) : std::string())
-         << (selectBest ? ",\"selected_epoch\":" + std::to_string(bestEpoch) + ",\"selection\":\"lowest val loss\""
+         << (selectBest ? ",\"selected_epoch\":" + std::to_string(loop.bestEpoch) + ",\"selection\":\"lowest val loss\""
                         : std::string())
          << (pretrain ? ",\"temperature\":" + jnum(o.temperature) + ",\"video_model\":" + jstr(videoParent)
                       : std::string())
@@ -2062,6 +2143,7 @@ int runRetrieve(const RetrieveOptions& o) {
   EmbeddingModel em = resolveEmbeddingModel(db, o.model);
   Bundle b = loadEmbeddingBundle(em);  // checks the weights; computes the query ECG's vector if missing
   requireEcgSide(b, em.label());
+  requireEchoSide(b, em.label());
   auto es = listEchoStudies(db);
   auto samples = loadSamples(db);
   EcgFeatureCache fc{db, b, {}, 0, 0, {}};

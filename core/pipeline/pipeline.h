@@ -110,6 +110,9 @@ struct TrainOptions {
   std::string videoModel;
   double temperature = 0.5;  // pretrain: CLIP temperature (reference 0.5)
   double layerDecay = 0.75;  // pretrain / full: layer-wise lr decay over the ECG blocks (1 = off)
+  // Training precision: "auto" (bfloat16 autocast on CUDA, fp32 on the CPU), "bf16" (autocast on any
+  // device), "fp32".
+  std::string precision = "auto";
   std::string targets;       // echo-pretrain: comma-separated report label keys ("" = lvef_percent,edv,esv,wall_mm,lv_mass_g)
   bool register_ = true;
 };

@@ -29,10 +29,13 @@ std::string num(double d) {
 }
 }  // namespace
 
+bool isEncoderTask(const std::string& task) {
+  return task == "pretrain" || task == "ecg-pretrain" || task == "echo-pretrain";
+}
+
 std::vector<std::string> trainArguments(const TrainingConfig& c, bool resume, bool dryRun) {
   std::vector<std::string> a = {"train", "--db", c.db, "--task", c.task};
-  const bool encoderTask = c.task == "pretrain" || c.task == "echo-pretrain";  // no classifier method
-  if (!encoderTask && !c.method.empty()) a.insert(a.end(), {"--method", c.method});
+  if (!isEncoderTask(c.task) && !c.method.empty()) a.insert(a.end(), {"--method", c.method});
   a.insert(a.end(), {"--run-dir", c.runDir, "--epochs", std::to_string(c.epochs), "--batch-size",
                      std::to_string(c.batchSize), "--lr", num(c.lr), "--weight-decay", num(c.weightDecay), "--seed",
                      std::to_string(c.seed), "--device", c.device.empty() ? "auto" : c.device});

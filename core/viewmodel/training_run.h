@@ -31,6 +31,8 @@ struct TrainingConfig {
 };
 // The arguments after the program name ("train", "--db", ...), always with --json-progress.
 std::vector<std::string> trainArguments(const TrainingConfig& c, bool resume, bool dryRun);
+// Tasks that train an encoder (pretrain, ecg-pretrain, echo-pretrain): no classifier --method.
+bool isEncoderTask(const std::string& task);
 // "lvef-20261124-131500" style run dir name.
 std::string runDirName(const std::string& task, const std::string& timestamp);
 // The label key a task needs ("" for pretrain).

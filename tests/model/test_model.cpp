@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/types.h"
+#include "model/autocast.h"
 #include "model/model.h"
 #include "model/train.h"
 
@@ -203,6 +204,75 @@ TEST(EchoSide, VideoEncoderAggregatorAndMask) {
                        out.narrow(0, 0, 1)),
             1e-5);
   EXPECT_THROW(agg->forward(views, torch::zeros({2, 4}, torch::kBool)), c10::Error);
+}
+
+// bfloat16 autocast (model/autocast.h) on the CPU: the full joint model runs under it, the matmuls
+// really run in bfloat16 (the output differs from fp32, within bfloat16's ~3 significant digits), the
+// padded-view mask still holds, and the previous autocast state comes back after the guard.
+TEST(Autocast, JointModelUnderBf16MatchesFp32Closely) {
+  torch::manual_seed(5);
+  EcgEncoderConfig c;
+  c.depth = 2;
+  c.dropPath = 0.0;
+  Echo2Ecg net(c);
+  net->eval();
+  torch::NoGradGuard ng;
+  auto ecg = torch::randn({3, 12, 1008});
+  auto views = torch::randn({3, 4, 512});
+  auto valid = torch::tensor({1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0}).to(torch::kBool).view({3, 4});
+  const auto e32 = net->embedEcg(ecg), v32 = net->embedEcho(views, valid);
+  ASSERT_FALSE(at::autocast::is_cpu_enabled());
+  torch::Tensor e16, v16, v16pad;
+  {
+    Bf16Autocast ac(true, torch::kCPU);
+    EXPECT_TRUE(at::autocast::is_cpu_enabled());
+    EXPECT_EQ(torch::matmul(torch::ones({2, 2}), torch::ones({2, 2})).scalar_type(), torch::kBFloat16);
+    e16 = net->embedEcg(ecg).to(torch::kFloat32);
+    v16 = net->embedEcho(views, valid).to(torch::kFloat32);
+    auto padded = views.clone();
+    padded[0][3].fill_(40.0);
+    v16pad = net->embedEcho(padded, valid).to(torch::kFloat32);
+  }
+  EXPECT_FALSE(at::autocast::is_cpu_enabled());
+  EXPECT_EQ(torch::matmul(torch::ones({2, 2}), torch::ones({2, 2})).scalar_type(), torch::kFloat32);
+  // unit vectors: cosine with the fp32 embedding close to 1, yet not bit-identical
+  const auto cosE = (e16 * e32).sum(1), cosV = (v16 * v32).sum(1);
+  EXPECT_GT(cosE.min().item<double>(), 0.995);
+  EXPECT_GT(cosV.min().item<double>(), 0.995);
+  EXPECT_GT(maxAbsDiff(e16, e32), 0.0);
+  EXPECT_LT(maxAbsDiff(v16pad, v16), 1e-6);
+  {
+    Bf16Autocast off(false, torch::kCPU);  // disabled guard: nothing changes
+    EXPECT_FALSE(at::autocast::is_cpu_enabled());
+  }
+}
+
+// One contrastive training step under CPU autocast (TrainConfig::ampOnCpu) gives a finite loss close
+// to the fp32 step's, and moves the weights.
+TEST(Autocast, ContrastiveStepOnCpu) {
+  auto lossOfFirstStep = [](bool amp) {
+    torch::manual_seed(11);
+    EcgEncoderConfig c;
+    c.depth = 1;
+    c.dropPath = 0.0;
+    Echo2Ecg net(c);
+    TrainConfig cfg;
+    cfg.augment = false;
+    cfg.warmupEpochs = 0;
+    cfg.amp = amp;
+    cfg.ampOnCpu = amp;
+    ContrastiveTrainer tr(net, cfg);
+    torch::manual_seed(12);
+    ContrastiveBatch b{torch::randn({4, 12, 1008}), torch::randn({4, 3, 512}), torch::ones({4, 3}, torch::kBool)};
+    const auto before = net->ecg_proj->weight.detach().clone();
+    const double l = tr.step(b, 0.0);
+    EXPECT_GT(maxAbsDiff(net->ecg_proj->weight.detach(), before), 0.0);
+    return l;
+  };
+  const double l32 = lossOfFirstStep(false), l16 = lossOfFirstStep(true);
+  ASSERT_TRUE(std::isfinite(l16));
+  EXPECT_NEAR(l16, l32, 0.02 * l32);
+  EXPECT_FALSE(at::autocast::is_cpu_enabled());
 }
 
 TEST(Parity, MatchesPyTorchReference) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -147,6 +148,47 @@ TEST_F(EchoPretrainTest, BadRequestsGetClearErrors) {
   EXPECT_EQ(cli("train --db " + dbPath + " --task lvef --video-model x --run-dir " + (dir / "x4").string()).rc, 2);
   EXPECT_EQ(cli("train --db " + dbPath + " --task pretrain --temperature 0 --run-dir " + (dir / "x5").string()).rc, 2);
   EXPECT_EQ(cli("train --db " + dbPath + " --task pretrain --layer-decay 1.5 --run-dir " + (dir / "x6").string()).rc, 2);
+  EXPECT_EQ(cli("train --db " + dbPath + " --task pretrain --precision fp16 --run-dir " + (dir / "x7").string()).rc, 2);
+}
+
+// bfloat16 autocast (the default on CUDA; --precision bf16 forces it on the CPU, which is what runs
+// here): every trained network (ECG ViT, echo view aggregator, video CNN) trains under it, the run
+// records its precision, and its losses follow the fp32 run of the same seed closely.
+TEST_F(EchoPretrainTest, Bf16AutocastTrainsLikeFp32) {
+  auto epochLosses = [](const std::string& out) {
+    std::vector<double> v;
+    for (auto& l : lines(out))
+      if (field(l, "event") == "epoch") v.push_back(std::stod(field(l, "train_loss")));
+    return v;
+  };
+  const std::vector<std::pair<std::string, std::string>> jobs = {
+      {"pretrain", " --task pretrain --epochs 2 --batch-size 8 --ecg-depth 1 --video-size 32 --seed 5"},
+      {"echo", " --task echo-pretrain --epochs 2 --batch-size 8 --video-size 32 --seed 5"},
+  };
+  for (const auto& [name, args] : jobs) {
+    std::vector<double> loss[2];
+    const char* precision[2] = {"fp32", "bf16"};
+    for (int k = 0; k < 2; ++k) {
+      const auto run = (dir / ("prec_" + name + "_" + precision[k])).string();
+      auto r = cli("train --db " + dbPath + args + " --run-dir " + run + " --precision " + precision[k] + " --json-progress");
+      ASSERT_EQ(r.rc, 0) << name << " " << precision[k] << ": " << r.out;
+      EXPECT_EQ(field(lines(r.out).front(), "precision"), precision[k]) << r.out;
+      EXPECT_EQ(field(readFile(fs::path(run) / "card.json"), "precision"), precision[k]);
+      loss[k] = epochLosses(r.out);
+      ASSERT_EQ(loss[k].size(), 2u) << r.out;
+    }
+    // bfloat16 matmuls round differently: identical losses would mean autocast never switched on
+    EXPECT_NE(loss[0], loss[1]) << name;
+    for (std::size_t e = 0; e < 2; ++e) {
+      ASSERT_TRUE(std::isfinite(loss[1][e]));
+      EXPECT_NEAR(loss[1][e], loss[0][e], 0.05 * std::fabs(loss[0][e]) + 1e-3) << name << " epoch " << e;
+    }
+  }
+  // The default on the CPU is fp32.
+  auto d = cli("train --db " + dbPath + " --task pretrain --epochs 0 --ecg-depth 1 --device cpu --dry-run --json-progress --run-dir " +
+               (dir / "prec_default").string());
+  ASSERT_EQ(d.rc, 0) << d.out;
+  EXPECT_EQ(field(lines(d.out).front(), "precision"), "fp32");
 }
 
 TEST_F(EchoPretrainTest, EcgFeatureRetrievalBaseline) {
@@ -171,4 +213,78 @@ TEST_F(EchoPretrainTest, EcgFeatureRetrievalBaseline) {
       << r.out << "\n" << self.out;
   EXPECT_EQ(cli("retrieve --db " + dbPath + " --method ecg-features 1").rc, 2);
   EXPECT_EQ(cli("retrieve --db " + dbPath + " --evaluate --method nosuch").rc, 2);
+}
+
+// ECG-only self-supervised pretraining (the "ECG foundation model without echo" baseline): two
+// augmented views of each ECG, no echo, no labels. Its bundle embeds ECGs and carries heads, refuses
+// retrieval (untrained echo side), and can start Echo2ECG pretraining with a video encoder.
+TEST_F(EchoPretrainTest, EcgOnlySelfSupervisedEncoder) {
+  const auto ssl = (dir / "ssl").string();
+  auto r = cli("train --db " + dbPath + " --task ecg-pretrain --run-dir " + ssl +
+               " --epochs 2 --batch-size 8 --ecg-depth 1 --seed 6 --json-progress");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  auto ls = lines(r.out);
+  EXPECT_EQ(field(ls.front(), "method"), "ecg-contrastive");
+  EXPECT_EQ(field(ls.front(), "task"), "ecg-pretrain");
+  int epochs = 0;
+  for (auto& l : ls)
+    if (field(l, "event") == "epoch") {
+      ++epochs;
+      EXPECT_TRUE(std::isfinite(std::stod(field(l, "val_loss")))) << l;
+    }
+  EXPECT_EQ(epochs, 2);
+  ASSERT_EQ(field(ls.back(), "event"), "done") << ls.back();
+  EXPECT_EQ(field(ls.back(), "model_id"), "echo2ecg-ecg-pretrain");
+  EXPECT_FALSE(field(ls.back(), "ssl_clip_loss").empty()) << ls.back();
+  EXPECT_EQ(field(readFile(fs::path(ssl) / "bundle.json"), "role"), "ecg-encoder");
+  EXPECT_EQ(field(readFile(fs::path(ssl) / "card.json"), "task"), "ecg-pretrain");
+
+  // retrieval is refused by name; embedding stores ECG vectors only; a head trains on it
+  auto ret = cli("retrieve --db " + dbPath + " --model echo2ecg-ecg-pretrain:1 --evaluate", true);
+  EXPECT_NE(ret.rc, 0);
+  EXPECT_NE(ret.out.find("is an ECG-only encoder"), std::string::npos) << ret.out;
+  {
+    auto e = cli("embed --db " + dbPath + " --model echo2ecg-ecg-pretrain:1 --json-progress");
+    ASSERT_EQ(e.rc, 0) << e.out;
+    EXPECT_EQ(field(e.out, "ecg_added"), "24") << e.out;
+    EXPECT_EQ(field(e.out, "studies_added"), "0") << e.out;
+  }
+  auto h = cli("train --db " + dbPath + " --task lvef --method knn --model echo2ecg-ecg-pretrain:1 --run-dir " +
+               (dir / "ssl_knn").string() + " --seed 6 --json-progress");
+  ASSERT_EQ(h.rc, 0) << h.out;
+  EXPECT_FALSE(field(lines(h.out).back(), "auroc").empty()) << h.out;
+
+  // Echo2ECG pretraining from it (as the reference starts from an ECG-only OTiS encoder) with an
+  // echo-pretrained video encoder: with 0 epochs, the bundle is exactly the two parts put together.
+  const auto vid = (dir / "ssl_vid").string();
+  ASSERT_EQ(cli("train --db " + dbPath + " --task echo-pretrain --run-dir " + vid +
+                " --epochs 1 --batch-size 8 --video-size 32 --seed 6")
+                .rc,
+            0);
+  const auto joint = (dir / "ssl_joint").string();
+  auto j = cli("train --db " + dbPath + " --task pretrain --model echo2ecg-ecg-pretrain:1 --video-model " + vid +
+               " --run-dir " + joint + " --epochs 0 --json-progress");
+  ASSERT_EQ(j.rc, 0) << j.out;
+  auto sw = model::loadTensorArchive((fs::path(ssl) / "echo2ecg.pt").string());
+  auto vw = model::loadTensorArchive((fs::path(vid) / "echo2ecg.pt").string());
+  auto jw = model::loadTensorArchive((fs::path(joint) / "echo2ecg.pt").string());
+  int ecgTensors = 0, videoTensors = 0;
+  for (auto& [k, v] : jw) {
+    const bool isVideo = k.rfind("video.", 0) == 0;
+    const auto& src = isVideo ? vw : sw;
+    if (!isVideo && k.find("ecg_encoder.") == std::string::npos) continue;
+    ASSERT_TRUE(src.count(k)) << k;
+    EXPECT_TRUE(torch::equal(v, src.at(k))) << k;
+    ++(isVideo ? videoTensors : ecgTensors);
+  }
+  EXPECT_GT(ecgTensors, 10);
+  EXPECT_GT(videoTensors, 10);
+  EXPECT_EQ(field(readFile(fs::path(joint) / "bundle.json"), "role"), "");  // a full Echo2ECG model now
+  EXPECT_EQ(field(readFile(fs::path(joint) / "card.json"), "parent"), "echo2ecg-ecg-pretrain:1");
+  // a model that already has its echo side does not take another video encoder
+  auto bad = cli("train --db " + dbPath + " --task pretrain --model " + joint + " --video-model " + vid +
+                     " --run-dir " + (dir / "ssl_bad").string() + " --epochs 0",
+                 true);
+  EXPECT_EQ(bad.rc, 2) << bad.out;
+  EXPECT_NE(bad.out.find("needs an ECG-only encoder"), std::string::npos) << bad.out;
 }

@@ -60,6 +60,11 @@ TEST(TrainingRun, Arguments) {
   const auto e = trainArguments(c, false, false);
   EXPECT_EQ(std::find(e.begin(), e.end(), "--method"), e.end());
   EXPECT_NE(std::find(e.begin(), e.end(), "echo-pretrain"), e.end());
+  c.task = "ecg-pretrain";  // ECG-only self-supervised encoder: no classifier method
+  const auto s = trainArguments(c, false, false);
+  EXPECT_EQ(std::find(s.begin(), s.end(), "--method"), s.end());
+  EXPECT_TRUE(isEncoderTask("ecg-pretrain"));
+  EXPECT_FALSE(isEncoderTask("lvef"));
   EXPECT_EQ(labelKeyForTask("shd"), "shd");
   EXPECT_EQ(labelKeyForTask("pretrain"), "");
 }

@@ -115,6 +115,7 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   task_->addItem(tr("LVEF class (<40, 40\u201349, \u226550 %)"), QStringLiteral("lvef"));
   task_->addItem(tr("Structural heart disease (SHD)"), QStringLiteral("shd"));
   task_->addItem(tr("Echo video encoder (report measurements)"), QStringLiteral("echo-pretrain"));
+  task_->addItem(tr("ECG-only self-supervised encoder (baseline)"), QStringLiteral("ecg-pretrain"));
   task_->setCurrentIndex(1);
   method_ = new QComboBox;
   method_->addItem(tr("Linear head (frozen encoder)"), QStringLiteral("linear"));
@@ -331,7 +332,7 @@ bool TrainingPanel::isProcessRunning() const { return proc_ && proc_->state() !=
 
 void TrainingPanel::onTaskChanged() {
   const QString task = task_->currentData().toString();
-  method_->setEnabled(task != QLatin1String("pretrain") && task != QLatin1String("echo-pretrain"));
+  method_->setEnabled(!e2e::vm::isEncoderTask(task.toStdString()));
   labelKey_->setCurrentText(q(e2e::vm::labelKeyForTask(task.toStdString())));
   refreshCohort();
 }
