@@ -367,6 +367,59 @@ std::vector<float> rowVec(const torch::Tensor& t) {
   return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
+// The stored embedding of each (id, path) under keyOf(id); the missing ones (each id once) are
+// computed in batches, load(path) -> one input and encode(inputs) -> [n, D], and stored one
+// transaction per batch. A file that cannot be read is an error line, not a stop.
+template <typename KeyOf, typename Load, typename Encode>
+void embedMissing(db::Database& db, const std::vector<std::pair<std::int64_t, std::string>>& items, KeyOf keyOf,
+                  std::map<std::int64_t, std::vector<float>>& out, int& added, int& skipped,
+                  std::vector<std::string>& errors, int batch, const Cancel& cancel,
+                  const std::function<void(int, int)>& progress, Load load, Encode encode) {
+  using Input = decltype(load(std::string()));
+  std::vector<std::pair<std::int64_t, std::string>> todo;
+  std::set<std::int64_t> queued;
+  for (auto& it : items) {
+    if (out.count(it.first) || queued.count(it.first)) continue;
+    if (auto v = db.getEmbedding(keyOf(it.first))) {
+      out[it.first] = *v;
+      ++skipped;
+    } else {
+      todo.push_back(it);
+      queued.insert(it.first);
+    }
+  }
+  torch::NoGradGuard ng;
+  const std::size_t step = static_cast<std::size_t>(std::max(1, batch));
+  int done = 0;
+  for (std::size_t i = 0; i < todo.size(); i += step) {
+    if (cancel.requested()) return;
+    std::vector<Input> xs;
+    std::vector<std::int64_t> ids;
+    const std::size_t end = std::min(todo.size(), i + step);
+    for (std::size_t j = i; j < end; ++j) {
+      try {
+        xs.push_back(load(todo[j].second));
+        ids.push_back(todo[j].first);
+      } catch (const std::exception& e) {
+        errors.push_back(todo[j].second + ": " + e.what());
+      }
+    }
+    done += static_cast<int>(end - i);
+    if (!xs.empty()) {
+      auto emb = encode(xs).to(torch::kCPU);
+      db::Database::Transaction tx(db);
+      for (std::size_t j = 0; j < ids.size(); ++j) {
+        auto v = rowVec(emb[static_cast<int64_t>(j)]);
+        db.putEmbedding(keyOf(ids[j]), v);
+        out[ids[j]] = std::move(v);
+        ++added;
+      }
+      tx.commit();
+    }
+    if (progress) progress(done, static_cast<int>(todo.size()));
+  }
+}
+
 // Aligned ECG embeddings of the given samples (from the DB, computing and storing missing ones).
 struct EcgFeatureCache {
   db::Database& db;
@@ -385,45 +438,13 @@ struct EcgFeatureCache {
   }
   void ensure(const std::vector<Sample>& samples, int batch, const Cancel& cancel,
               const std::function<void(int, int)>& progress = {}) {
-    std::vector<const Sample*> todo;
-    for (auto& s : samples) {
-      if (byInstance.count(s.ecgInstanceId)) continue;
-      if (auto v = db.getEmbedding(key(s.ecgInstanceId))) {
-        byInstance[s.ecgInstanceId] = *v;
-        ++skipped;
-      } else {
-        todo.push_back(&s);
-      }
-    }
-    torch::NoGradGuard ng;
+    std::vector<std::pair<std::int64_t, std::string>> items;
+    for (auto& s : samples) items.emplace_back(s.ecgInstanceId, s.ecgPath);
     b.net->eval();
-    int done = 0;
-    for (std::size_t i = 0; i < todo.size(); i += static_cast<std::size_t>(batch)) {
-      if (cancel.requested()) return;
-      std::vector<std::vector<float>> xs;
-      std::vector<std::int64_t> ids;
-      for (std::size_t j = i; j < std::min(todo.size(), i + static_cast<std::size_t>(batch)); ++j) {
-        try {
-          xs.push_back(ecgInputFromFile(todo[j]->ecgPath));
-          ids.push_back(todo[j]->ecgInstanceId);
-        } catch (const std::exception& e) {
-          errors.push_back(todo[j]->ecgPath + ": " + e.what());
-        }
-      }
-      done += static_cast<int>(std::min(todo.size(), i + static_cast<std::size_t>(batch)) - i);
-      if (!xs.empty()) {
-        auto emb = b.net->embedEcg(ecgBatchTensor(xs).to(b.device)).to(torch::kCPU);
-        db::Database::Transaction tx(db);
-        for (std::size_t j = 0; j < ids.size(); ++j) {
-          auto v = rowVec(emb[static_cast<int64_t>(j)]);
-          db.putEmbedding(key(ids[j]), v);
-          byInstance[ids[j]] = std::move(v);
-          ++added;
-        }
-        tx.commit();
-      }
-      if (progress) progress(done, static_cast<int>(todo.size()));
-    }
+    embedMissing(
+        db, items, [&](std::int64_t id) { return key(id); }, byInstance, added, skipped, errors, batch, cancel,
+        progress, [](const std::string& path) { return ecgInputFromFile(path); },
+        [&](const std::vector<std::vector<float>>& xs) { return b.net->embedEcg(ecgBatchTensor(xs).to(b.device)); });
   }
 };
 
@@ -455,46 +476,11 @@ struct EchoCache {
   // loops: (instance id, path)
   void ensureViews(const std::vector<std::pair<std::int64_t, std::string>>& loops, int batch, const Cancel& cancel,
                    const std::function<void(int, int)>& progress = {}) {
-    std::vector<std::pair<std::int64_t, std::string>> todo;
-    for (auto& l : loops) {
-      if (views.count(l.first)) continue;
-      if (auto v = db.getEmbedding(viewKey(l.first))) {
-        views[l.first] = *v;
-        ++viewSkipped;
-      } else {
-        todo.push_back(l);
-      }
-    }
-    torch::NoGradGuard ng;
     b.video->module()->eval();
-    int done = 0;
-    for (std::size_t i = 0; i < todo.size(); i += static_cast<std::size_t>(batch)) {
-      if (cancel.requested()) return;
-      std::vector<torch::Tensor> clips;
-      std::vector<std::int64_t> ids;
-      const std::size_t end = std::min(todo.size(), i + static_cast<std::size_t>(batch));
-      for (std::size_t j = i; j < end; ++j) {
-        try {
-          clips.push_back(model::prepareClip(readEchoFrames(todo[j].second), b.spec, 0));
-          ids.push_back(todo[j].first);
-        } catch (const std::exception& e) {
-          errors.push_back(todo[j].second + ": " + e.what());
-        }
-      }
-      done += static_cast<int>(end - i);
-      if (!clips.empty()) {
-        auto emb = b.video->encode(torch::stack(clips).to(b.device)).to(torch::kCPU);
-        db::Database::Transaction tx(db);
-        for (std::size_t j = 0; j < ids.size(); ++j) {
-          auto v = rowVec(emb[static_cast<int64_t>(j)]);
-          db.putEmbedding(viewKey(ids[j]), v);
-          views[ids[j]] = std::move(v);
-          ++viewAdded;
-        }
-        tx.commit();
-      }
-      if (progress) progress(done, static_cast<int>(todo.size()));
-    }
+    embedMissing(
+        db, loops, [&](std::int64_t id) { return viewKey(id); }, views, viewAdded, viewSkipped, errors, batch, cancel,
+        progress, [&](const std::string& path) { return model::prepareClip(readEchoFrames(path), b.spec, 0); },
+        [&](const std::vector<torch::Tensor>& clips) { return b.video->encode(torch::stack(clips).to(b.device)); });
   }
   // study -> its loop ids (views must be ensured first)
   void ensureStudies(const std::map<std::int64_t, std::vector<std::int64_t>>& studyLoops) {
