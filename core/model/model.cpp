@@ -54,7 +54,11 @@ AttentionImpl::AttentionImpl(int64_t dim, int64_t h, double drop) : heads(h), at
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
-  return gFusedAttention ? forwardFused(x) : forwardReference(x);
+  // Training under bfloat16 autocast takes the literal path: there the fused weight products,
+  // recomputed every step in grad mode, cost more than they save (docs/benchmarks.md).
+  const bool amp = at::autocast::is_enabled() || at::autocast::is_cpu_enabled();
+  const bool fused = gFusedAttention && !(amp && torch::GradMode::is_enabled());
+  return fused ? forwardFused(x) : forwardReference(x);
 }
 
 torch::Tensor AttentionImpl::forwardReference(const torch::Tensor& x) {
