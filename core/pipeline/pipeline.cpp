@@ -885,6 +885,22 @@ bool useAmp(const std::string& precision, const torch::Device& device) {
   return precision == "bf16" || (precision == "auto" && device.is_cuda());
 }
 
+std::string lastCkptPath(const std::string& runDir) { return (fs::path(runDir) / "last.ckpt").string(); }
+
+// The run-dir rule of every training job: --run-dir is required, and a checkpoint already in it is
+// continued only with --resume (never overwritten). Returns 2 after an error event, else 0.
+int checkRunDir(const TrainOptions& o, const Emitter& em) {
+  if (o.runDir.empty()) {
+    em.error("--run-dir is required");
+    return 2;
+  }
+  if (fs::exists(lastCkptPath(o.runDir)) && !o.resume && !o.dryRun) {
+    em.error("run dir " + o.runDir + " already has a checkpoint; use --resume or another --run-dir");
+    return 2;
+  }
+  return 0;
+}
+
 // The epoch loop every training job shares (docs/training-protocol.md): per epoch a seeded shuffle of
 // the training items in batches, the learning-rate schedule (warm-up then cosine to 0.1x, or
 // constant), one optimiser step per batch with gradient clipping, `step` events with the run's ETA,
@@ -914,7 +930,7 @@ struct EpochLoop {
   std::int64_t bestEpoch = -1;
   double bestVal = std::numeric_limits<double>::infinity();
 
-  std::string ckptPath() const { return (fs::path(runDir) / "last.ckpt").string(); }
+  std::string ckptPath() const { return lastCkptPath(runDir); }
   std::string bestPath() const { return (fs::path(runDir) / "best.ckpt").string(); }
   std::string bestValPath() const { return (fs::path(runDir) / "best_val.txt").string(); }
 
@@ -1081,15 +1097,8 @@ TORCH_MODULE(VideoTrainables);
 
 int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
   Emitter em{o.jsonProgress};
-  if (o.runDir.empty()) {
-    em.error("--run-dir is required");
-    return 2;
-  }
-  const std::string ckptPath = (fs::path(o.runDir) / "last.ckpt").string();
-  if (fs::exists(ckptPath) && !o.resume && !o.dryRun) {
-    em.error("run dir " + o.runDir + " already has a checkpoint; use --resume or another --run-dir");
-    return 2;
-  }
+  if (const int rc = checkRunDir(o, em)) return rc;
+  const std::string ckptPath = lastCkptPath(o.runDir);
   std::vector<std::string> keys;
   if (o.targets.empty()) {
     keys = echoReportKeys();
@@ -1422,15 +1431,8 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     em.error("unknown method '" + o.method + "' (linear, knn, full)");
     return 2;
   }
-  if (o.runDir.empty()) {
-    em.error("--run-dir is required");
-    return 2;
-  }
-  const std::string ckptPath = (fs::path(o.runDir) / "last.ckpt").string();
-  if (fs::exists(ckptPath) && !o.resume && !o.dryRun) {
-    em.error("run dir " + o.runDir + " already has a checkpoint; use --resume or another --run-dir");
-    return 2;
-  }
+  if (const int rc = checkRunDir(o, em)) return rc;
+  const std::string ckptPath = lastCkptPath(o.runDir);
   try {
     setThreads(0);
     const torch::Device device = pickDevice(o.device);
