@@ -12,12 +12,13 @@ int runRetrieveCmd(int argc, char** argv) {
     std::printf(
         "Usage: echo2ecg retrieve [--db FILE] [--model ID:VERSION|ID|DIR] ECG_ID [--k 10] [--include-same-patient] [--json]\n"
         "       echo2ecg retrieve [--db FILE] [--model ID:VERSION|ID|DIR] --evaluate [--seed S] [--json]\n"
-        "                         [--include-same-patient] [--method embedding|ecg-features]\n"
+        "                         [--include-same-patient] [--method embedding|ecg-features|paired-ecg]\n"
         "Top-k echo studies by cosine similarity to the ECG in the aligned space; the query's own patient\n"
         "is excluded unless --include-same-patient. --evaluate: Recall/Precision@{1,3,5,10}, mAP and median\n"
         "rank over the test split (ECG -> echo study; similar = LVEF within 0.5 SD; the query's own patient\n"
         "is left out unless --include-same-patient). --method ecg-features: the ECG-only baseline, which ranks\n"
-        "test studies by the hand-crafted features of their paired ECGs (no model).\n"
+        "test studies by the hand-crafted features of their paired ECGs (no model). --method paired-ecg: the\n"
+        "same with the model's ECG embeddings (any model with an ECG side, ECG-only encoders included).\n"
         "One model only (default: the ACTIVE echo2ecg-pretrain version, else the bundled models/): the\n"
         "ECG's vector and the STORED study embeddings of exactly that model version, weights hash and\n"
         "preprocessing. Embeddings of other versions are never used; studies without one are left out and\n"
@@ -34,10 +35,10 @@ int runRetrieveCmd(int argc, char** argv) {
   o.json = a.has("json");
   o.evaluate = a.has("evaluate");
   o.method = a.get("method");
-  if (!o.method.empty() && o.method != "embedding" && o.method != "ecg-features")
-    return usageError("retrieve", "--method must be embedding or ecg-features");
-  if (o.method == "ecg-features" && !o.evaluate)
-    return usageError("retrieve", "--method ecg-features is an evaluation baseline: use it with --evaluate");
+  if (!o.method.empty() && o.method != "embedding" && o.method != "ecg-features" && o.method != "paired-ecg")
+    return usageError("retrieve", "--method must be embedding, ecg-features or paired-ecg");
+  if ((o.method == "ecg-features" || o.method == "paired-ecg") && !o.evaluate)
+    return usageError("retrieve", "--method " + o.method + " is an evaluation baseline: use it with --evaluate");
   o.includeSamePatient = a.has("include-same-patient");
   long long n = 0;
   if (a.has("k")) {

@@ -2075,16 +2075,49 @@ int printRetrievalEvaluation(const std::vector<float>& sim, const std::vector<do
   return 0;
 }
 
-// ECG-only retrieval baseline (no network, no shared space): each test echo study is represented by
-// its own paired ECG, and studies are ranked by the cosine similarity of the hand-crafted ECG
-// features (handcraftedEcgFeatures, z-scored with training-split statistics) of query and target ECGs.
+// Paired-ECG retrieval (the ECG-only baselines): each test echo study is represented by its own
+// paired ECG's vector z (one per study, the first ECG), and every test ECG ranks the test studies by
+// the cosine similarity of its vector to theirs. No shared space is needed, so any ECG-only
+// representation gets a retrieval mAP on the same test split and relevance as the aligned models.
+int evaluatePairedEcgRetrieval(const std::vector<Sample>& lab, const std::vector<int>& split,
+                               const std::function<bool(std::size_t, std::vector<float>&)>& vecOf,
+                               const RetrieveOptions& o, const std::string& modelJsonText, const std::string& modelText) {
+  std::vector<std::vector<float>> z;
+  std::vector<double> lv;
+  std::vector<std::int64_t> pat;
+  std::set<std::int64_t> seen;
+  for (std::size_t i = 0; i < lab.size(); ++i) {
+    if (split[i] != 2 || seen.count(lab[i].studyRowId)) continue;
+    std::vector<float> v;
+    if (!vecOf(i, v) || v.empty()) continue;
+    seen.insert(lab[i].studyRowId);
+    z.push_back(std::move(v));
+    lv.push_back(lab[i].lvefPercent);
+    pat.push_back(lab[i].patientRowId);
+  }
+  if (z.size() < 2) throw std::runtime_error("paired-ECG retrieval needs at least two test studies with a usable paired ECG");
+  auto zt = torch::nn::functional::normalize(featTensor(z), torch::nn::functional::NormalizeFuncOptions().dim(1));
+  auto sm = torch::mm(zt, zt.t()).contiguous();
+  std::vector<float> sim(sm.data_ptr<float>(), sm.data_ptr<float>() + sm.numel());
+  return printRetrievalEvaluation(sim, lv, lv, pat, pat, o, modelJsonText, modelText, 0, "");
+}
+
+// Labelled paired samples and their patient split (the split every evaluation uses).
+std::pair<std::vector<Sample>, std::vector<int>> labelledPairedSplit(db::Database& db, std::uint64_t seed) {
+  std::vector<Sample> lab;
+  for (auto& s : loadSamples(db, "", true))
+    if (std::isfinite(s.lvefPercent)) lab.push_back(s);
+  auto split = splitByPatient(lab, seed);
+  return {std::move(lab), std::move(split)};
+}
+
+// ECG-only retrieval baseline (no network): hand-crafted ECG features (handcraftedEcgFeatures,
+// z-scored with training-split statistics) of query and target ECGs.
 int runRetrieveEcgFeatureBaseline(const RetrieveOptions& o) {
   db::Database db(o.dbPath);
-  auto paired = loadSamples(db, "", true);
-  std::vector<Sample> lab;
-  for (auto& s : paired)
-    if (std::isfinite(s.lvefPercent)) lab.push_back(s);
-  auto split = splitByPatient(lab, o.seed);
+  auto labSplit = labelledPairedSplit(db, o.seed);
+  auto& lab = labSplit.first;
+  auto& split = labSplit.second;
   std::vector<std::vector<float>> f(lab.size());
   std::vector<std::vector<float>> train;
   for (std::size_t i = 0; i < lab.size(); ++i) {
@@ -2099,22 +2132,44 @@ int runRetrieveEcgFeatureBaseline(const RetrieveOptions& o) {
   if (train.size() < 2) throw std::runtime_error("the ecg-features retrieval baseline needs labelled paired studies in the training split");
   auto t = featTensor(train);
   auto mu = t.mean(0), sdv = t.std(0).clamp_min(1e-6);
-  std::vector<std::vector<float>> z;  // test ECGs, one per study
-  std::vector<double> lv;
-  std::vector<std::int64_t> pat;
-  std::set<std::int64_t> seen;
-  for (std::size_t i = 0; i < lab.size(); ++i) {
-    if (split[i] != 2 || f[i].empty() || !seen.insert(lab[i].studyRowId).second) continue;
-    z.push_back(rowVec((torch::tensor(f[i]) - mu) / sdv));
-    lv.push_back(lab[i].lvefPercent);
-    pat.push_back(lab[i].patientRowId);
-  }
-  if (z.empty()) throw std::runtime_error("no test studies with a usable paired ECG");
-  auto zt = torch::nn::functional::normalize(featTensor(z), torch::nn::functional::NormalizeFuncOptions().dim(1));
-  auto sm = torch::mm(zt, zt.t()).contiguous();
-  std::vector<float> sim(sm.data_ptr<float>(), sm.data_ptr<float>() + sm.numel());
-  return printRetrievalEvaluation(sim, lv, lv, pat, pat, o, "{\"method\":\"ecg-features\"}",
-                                  "ECG-only baseline: hand-crafted features of the paired ECGs", 0, "");
+  return evaluatePairedEcgRetrieval(
+      lab, split,
+      [&](std::size_t i, std::vector<float>& v) {
+        if (f[i].empty()) return false;
+        v = rowVec((torch::tensor(f[i]) - mu) / sdv);
+        return true;
+      },
+      o, "{\"method\":\"ecg-features\"}", "ECG-only baseline: hand-crafted features of the paired ECGs");
+}
+
+// The same with a model's ECG embeddings (any model with an ECG side, ECG-only encoders included):
+// how far an ECG representation alone ranks studies, without the echo side of the model.
+int runRetrievePairedEcgEmbedding(const RetrieveOptions& o) {
+  setThreads(0);
+  db::Database db(o.dbPath);
+  EmbeddingModel em = resolveEmbeddingModel(db, o.model);
+  Bundle b = loadEmbeddingBundle(em);
+  requireEcgSide(b, em.label());
+  auto labSplit = labelledPairedSplit(db, o.seed);
+  auto& lab = labSplit.first;
+  auto& split = labSplit.second;
+  std::vector<Sample> test;
+  for (std::size_t i = 0; i < lab.size(); ++i)
+    if (split[i] == 2) test.push_back(lab[i]);
+  EcgFeatureCache fc{db, b, {}, 0, 0, {}};
+  fc.ensure(test, 16, {});
+  for (auto& e : fc.errors) std::fprintf(stderr, "skipping ECG: %s\n", e.c_str());
+  const std::string mj = modelJson(em);
+  return evaluatePairedEcgRetrieval(
+      lab, split,
+      [&](std::size_t i, std::vector<float>& v) {
+        auto it = fc.byInstance.find(lab[i].ecgInstanceId);
+        if (it == fc.byInstance.end()) return false;
+        v = it->second;
+        return true;
+      },
+      o, "{\"method\":\"paired-ecg\",\"model\":" + mj + "}",
+      "ECG embeddings of the paired ECGs (no echo side), " + em.describe());
 }
 
 }  // namespace
@@ -2124,8 +2179,12 @@ int runRetrieve(const RetrieveOptions& o) {
     if (!o.evaluate) throw std::runtime_error("--method ecg-features is an evaluation baseline (use it with --evaluate)");
     return runRetrieveEcgFeatureBaseline(o);
   }
+  if (o.method == "paired-ecg") {
+    if (!o.evaluate) throw std::runtime_error("--method paired-ecg is an evaluation baseline (use it with --evaluate)");
+    return runRetrievePairedEcgEmbedding(o);
+  }
   if (!o.method.empty() && o.method != "embedding")
-    throw std::runtime_error("unknown retrieval method '" + o.method + "' (embedding, ecg-features)");
+    throw std::runtime_error("unknown retrieval method '" + o.method + "' (embedding, ecg-features, paired-ecg)");
   setThreads(0);
   db::Database db(o.dbPath);
   EmbeddingModel em = resolveEmbeddingModel(db, o.model);

@@ -147,6 +147,7 @@ struct RetrieveOptions {
   std::uint64_t seed = 0;
   // "" / "embedding": the model's aligned space. "ecg-features" (with evaluate only): the ECG-only
   // baseline that ranks test studies by the hand-crafted features of their paired ECGs.
+  // "paired-ecg" (with evaluate only): the same with the model's ECG embeddings (no echo side needed).
   std::string method;
   // Exact search up to this many studies, HNSW above (-1 = EmbeddingIndex's default). The HNSW
   // graph is saved to DB.index/ and reused while the study embeddings are unchanged.

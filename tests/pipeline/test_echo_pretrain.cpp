@@ -249,6 +249,27 @@ TEST_F(EchoPretrainTest, EcgOnlySelfSupervisedEncoder) {
     EXPECT_EQ(field(e.out, "ecg_added"), "24") << e.out;
     EXPECT_EQ(field(e.out, "studies_added"), "0") << e.out;
   }
+  // ... but it is evaluated for retrieval as the ECG-only baselines are: each test study stands for
+  // its paired ECG's embedding (same split and relevance as the hand-crafted features).
+  {
+    auto pe = cli("retrieve --db " + dbPath + " --model echo2ecg-ecg-pretrain:1 --evaluate --method paired-ecg --seed 2 --json");
+    ASSERT_EQ(pe.rc, 0) << pe.out;
+    auto hc = cli("retrieve --db " + dbPath + " --evaluate --method ecg-features --seed 2 --json");
+    ASSERT_EQ(hc.rc, 0) << hc.out;
+    EXPECT_EQ(field(pe.out, "targets"), field(hc.out, "targets"));
+    EXPECT_EQ(field(pe.out, "queries"), field(pe.out, "targets"));
+    const double map = std::stod(field(pe.out, "mAP"));
+    EXPECT_GE(map, 0.0);
+    EXPECT_LE(map, 1.0);
+    EXPECT_NE(pe.out.find("\"method\":\"paired-ecg\""), std::string::npos) << pe.out;
+    EXPECT_NE(pe.out.find("echo2ecg-ecg-pretrain"), std::string::npos) << pe.out;
+    // its own study is represented by the very same ECG embedding: first, and similar
+    auto self = cli("retrieve --db " + dbPath + " --model echo2ecg-ecg-pretrain:1 --evaluate --method paired-ecg --seed 2 "
+                    "--json --include-same-patient");
+    ASSERT_EQ(self.rc, 0) << self.out;
+    EXPECT_EQ(field(self.out, "precision@1"), "1") << self.out;
+    EXPECT_EQ(cli("retrieve --db " + dbPath + " --model echo2ecg-ecg-pretrain:1 --method paired-ecg 1").rc, 2);
+  }
   auto h = cli("train --db " + dbPath + " --task lvef --method knn --model echo2ecg-ecg-pretrain:1 --run-dir " +
                (dir / "ssl_knn").string() + " --seed 6 --json-progress");
   ASSERT_EQ(h.rc, 0) << h.out;
