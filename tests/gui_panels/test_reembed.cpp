@@ -17,6 +17,7 @@
 #include "RetrievalPanel.h"
 #include "db/database.h"
 #include "importer/importer.h"
+#include "cohort_fixture.h"
 #include "panels_test_util.h"
 #include "synth/cohort.h"
 
@@ -49,22 +50,17 @@ TEST(ReembedOnActivation, RegistryActivationRunsTheEmbedJobAndRetrievalSwitchesV
   QTemporaryDir tmp;
   ASSERT_TRUE(tmp.isValid());
   synth::CohortOptions co;
-  co.outDir = tmp.filePath(QStringLiteral("cohort")).toStdString();
   co.patients = 5;
   co.seed = 9;
   co.echoFrames = 8;
   co.echoSize = 64;
   co.ecgSeconds = 2;
   co.threads = 2;
-  synth::generateCohort(co);
   const QString db = tmp.filePath(QStringLiteral("studies.db"));
+  test::generateAndImport(tmp.path().toStdString(), db.toStdString(), co);
   std::int64_t ecg = 0;
   {
     db::Database d(db.toStdString());
-    importer::ImportOptions io;
-    io.paths = {co.outDir};
-    io.threads = 2;
-    ASSERT_TRUE(importer::runImport(d, io).ok());
     db::Filter f;
     f.modality = "ECG";
     ecg = d.listInstances(f).front().id;

@@ -18,6 +18,7 @@
 #include "StudyBrowser.h"
 #include "db/database.h"
 #include "importer/importer.h"
+#include "cohort_fixture.h"
 #include "panels_test_util.h"
 #include "synth/cohort.h"
 
@@ -39,21 +40,15 @@ struct Cohort {
 
   Cohort() {
     synth::CohortOptions o;
-    o.outDir = tmp.filePath(QStringLiteral("cohort")).toStdString();
     o.patients = 4;
     o.seed = 7;
     o.echoFrames = 8;
     o.echoSize = 64;
     o.ecgSeconds = 2;
     o.threads = 2;
-    res = synth::generateCohort(o);
     dbPath = tmp.filePath(QStringLiteral("studies.db"));
+    res = test::generateAndImport(tmp.path().toStdString(), dbPath.toStdString(), o);
     db::Database d(dbPath.toStdString());
-    importer::ImportOptions io;
-    io.paths = {o.outDir};
-    io.threads = 2;
-    const auto rep = importer::runImport(d, io);
-    EXPECT_TRUE(rep.ok()) << importer::summary(rep);
     for (const auto& p : res.patients) {
       db::Filter f;
       f.text = p.patientId;

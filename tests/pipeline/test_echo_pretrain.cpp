@@ -15,6 +15,7 @@
 #include "model/model.h"
 #include "synth/cohort.h"
 #include "cli_util.h"
+#include "cohort_fixture.h"
 
 namespace fs = std::filesystem;
 using namespace e2e;
@@ -37,21 +38,14 @@ class EchoPretrainTest : public ::testing::Test {
   static inline fs::path dir;
   static inline std::string dbPath;
   static void SetUpTestSuite() {
-    dir = fs::temp_directory_path() / ("e2e_echo_pretrain_test_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
     synth::CohortOptions co;
-    co.outDir = (dir / "cohort").string();
     co.patients = 24;
     co.seed = 23;
     co.echoFrames = 16;
     co.echoSize = 64;
-    synth::generateCohort(co);
-    dbPath = (dir / "t.db").string();
-    db::Database db(dbPath);
-    importer::ImportOptions io;
-    io.paths = {co.outDir};
-    ASSERT_TRUE(importer::runImport(db, io).ok());
+    auto c = test::makeCohortDb("e2e_echo_pretrain_test", co);
+    dir = c.dir;
+    dbPath = c.dbPath;
   }
   static void TearDownTestSuite() { fs::remove_all(dir); }
 };

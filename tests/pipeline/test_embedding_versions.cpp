@@ -19,6 +19,7 @@
 #include "pipeline/embedding_model.h"
 #include "synth/cohort.h"
 #include "cli_util.h"
+#include "cohort_fixture.h"
 
 namespace fs = std::filesystem;
 using namespace e2e;
@@ -54,25 +55,18 @@ class EmbeddingVersions : public ::testing::Test {
   static inline std::int64_t queryEcg = 0;
 
   static void SetUpTestSuite() {
-    dir = fs::temp_directory_path() / ("e2e_embed_versions_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
     synth::CohortOptions co;
-    co.outDir = (dir / "cohort").string();
     co.patients = kPatients;
     co.seed = 21;
     co.echoFrames = 8;
     co.echoSize = 64;
     co.threads = 2;
-    synth::generateCohort(co);
-    dbPath = (dir / "t.db").string();
+    auto c = test::makeCohortDb("e2e_embed_versions", co);
+    dir = c.dir;
+    dbPath = c.dbPath;
     db = " --db " + dbPath;
     {
       db::Database d(dbPath);
-      importer::ImportOptions io;
-      io.paths = {co.outDir};
-      io.threads = 2;
-      ASSERT_TRUE(importer::runImport(d, io).ok());
       db::Filter f;
       f.modality = "ECG";
       queryEcg = d.listInstances(f).front().id;

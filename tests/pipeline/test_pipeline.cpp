@@ -20,6 +20,7 @@
 #include "synth/cohort.h"
 #include "test_util.h"
 #include "cli_util.h"
+#include "cohort_fixture.h"
 
 namespace fs = std::filesystem;
 using namespace e2e;
@@ -66,24 +67,14 @@ class PipelineTest : public ::testing::Test {
   static inline std::string dbPath, bundle;
 
   static void SetUpTestSuite() {
-    dir = fs::temp_directory_path() / ("e2e_pipeline_test_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
     synth::CohortOptions co;
-    co.outDir = (dir / "cohort").string();
     co.patients = 24;
     co.seed = 11;
     co.echoFrames = 16;
     co.echoSize = 64;
-    synth::generateCohort(co);
-    dbPath = (dir / "t.db").string();
-    {
-      db::Database db(dbPath);
-      importer::ImportOptions io;
-      io.paths = {co.outDir};
-      auto rep = importer::runImport(db, io);
-      ASSERT_TRUE(rep.ok());
-    }
+    auto c = test::makeCohortDb("e2e_pipeline_test", co);
+    dir = c.dir;
+    dbPath = c.dbPath;
     // A tiny freshly initialised bundle (1 ViT block, 32 px clips) keeps the tests fast.
     bundle = (dir / "bundle").string();
     auto r = cli("train --db " + dbPath + " --task pretrain --run-dir " + bundle +
