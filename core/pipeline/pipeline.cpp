@@ -141,6 +141,10 @@ struct Bundle {
   // encoder gives nearly collinear view embeddings (mean cosine ~0.999): without this the echo
   // side of the contrastive objective has no signal.
   torch::Tensor viewMean, viewStd;
+  // The video encoder's weights were loaded in float32 (a converted external encoder such as
+  // EchoPrime's MViT): saveBundle keeps them in float32 in their own file (video.pt) instead of
+  // rounding them to float16 with the rest, so a frozen encoder stays exactly the one it was.
+  bool videoFp32 = false;
 
   model::TensorMap allWeights() const {
     auto m = withPrefix(model::stateDict(*net), "net.");
@@ -172,6 +176,7 @@ std::string bundleJson(const Bundle& b) {
     << ",\n  \"video_frames\":" << b.spec.frames << ",\n  \"video_stride\":" << b.spec.frameStride
     << ",\n  \"video_size\":" << b.spec.height << ",\n  \"video_mean\":" << jnum(b.spec.mean[0])
     << ",\n  \"video_std\":" << jnum(b.spec.std[0])
+    << (b.videoFp32 ? ",\n  \"video_weights\":\"video.pt\",\n  \"video_weights_dtype\":\"float32\"" : "")
     << (b.role.empty() ? std::string() : ",\n  \"role\":" + jstr(b.role)) << ",\n  \"weights_hash\":" << jstr(b.hash)
     << ",\n  \"synthetic_training_data\":true\n}\n";
   return o.str();
@@ -190,18 +195,24 @@ Bundle freshBundle(int depth, int videoSize, std::uint64_t seed) {
   return b;
 }
 
-// Saves weights in fp16 and reloads them, so the in-memory model equals what a later load gives.
+// Saves weights in fp16 (a float32 video encoder, b.videoFp32: in float32, in video.pt) and reloads
+// them, so the in-memory model equals what a later load gives.
 void saveBundle(Bundle& b, const std::string& dir) {
   fs::create_directories(dir);
-  model::TensorMap half;
+  model::TensorMap half, video32;
   for (auto& [k, v] : b.allWeights()) {
     auto t = v.detach().to(torch::kCPU);
-    half[k] = t.is_floating_point() ? t.to(torch::kFloat16) : t;
+    if (b.videoFp32 && k.rfind("video.", 0) == 0) video32[k] = t.is_floating_point() ? t.to(torch::kFloat32) : t;
+    else half[k] = t.is_floating_point() ? t.to(torch::kFloat16) : t;
   }
-  const std::string tmp = (fs::path(dir) / "echo2ecg.pt.tmp").string();
-  model::saveTensorArchive(tmp, half);
-  fs::rename(tmp, fs::path(dir) / "echo2ecg.pt");
-  model::TensorMap back;
+  auto write = [&](const model::TensorMap& m, const std::string& name) {
+    const std::string tmp = (fs::path(dir) / (name + ".tmp")).string();
+    model::saveTensorArchive(tmp, m);
+    fs::rename(tmp, fs::path(dir) / name);
+  };
+  if (b.videoFp32) write(video32, "video.pt");
+  write(half, "echo2ecg.pt");
+  model::TensorMap back = video32;
   for (auto& [k, v] : half) back[k] = v.is_floating_point() ? v.to(torch::kFloat32) : v;
   const auto dev = b.device;
   b.to(torch::kCPU);
@@ -266,6 +277,8 @@ Bundle loadBundle(const std::string& dir) {
   const std::string videoFile = jsonString(text, "video_weights").value_or(weightsFile);
   auto w = model::loadTensorArchive((fs::path(dir) / weightsFile).string());
   auto wv = videoFile == weightsFile ? w : model::loadTensorArchive((fs::path(dir) / videoFile).string());
+  for (auto& [k, v] : wv)
+    if (k.rfind("video.", 0) == 0 && v.is_floating_point() && v.scalar_type() != torch::kFloat16) b.videoFp32 = true;
   for (auto* m : {&w, &wv})
     for (auto& [k, v] : *m)
       if (v.is_floating_point()) v = v.to(torch::kFloat32);
@@ -1531,6 +1544,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       base.video = vb.video;
       base.spec = vb.spec;
       base.videoEncoder = vb.videoEncoder;
+      base.videoFp32 = vb.videoFp32;
       base.viewMean = torch::Tensor();
       base.viewStd = torch::Tensor();
       base.rehash();

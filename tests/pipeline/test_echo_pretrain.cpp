@@ -303,3 +303,56 @@ TEST_F(EchoPretrainTest, EcgOnlySelfSupervisedEncoder) {
   EXPECT_EQ(bad.rc, 2) << bad.out;
   EXPECT_NE(bad.out.find("needs an ECG-only encoder"), std::string::npos) << bad.out;
 }
+
+// A frozen float32 video encoder (e.g. EchoPrime's converted MViT) taken with --video-model keeps its
+// exact float32 weights in the new bundle (video.pt) instead of being rounded to float16 with the rest.
+TEST_F(EchoPretrainTest, Float32VideoEncoderIsKeptExactlyInTheNewBundle) {
+  const auto f0 = dir / "f0";
+  ASSERT_EQ(cli("train --db " + dbPath + " --task pretrain --run-dir " + f0.string() +
+                " --epochs 0 --ecg-depth 1 --video-size 32 --seed 8")
+                .rc,
+            0);
+  // A float32 video encoder: the fresh one's weights moved off the float16 grid.
+  auto w = model::loadTensorArchive((f0 / "echo2ecg.pt").string());
+  model::TensorMap video32;
+  bool offGrid = false;
+  for (auto& [k, v] : w) {
+    if (k.rfind("video.", 0) != 0) continue;
+    auto t = v.is_floating_point() ? (v.to(torch::kFloat32) * (1.0 + 1e-4)).contiguous() : v;
+    if (t.is_floating_point()) offGrid = offGrid || !torch::equal(t, t.to(torch::kFloat16).to(torch::kFloat32));
+    video32[k] = t;
+  }
+  ASSERT_TRUE(offGrid);
+  const auto v32 = dir / "v32";
+  fs::create_directories(v32);
+  fs::copy_file(f0 / "echo2ecg.pt", v32 / "echo2ecg.pt");
+  model::saveTensorArchive((v32 / "video32.pt").string(), video32);
+  {
+    std::ofstream b(v32 / "bundle.json");
+    b << "{\"model_id\":\"video32\",\"version\":\"1\",\"weights\":\"echo2ecg.pt\",\"video_weights\":\"video32.pt\","
+         "\"ecg_depth\":1,\"video_encoder\":\"small3dcnn\",\"video_frames\":16,\"video_stride\":2,\"video_size\":32,"
+         "\"video_mean\":30,\"video_std\":50}\n";
+  }
+  const auto p32 = dir / "p32";
+  auto r = cli("train --db " + dbPath + " --task pretrain --video-model " + v32.string() + " --run-dir " + p32.string() +
+               " --epochs 1 --batch-size 8 --seed 8 --json-progress");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const std::string bj = readFile(p32 / "bundle.json");
+  EXPECT_EQ(field(bj, "video_weights"), "video.pt") << bj;
+  EXPECT_EQ(field(bj, "video_weights_dtype"), "float32") << bj;
+  auto saved = model::loadTensorArchive((p32 / "video.pt").string());
+  ASSERT_EQ(saved.size(), video32.size());
+  for (auto& [k, v] : video32) {
+    ASSERT_TRUE(saved.count(k)) << k;
+    EXPECT_EQ(saved[k].scalar_type(), v.scalar_type()) << k;
+    EXPECT_TRUE(torch::equal(saved[k], v)) << k;  // bit-identical: the frozen encoder is unchanged
+  }
+  // the trained parts stay float16 beside it, without a second copy of the video encoder
+  for (auto& [k, v] : model::loadTensorArchive((p32 / "echo2ecg.pt").string())) {
+    EXPECT_NE(k.rfind("video.", 0), 0u) << k;
+    if (v.is_floating_point()) EXPECT_EQ(v.scalar_type(), torch::kFloat16) << k;
+  }
+  // and the new bundle embeds (its study vectors come from this exact encoder)
+  auto e = cli("embed --db " + dbPath + " --model " + p32.string() + " --json-progress");
+  EXPECT_EQ(e.rc, 0) << e.out;
+}
