@@ -2255,9 +2255,12 @@ int runRetrieve(const RetrieveOptions& o) {
     std::vector<const Sample*> queries;
     for (auto& s : test)
       if (fc.byInstance.count(s.ecgInstanceId)) queries.push_back(&s);
-    if (queries.empty() || targets.empty())
-      throw std::runtime_error("no test queries/targets with embeddings of " + em.label() +
-                               (missing > 0 ? " (" + missingText + ")" : std::string()));
+    if (queries.empty() || targets.size() < 2)
+      throw std::runtime_error("retrieval evaluation needs test ECGs and at least two test echo studies with embeddings of " +
+                               em.label() + "; the test split (seed " + std::to_string(o.seed) + ") has " +
+                               std::to_string(queries.size()) + " ECG(s) and " + std::to_string(targets.size()) +
+                               " stud" + (targets.size() == 1 ? "y" : "ies") +
+                               (missing > 0 ? " (" + missingText + ")" : std::string(": the database needs more paired patients")));
     std::vector<float> sim(queries.size() * targets.size());
     std::vector<double> qv, tv;
     for (std::size_t q = 0; q < queries.size(); ++q) {

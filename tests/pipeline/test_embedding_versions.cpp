@@ -159,6 +159,12 @@ TEST_F(EmbeddingVersions, RetrieveRefusesWhenTheActiveVersionHasNoEmbeddings) {
   auto old = cli("retrieve" + db + " --model echo2ecg-pretrain:1" + q() + " --k 3");
   ASSERT_EQ(old.rc, 0) << old.out;
   EXPECT_TRUE(has(old.out, "model echo2ecg-pretrain:1 (weights")) << old.out;
+  // Its evaluation on this 8-patient database: the test split holds one patient, too few to rank,
+  // and the message says so (not an internal precondition).
+  auto tiny = cli("retrieve" + db + " --model echo2ecg-pretrain:1 --evaluate");
+  EXPECT_EQ(tiny.rc, 1) << tiny.out;
+  EXPECT_TRUE(has(tiny.out, "at least two test echo studies")) << tiny.out;
+  EXPECT_TRUE(has(tiny.out, "has 1 ECG(s) and 1 study")) << tiny.out;
 }
 
 // (a) After a new version is activated, embed writes its keys and retrieve uses only them.
