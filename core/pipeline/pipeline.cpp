@@ -1541,6 +1541,12 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       // view standardisation is re-estimated on this run's training loops.
       auto vm = resolveEmbeddingModel(db, o.videoModel);
       Bundle vb = loadEmbeddingBundle(vm);
+      if (vb.role == "ecg-encoder") {
+        em.error("--video-model " + vm.label() + " is an ECG-only encoder (train --task ecg-pretrain): its video "
+                 "encoder is untrained; take the video encoder of an echo-pretrain bundle, a converted EchoPrime "
+                 "bundle or an Echo2ECG model (an ECG-only encoder goes in --model)");
+        return 2;
+      }
       base.video = vb.video;
       base.spec = vb.spec;
       base.videoEncoder = vb.videoEncoder;

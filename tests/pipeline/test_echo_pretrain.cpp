@@ -264,6 +264,15 @@ TEST_F(EchoPretrainTest, EcgOnlySelfSupervisedEncoder) {
     EXPECT_EQ(field(self.out, "precision@1"), "1") << self.out;
     EXPECT_EQ(cli("retrieve --db " + dbPath + " --model echo2ecg-ecg-pretrain:1 --method paired-ecg 1").rc, 2);
   }
+  // its untrained video encoder is never taken as the frozen echo encoder
+  {
+    auto bad = cli("train --db " + dbPath + " --task pretrain --video-model echo2ecg-ecg-pretrain:1 --run-dir " +
+                       (dir / "ssl_as_video").string() + " --epochs 0 --ecg-depth 1 --seed 6",
+                   true);
+    EXPECT_EQ(bad.rc, 2) << bad.out;
+    EXPECT_NE(bad.out.find("its video encoder is untrained"), std::string::npos) << bad.out;
+    EXPECT_FALSE(fs::exists(dir / "ssl_as_video" / "bundle.json"));
+  }
   auto h = cli("train --db " + dbPath + " --task lvef --method knn --model echo2ecg-ecg-pretrain:1 --run-dir " +
                (dir / "ssl_knn").string() + " --seed 6 --json-progress");
   ASSERT_EQ(h.rc, 0) << h.out;
