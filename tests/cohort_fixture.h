@@ -18,6 +18,19 @@ struct CohortDb {
   std::string dbPath;         // dir/t.db, the cohort (dir/cohort) imported
 };
 
+// The test suites' cohorts: `patients` patients drawn from `seed`, four echo views of `frames`
+// frames at 64 px, 10 s ECGs unless `ecgSeconds` is given, generated and imported with 2 threads.
+inline synth::CohortOptions smallCohort(int patients, std::uint64_t seed, int frames, double ecgSeconds = 10.0) {
+  synth::CohortOptions co;
+  co.patients = patients;
+  co.seed = seed;
+  co.echoFrames = frames;
+  co.echoSize = 64;
+  co.ecgSeconds = ecgSeconds;
+  co.threads = 2;
+  return co;
+}
+
 // Generates the cohort `co` into dir/cohort (its outDir is set here) and imports it into the study
 // database dbPath with co.threads parser threads. Throws std::runtime_error (with the importer's
 // summary) when the import reports errors, so a broken fixture fails the suite instead of testing

@@ -49,15 +49,8 @@ TEST(ReembedOnActivation, RegistryActivationRunsTheEmbedJobAndRetrievalSwitchesV
   if (!haveEmbed()) GTEST_SKIP() << E2E_CLI_PATH << " has no embed command (configure with E2E_BUILD_MODELS=ON)";
   QTemporaryDir tmp;
   ASSERT_TRUE(tmp.isValid());
-  synth::CohortOptions co;
-  co.patients = 5;
-  co.seed = 9;
-  co.echoFrames = 8;
-  co.echoSize = 64;
-  co.ecgSeconds = 2;
-  co.threads = 2;
   const QString db = tmp.filePath(QStringLiteral("studies.db"));
-  test::generateAndImport(tmp.path().toStdString(), db.toStdString(), co);
+  test::generateAndImport(tmp.path().toStdString(), db.toStdString(), test::smallCohort(5, 9, 8, 2));
   std::int64_t ecg = 0;
   {
     db::Database d(db.toStdString());

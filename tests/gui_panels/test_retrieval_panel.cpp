@@ -39,15 +39,8 @@ struct Cohort {
   std::vector<std::string> lvefClass;
 
   Cohort() {
-    synth::CohortOptions o;
-    o.patients = 4;
-    o.seed = 7;
-    o.echoFrames = 8;
-    o.echoSize = 64;
-    o.ecgSeconds = 2;
-    o.threads = 2;
     dbPath = tmp.filePath(QStringLiteral("studies.db"));
-    res = test::generateAndImport(tmp.path().toStdString(), dbPath.toStdString(), o);
+    res = test::generateAndImport(tmp.path().toStdString(), dbPath.toStdString(), test::smallCohort(4, 7, 8, 2));
     db::Database d(dbPath.toStdString());
     for (const auto& p : res.patients) {
       db::Filter f;

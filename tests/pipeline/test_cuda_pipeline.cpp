@@ -23,13 +23,7 @@ class CudaPipeline : public ::testing::Test {
  protected:
   static inline test::CohortDb c;
   static void SetUpTestSuite() {
-    synth::CohortOptions co;
-    co.patients = 12;
-    co.seed = 31;
-    co.echoFrames = 16;
-    co.echoSize = 64;
-    co.threads = 2;
-    c = test::makeCohortDb("e2e_cuda_pipeline", co);
+    c = test::makeCohortDb("e2e_cuda_pipeline", test::smallCohort(12, 31, 16));
   }
   static void TearDownTestSuite() { fs::remove_all(c.dir); }
   static test::CliResult cli(const std::string& args) { return test::runCli(args, true); }

@@ -38,12 +38,7 @@ class EchoPretrainTest : public ::testing::Test {
   static inline fs::path dir;
   static inline std::string dbPath;
   static void SetUpTestSuite() {
-    synth::CohortOptions co;
-    co.patients = 24;
-    co.seed = 23;
-    co.echoFrames = 16;
-    co.echoSize = 64;
-    auto c = test::makeCohortDb("e2e_echo_pretrain_test", co);
+    auto c = test::makeCohortDb("e2e_echo_pretrain_test", test::smallCohort(24, 23, 16));
     dir = c.dir;
     dbPath = c.dbPath;
   }

@@ -55,13 +55,7 @@ class EmbeddingVersions : public ::testing::Test {
   static inline std::int64_t queryEcg = 0;
 
   static void SetUpTestSuite() {
-    synth::CohortOptions co;
-    co.patients = kPatients;
-    co.seed = 21;
-    co.echoFrames = 8;
-    co.echoSize = 64;
-    co.threads = 2;
-    auto c = test::makeCohortDb("e2e_embed_versions", co);
+    auto c = test::makeCohortDb("e2e_embed_versions", test::smallCohort(kPatients, 21, 8));
     dir = c.dir;
     dbPath = c.dbPath;
     db = " --db " + dbPath;

@@ -67,12 +67,7 @@ class PipelineTest : public ::testing::Test {
   static inline std::string dbPath, bundle;
 
   static void SetUpTestSuite() {
-    synth::CohortOptions co;
-    co.patients = 24;
-    co.seed = 11;
-    co.echoFrames = 16;
-    co.echoSize = 64;
-    auto c = test::makeCohortDb("e2e_pipeline_test", co);
+    auto c = test::makeCohortDb("e2e_pipeline_test", test::smallCohort(24, 11, 16));
     dir = c.dir;
     dbPath = c.dbPath;
     // A tiny freshly initialised bundle (1 ViT block, 32 px clips) keeps the tests fast.
