@@ -9,6 +9,7 @@
 #include "model/autocast.h"
 #include "model/model.h"
 #include "model/train.h"
+#include "first_step.h"
 
 using namespace e2e::model;
 
@@ -93,32 +94,19 @@ TEST(Cuda, Bf16AutocastIsCloseToFp32AndKeepsTheViewMask) {
 
 TEST(Cuda, ContrastiveStepMatchesTheCpuStep) {
   SKIP_WITHOUT_CUDA();
-  auto firstStep = [](torch::Device dev, bool amp, torch::Tensor* weightAfter) {
-    auto m = net(1, 11);
-    TrainConfig cfg;
-    cfg.augment = false;
-    cfg.warmupEpochs = 0;
-    cfg.amp = amp;
-    cfg.device = dev;
-    ContrastiveTrainer tr(m, cfg);
-    torch::manual_seed(12);
-    ContrastiveBatch b{torch::randn({4, 12, 1008}), torch::randn({4, 3, 512}), torch::ones({4, 3}, torch::kBool)};
-    const auto before = m->ecg_proj->weight.detach().to(torch::kCPU).clone();
-    const double loss = tr.step(b, 0.0);
-    EXPECT_EQ(m->ecg_proj->weight.device().type(), dev.type());
-    *weightAfter = m->ecg_proj->weight.detach().to(torch::kCPU);
-    EXPECT_GT(maxAbsDiff(*weightAfter, before), 0.0);
-    return loss;
-  };
-  torch::Tensor wCpu, wGpu, wGpu16;
-  const double lCpu = firstStep(torch::kCPU, false, &wCpu);
-  const double lGpu = firstStep(torch::kCUDA, false, &wGpu);
-  const double lGpu16 = firstStep(torch::kCUDA, true, &wGpu16);  // the default on CUDA
-  ASSERT_TRUE(std::isfinite(lGpu16));
-  EXPECT_NEAR(lGpu, lCpu, 1e-3 * lCpu);
-  EXPECT_NEAR(lGpu16, lCpu, 0.02 * lCpu);
+  const auto cpu = e2e::test::firstContrastiveStep(torch::kCPU, false);
+  const auto gpu = e2e::test::firstContrastiveStep(torch::kCUDA, false);
+  const auto gpu16 = e2e::test::firstContrastiveStep(torch::kCUDA, true);  // the default on CUDA
+  for (const auto* s : {&gpu, &gpu16}) {
+    EXPECT_TRUE(s->device.is_cuda());
+    EXPECT_GT(maxAbsDiff(s->after, s->before), 0.0);
+  }
+  EXPECT_EQ(maxAbsDiff(gpu.before, cpu.before), 0.0);  // the same initial weights
+  ASSERT_TRUE(std::isfinite(gpu16.loss));
+  EXPECT_NEAR(gpu.loss, cpu.loss, 1e-3 * cpu.loss);
+  EXPECT_NEAR(gpu16.loss, cpu.loss, 0.02 * cpu.loss);
   // AdamW's first step moves each weight by about lr (5e-4) in the sign of its gradient: the GPU step
   // lands where the CPU's did, except where a near-zero gradient's sign is decided by rounding.
-  const double moved = ((wGpu - wCpu).abs() > 1e-4).to(torch::kFloat32).mean().item<double>();
+  const double moved = ((gpu.after - cpu.after).abs() > 1e-4).to(torch::kFloat32).mean().item<double>();
   EXPECT_LT(moved, 0.01);
 }

@@ -13,6 +13,7 @@
 #include "model/autocast.h"
 #include "model/model.h"
 #include "model/train.h"
+#include "first_step.h"
 
 using namespace e2e::model;
 namespace fs = std::filesystem;
@@ -250,28 +251,11 @@ TEST(Autocast, JointModelUnderBf16MatchesFp32Closely) {
 // One contrastive training step under CPU autocast (TrainConfig::ampOnCpu) gives a finite loss close
 // to the fp32 step's, and moves the weights.
 TEST(Autocast, ContrastiveStepOnCpu) {
-  auto lossOfFirstStep = [](bool amp) {
-    torch::manual_seed(11);
-    EcgEncoderConfig c;
-    c.depth = 1;
-    c.dropPath = 0.0;
-    Echo2Ecg net(c);
-    TrainConfig cfg;
-    cfg.augment = false;
-    cfg.warmupEpochs = 0;
-    cfg.amp = amp;
-    cfg.ampOnCpu = amp;
-    ContrastiveTrainer tr(net, cfg);
-    torch::manual_seed(12);
-    ContrastiveBatch b{torch::randn({4, 12, 1008}), torch::randn({4, 3, 512}), torch::ones({4, 3}, torch::kBool)};
-    const auto before = net->ecg_proj->weight.detach().clone();
-    const double l = tr.step(b, 0.0);
-    EXPECT_GT(maxAbsDiff(net->ecg_proj->weight.detach(), before), 0.0);
-    return l;
-  };
-  const double l32 = lossOfFirstStep(false), l16 = lossOfFirstStep(true);
-  ASSERT_TRUE(std::isfinite(l16));
-  EXPECT_NEAR(l16, l32, 0.02 * l32);
+  const auto s32 = e2e::test::firstContrastiveStep(torch::kCPU, false);
+  const auto s16 = e2e::test::firstContrastiveStep(torch::kCPU, true);
+  for (const auto* s : {&s32, &s16}) EXPECT_GT(maxAbsDiff(s->after, s->before), 0.0);
+  ASSERT_TRUE(std::isfinite(s16.loss));
+  EXPECT_NEAR(s16.loss, s32.loss, 0.02 * s32.loss);
   EXPECT_FALSE(at::autocast::is_cpu_enabled());
 }
 
