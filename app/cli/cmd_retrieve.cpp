@@ -35,10 +35,6 @@ int runRetrieveCmd(int argc, char** argv) {
   o.json = a.has("json");
   o.evaluate = a.has("evaluate");
   o.method = a.get("method");
-  if (!o.method.empty() && o.method != "embedding" && o.method != "ecg-features" && o.method != "paired-ecg")
-    return usageError("retrieve", "--method must be embedding, ecg-features or paired-ecg");
-  if ((o.method == "ecg-features" || o.method == "paired-ecg") && !o.evaluate)
-    return usageError("retrieve", "--method " + o.method + " is an evaluation baseline: use it with --evaluate");
   o.includeSamePatient = a.has("include-same-patient");
   long long n = 0;
   if (a.has("k")) {

@@ -1129,6 +1129,7 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
     const torch::Device device = pickDevice(o.device);
     const std::string deviceName = device.is_cuda() ? "cuda" : "cpu";
     const bool amp = useAmp(o.precision, device);
+    const std::string precisionName = amp ? "bf16" : "fp32";
     db::Database db(o.dbPath);
     model::seedEverything(o.seed);
     const int64_t T = static_cast<int64_t>(keys.size());
@@ -1234,7 +1235,7 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
                    ",\"studies\":" + std::to_string(studiesIn[p]) + ",\"samples\":" + std::to_string(part[p].size()) + "}";
     splitJson += "}";
     em.line("{\"event\":\"start\",\"task\":\"echo-pretrain\",\"method\":\"report-regression\",\"run_dir\":" + jstr(o.runDir) +
-            ",\"device\":" + jstr(deviceName) + ",\"precision\":" + jstr(amp ? "bf16" : "fp32") +
+            ",\"device\":" + jstr(deviceName) + ",\"precision\":" + jstr(precisionName) +
             ",\"total_epochs\":" + std::to_string(epochs) +
             ",\"steps_per_epoch\":" + std::to_string(stepsPerEpoch) + ",\"start_epoch\":" + std::to_string(startEpoch) +
             ",\"resumed\":" + (resumed ? "true" : "false") + ",\"classes\":[],\"targets\":" +
@@ -1397,7 +1398,7 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
          << ",\"split\":" << splitJson << "},\"recipe\":{\"epochs\":" << epochs << ",\"batch_size\":" << bs
          << ",\"lr\":" << jnum(lr) << ",\"weight_decay\":" << jnum(wd) << ",\"video_size\":" << spec.height
          << ",\"seed\":" << o.seed << ",\"device\":" << jstr(deviceName)
-         << ",\"precision\":" << jstr(amp ? "bf16" : "fp32") << "},\"seed\":" << o.seed
+         << ",\"precision\":" << jstr(precisionName) << "},\"seed\":" << o.seed
          << ",\"test_metrics\":" << testJson << "}";
     writeTextAtomic((fs::path(o.runDir) / "card.json").string(), card.str());
     if (o.register_) {
@@ -1583,6 +1584,8 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
 
     // trainables
     const bool trainNet = pretrain || o.method == "full";
+    const bool trainAmp = amp && trainNet;  // linear / kNN heads always train in fp32
+    const std::string precisionName = trainAmp ? "bf16" : "fp32";
     const std::string methodName = pairs ? "contrastive" : (ssl ? "ecg-contrastive" : o.method);
     model::LinearHead head{nullptr};
     const int64_t featDim = baseline ? 30 : 512;
@@ -1610,7 +1613,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       std::ostringstream s;
       s << "{\"event\":\"start\",\"task\":" << jstr(o.task) << ",\"method\":" << jstr(methodName)
         << ",\"run_dir\":" << jstr(o.runDir) << ",\"device\":" << jstr(deviceName)
-        << ",\"precision\":" << jstr(amp && trainNet ? "bf16" : "fp32") << ",\"total_epochs\":" << epochs
+        << ",\"precision\":" << jstr(precisionName) << ",\"total_epochs\":" << epochs
         << ",\"steps_per_epoch\":" << stepsPerEpoch << ",\"start_epoch\":" << startEpoch
         << ",\"resumed\":" << (resumed ? "true" : "false") << ",\"classes\":"
         << jarr(classes, [](const std::string& c) { return jstr(c); }) << ",\"split\":" << splitJson
@@ -1805,7 +1808,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     loop.cosine = trainNet;  // warm-up + cosine for an encoder, constant for a linear head
     loop.clipNorm = trainNet ? 1.0 : 0.0;
     loop.selectBest = selectBest;
-    loop.amp = amp && trainNet;
+    loop.amp = trainAmp;
     loop.device = device;
     loop.loss = [&](const std::vector<std::size_t>& bidx) { return lossOf(bidx, true); };
     loop.valLoss = [&] { return evalLoss(part[1]); };
@@ -1907,7 +1910,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
          << ",\"label_key\":" << jstr(pretrain ? "" : labelKey) << ",\"synthetic\":" << (synthetic ? "true" : "false")
          << ",\"split\":" << splitJson << "},\"recipe\":{\"epochs\":" << epochs << ",\"batch_size\":" << bs
          << ",\"lr\":" << jnum(lr) << ",\"weight_decay\":" << jnum(wd) << ",\"seed\":" << o.seed
-         << ",\"device\":" << jstr(deviceName) << ",\"precision\":" << jstr(amp && trainNet ? "bf16" : "fp32")
+         << ",\"device\":" << jstr(deviceName) << ",\"precision\":" << jstr(precisionName)
          << (trainNet ? ",\"layer_decay\":" + jnum(o.layerDecay) : std::string())
          << (selectBest ? ",\"selected_epoch\":" + std::to_string(loop.bestEpoch) + ",\"selection\":\"lowest val loss\""
                         : std::string())
@@ -2122,22 +2125,32 @@ int evaluatePairedEcgRetrieval(const std::vector<Sample>& lab, const std::vector
   return printRetrievalEvaluation(sim, lv, lv, pat, pat, o, modelJsonText, modelText, 0, "");
 }
 
-// Labelled paired samples and their patient split (the split every evaluation uses).
-std::pair<std::vector<Sample>, std::vector<int>> labelledPairedSplit(db::Database& db, std::uint64_t seed) {
+// Labelled paired samples and their patient split (the split every retrieval evaluation uses).
+struct LabelledSplit {
   std::vector<Sample> lab;
+  std::vector<int> split;  // per sample: 0 train, 1 val, 2 test
+  std::vector<Sample> test() const {
+    std::vector<Sample> t;
+    for (std::size_t i = 0; i < lab.size(); ++i)
+      if (split[i] == 2) t.push_back(lab[i]);
+    return t;
+  }
+};
+LabelledSplit labelledPairedSplit(db::Database& db, std::uint64_t seed) {
+  LabelledSplit ls;
   for (auto& s : loadSamples(db, "", true))
-    if (std::isfinite(s.lvefPercent)) lab.push_back(s);
-  auto split = splitByPatient(lab, seed);
-  return {std::move(lab), std::move(split)};
+    if (std::isfinite(s.lvefPercent)) ls.lab.push_back(s);
+  ls.split = splitByPatient(ls.lab, seed);
+  return ls;
 }
 
 // ECG-only retrieval baseline (no network): hand-crafted ECG features (handcraftedEcgFeatures,
 // z-scored with training-split statistics) of query and target ECGs.
 int runRetrieveEcgFeatureBaseline(const RetrieveOptions& o) {
   db::Database db(o.dbPath);
-  auto labSplit = labelledPairedSplit(db, o.seed);
-  auto& lab = labSplit.first;
-  auto& split = labSplit.second;
+  const auto ls = labelledPairedSplit(db, o.seed);
+  const auto& lab = ls.lab;
+  const auto& split = ls.split;
   std::vector<std::vector<float>> f(lab.size());
   std::vector<std::vector<float>> train;
   for (std::size_t i = 0; i < lab.size(); ++i) {
@@ -2170,14 +2183,11 @@ int runRetrievePairedEcgEmbedding(const RetrieveOptions& o) {
   EmbeddingModel em = resolveEmbeddingModel(db, o.model);
   Bundle b = loadEmbeddingBundle(em);
   requireEcgSide(b, em.label());
-  auto labSplit = labelledPairedSplit(db, o.seed);
-  auto& lab = labSplit.first;
-  auto& split = labSplit.second;
-  std::vector<Sample> test;
-  for (std::size_t i = 0; i < lab.size(); ++i)
-    if (split[i] == 2) test.push_back(lab[i]);
+  const auto ls = labelledPairedSplit(db, o.seed);
+  const auto& lab = ls.lab;
+  const auto& split = ls.split;
   EcgFeatureCache fc{db, b, {}, 0, 0, {}};
-  fc.ensure(test, 16, {});
+  fc.ensure(ls.test(), 16, {});
   for (auto& e : fc.errors) std::fprintf(stderr, "skipping ECG: %s\n", e.c_str());
   const std::string mj = modelJson(em);
   return evaluatePairedEcgRetrieval(
@@ -2195,16 +2205,13 @@ int runRetrievePairedEcgEmbedding(const RetrieveOptions& o) {
 }  // namespace
 
 int runRetrieve(const RetrieveOptions& o) {
-  if (o.method == "ecg-features") {
-    if (!o.evaluate) throw std::runtime_error("--method ecg-features is an evaluation baseline (use it with --evaluate)");
-    return runRetrieveEcgFeatureBaseline(o);
-  }
-  if (o.method == "paired-ecg") {
-    if (!o.evaluate) throw std::runtime_error("--method paired-ecg is an evaluation baseline (use it with --evaluate)");
-    return runRetrievePairedEcgEmbedding(o);
-  }
-  if (!o.method.empty() && o.method != "embedding")
-    throw std::runtime_error("unknown retrieval method '" + o.method + "' (embedding, ecg-features, paired-ecg)");
+  const bool pairedEcg = o.method == "ecg-features" || o.method == "paired-ecg";
+  if (!o.method.empty() && o.method != "embedding" && !pairedEcg)
+    throw std::invalid_argument("--method must be embedding, ecg-features or paired-ecg");
+  if (pairedEcg && !o.evaluate)
+    throw std::invalid_argument("--method " + o.method + " is an evaluation baseline: use it with --evaluate");
+  if (o.method == "ecg-features") return runRetrieveEcgFeatureBaseline(o);
+  if (o.method == "paired-ecg") return runRetrievePairedEcgEmbedding(o);
   setThreads(0);
   db::Database db(o.dbPath);
   EmbeddingModel em = resolveEmbeddingModel(db, o.model);
@@ -2245,14 +2252,7 @@ int runRetrieve(const RetrieveOptions& o) {
   if (missing > 0) std::fprintf(stderr, "warning: missing embeddings: %s\n", missingText.c_str());
 
   if (o.evaluate) {
-    auto paired = loadSamples(db, "", true);
-    std::vector<Sample> lab;
-    for (auto& s : paired)
-      if (std::isfinite(s.lvefPercent)) lab.push_back(s);
-    auto split = splitByPatient(lab, o.seed);
-    std::vector<Sample> test;
-    for (std::size_t i = 0; i < lab.size(); ++i)
-      if (split[i] == 2) test.push_back(lab[i]);
+    const auto test = labelledPairedSplit(db, o.seed).test();
     fc.ensure(test, 16, {});
     std::vector<std::int64_t> targets;
     std::set<std::int64_t> seen;

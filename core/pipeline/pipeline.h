@@ -148,6 +148,7 @@ struct RetrieveOptions {
   // "" / "embedding": the model's aligned space. "ecg-features" (with evaluate only): the ECG-only
   // baseline that ranks test studies by the hand-crafted features of their paired ECGs.
   // "paired-ecg" (with evaluate only): the same with the model's ECG embeddings (no echo side needed).
+  // Another method, or one of the two without evaluate, throws std::invalid_argument (a usage error).
   std::string method;
   // Exact search up to this many studies, HNSW above (-1 = EmbeddingIndex's default). The HNSW
   // graph is saved to DB.index/ and reused while the study embeddings are unchanged.
