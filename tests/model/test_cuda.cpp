@@ -6,90 +6,41 @@
 
 #include <cmath>
 
-#include "model/autocast.h"
-#include "model/model.h"
-#include "model/train.h"
-#include "first_step.h"
-
-using namespace e2e::model;
+#include "model_test_util.h"
 
 namespace {
 
 #define SKIP_WITHOUT_CUDA() \
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device visible to libtorch"
 
-double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kCPU, torch::kFloat64) - b.to(torch::kCPU, torch::kFloat64)).abs().max().item<double>();
-}
-double minCosine(const torch::Tensor& a, const torch::Tensor& b) {  // rows of unit vectors
-  return (a.to(torch::kCPU, torch::kFloat32) * b.to(torch::kCPU, torch::kFloat32)).sum(1).min().item<double>();
-}
-
-struct Inputs {
-  torch::Tensor ecg, views, valid;
-};
-Inputs inputs() {
-  torch::manual_seed(21);
-  Inputs in;
-  in.ecg = torch::randn({3, 12, 1008});
-  in.views = torch::randn({3, 4, 512});
-  in.valid = torch::tensor({1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0}).to(torch::kBool).view({3, 4});
-  return in;
-}
-
-Echo2Ecg net(int64_t depth, uint64_t seed) {
-  torch::manual_seed(seed);
-  EcgEncoderConfig c;
-  c.depth = depth;
-  c.dropPath = 0.0;
-  return Echo2Ecg(c);
-}
+using e2e::test::maxAbsDiff;
+using e2e::test::minCosine;
 
 }  // namespace
 
 TEST(Cuda, SameWeightsGiveTheCpuEmbeddings) {
   SKIP_WITHOUT_CUDA();
-  auto m = net(2, 3);
-  m->eval();
-  torch::NoGradGuard ng;
-  const auto in = inputs();
-  const auto eCpu = m->embedEcg(in.ecg), vCpu = m->embedEcho(in.views, in.valid);
-  m->to(torch::kCUDA);
-  const auto eGpu = m->embedEcg(in.ecg.cuda()), vGpu = m->embedEcho(in.views.cuda(), in.valid.cuda());
-  ASSERT_TRUE(eGpu.is_cuda());
+  // the same weights (seed 3) on each device, through the same comparison
+  const auto cpu = e2e::test::compareUnderBf16(e2e::test::seededJointModel(2, 3), torch::kCPU);
+  const auto gpu = e2e::test::compareUnderBf16(e2e::test::seededJointModel(2, 3), torch::kCUDA);
+  ASSERT_TRUE(gpu.computedOn.is_cuda());
   // fp32 on both (cuDNN may use TF32 for the patch convolution: a few 1e-4 at most)
-  EXPECT_LT(maxAbsDiff(eGpu, eCpu), 2e-3);
-  EXPECT_LT(maxAbsDiff(vGpu, vCpu), 2e-3);
-  EXPECT_GT(minCosine(eGpu, eCpu), 0.9999);
-  EXPECT_GT(minCosine(vGpu, vCpu), 0.9999);
+  EXPECT_LT(maxAbsDiff(gpu.e32, cpu.e32), 2e-3);
+  EXPECT_LT(maxAbsDiff(gpu.v32, cpu.v32), 2e-3);
+  EXPECT_GT(minCosine(gpu.e32, cpu.e32), 0.9999);
+  EXPECT_GT(minCosine(gpu.v32, cpu.v32), 0.9999);
 }
 
 TEST(Cuda, Bf16AutocastIsCloseToFp32AndKeepsTheViewMask) {
   SKIP_WITHOUT_CUDA();
-  auto m = net(2, 5);
-  m->eval();
-  m->to(torch::kCUDA);
-  torch::NoGradGuard ng;
-  const auto in = inputs();
-  const auto ecg = in.ecg.cuda(), views = in.views.cuda(), valid = in.valid.cuda();
-  const auto e32 = m->embedEcg(ecg), v32 = m->embedEcho(views, valid);
-  torch::Tensor e16, v16, v16pad;
-  {
-    Bf16Autocast ac(true, torch::kCUDA);
-    EXPECT_TRUE(at::autocast::is_enabled());
-    EXPECT_EQ(torch::matmul(torch::ones({2, 2}, torch::kCUDA), torch::ones({2, 2}, torch::kCUDA)).scalar_type(),
-              torch::kBFloat16);
-    e16 = m->embedEcg(ecg).to(torch::kFloat32);
-    v16 = m->embedEcho(views, valid).to(torch::kFloat32);
-    auto padded = views.clone();
-    padded[0][3].fill_(40.0);  // a padded view's content must not matter
-    v16pad = m->embedEcho(padded, valid).to(torch::kFloat32);
-  }
+  const auto r = e2e::test::compareUnderBf16(e2e::test::seededJointModel(2, 5), torch::kCUDA);
+  EXPECT_TRUE(r.enabledInside);
+  EXPECT_EQ(r.matmulInside, torch::kBFloat16);
   EXPECT_FALSE(at::autocast::is_enabled());
-  EXPECT_GT(minCosine(e16, e32), 0.995);
-  EXPECT_GT(minCosine(v16, v32), 0.995);
-  EXPECT_GT(maxAbsDiff(e16, e32), 0.0);  // autocast really ran
-  EXPECT_LT(maxAbsDiff(v16pad, v16), 1e-6);
+  EXPECT_GT(minCosine(r.e16, r.e32), 0.995);
+  EXPECT_GT(minCosine(r.v16, r.v32), 0.995);
+  EXPECT_GT(maxAbsDiff(r.e16, r.e32), 0.0);  // autocast really ran
+  EXPECT_LT(maxAbsDiff(r.v16pad, r.v16), 1e-6);
 }
 
 TEST(Cuda, ContrastiveStepMatchesTheCpuStep) {

@@ -13,7 +13,7 @@
 #include "model/autocast.h"
 #include "model/model.h"
 #include "model/train.h"
-#include "first_step.h"
+#include "model_test_util.h"
 
 using namespace e2e::model;
 namespace fs = std::filesystem;
@@ -33,10 +33,7 @@ fs::path tempDir(const std::string& name) {
   return d;
 }
 
-double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
-  EXPECT_EQ(a.sizes(), b.sizes());
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
-}
+using e2e::test::maxAbsDiff;
 
 // Reference outputs are written once per test process.
 const fs::path& referenceDir() {
@@ -125,10 +122,7 @@ TEST(EcgEncoder, ShapesAndNames) {
 // inference weights follow parameter updates.
 TEST(EcgEncoder, FusedAttentionEqualsReferencePath) {
   torch::manual_seed(3);
-  EcgEncoderConfig c;
-  c.depth = 2;
-  c.dropPath = 0.0;
-  EcgEncoder enc(c);
+  EcgEncoder enc(e2e::test::shallowConfig(2));
   auto x = torch::randn({3, 12, 1008});
   struct Restore {
     ~Restore() { setFusedAttention(true); }
@@ -211,37 +205,17 @@ TEST(EchoSide, VideoEncoderAggregatorAndMask) {
 // really run in bfloat16 (the output differs from fp32, within bfloat16's ~3 significant digits), the
 // padded-view mask still holds, and the previous autocast state comes back after the guard.
 TEST(Autocast, JointModelUnderBf16MatchesFp32Closely) {
-  torch::manual_seed(5);
-  EcgEncoderConfig c;
-  c.depth = 2;
-  c.dropPath = 0.0;
-  Echo2Ecg net(c);
-  net->eval();
-  torch::NoGradGuard ng;
-  auto ecg = torch::randn({3, 12, 1008});
-  auto views = torch::randn({3, 4, 512});
-  auto valid = torch::tensor({1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0}).to(torch::kBool).view({3, 4});
-  const auto e32 = net->embedEcg(ecg), v32 = net->embedEcho(views, valid);
   ASSERT_FALSE(at::autocast::is_cpu_enabled());
-  torch::Tensor e16, v16, v16pad;
-  {
-    Bf16Autocast ac(true, torch::kCPU);
-    EXPECT_TRUE(at::autocast::is_cpu_enabled());
-    EXPECT_EQ(torch::matmul(torch::ones({2, 2}), torch::ones({2, 2})).scalar_type(), torch::kBFloat16);
-    e16 = net->embedEcg(ecg).to(torch::kFloat32);
-    v16 = net->embedEcho(views, valid).to(torch::kFloat32);
-    auto padded = views.clone();
-    padded[0][3].fill_(40.0);
-    v16pad = net->embedEcho(padded, valid).to(torch::kFloat32);
-  }
+  const auto r = e2e::test::compareUnderBf16(e2e::test::seededJointModel(2, 5), torch::kCPU);
+  EXPECT_TRUE(r.enabledInside);
+  EXPECT_EQ(r.matmulInside, torch::kBFloat16);
   EXPECT_FALSE(at::autocast::is_cpu_enabled());
   EXPECT_EQ(torch::matmul(torch::ones({2, 2}), torch::ones({2, 2})).scalar_type(), torch::kFloat32);
   // unit vectors: cosine with the fp32 embedding close to 1, yet not bit-identical
-  const auto cosE = (e16 * e32).sum(1), cosV = (v16 * v32).sum(1);
-  EXPECT_GT(cosE.min().item<double>(), 0.995);
-  EXPECT_GT(cosV.min().item<double>(), 0.995);
-  EXPECT_GT(maxAbsDiff(e16, e32), 0.0);
-  EXPECT_LT(maxAbsDiff(v16pad, v16), 1e-6);
+  EXPECT_GT(e2e::test::minCosine(r.e16, r.e32), 0.995);
+  EXPECT_GT(e2e::test::minCosine(r.v16, r.v32), 0.995);
+  EXPECT_GT(maxAbsDiff(r.e16, r.e32), 0.0);
+  EXPECT_LT(maxAbsDiff(r.v16pad, r.v16), 1e-6);
   {
     Bf16Autocast off(false, torch::kCPU);  // disabled guard: nothing changes
     EXPECT_FALSE(at::autocast::is_cpu_enabled());
