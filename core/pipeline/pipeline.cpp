@@ -1025,6 +1025,75 @@ struct EpochLoop {
   }
 };
 
+// What a training job records about itself, held once: the `start` event, card.json, the registry
+// row and the `done` event are all built from it, so every job reports the common fields the same way.
+// The JSON fragments passed in (`extra`, `fields`, `data`, `recipe`) are empty or start with ','.
+struct RunRecord {
+  const TrainOptions& o;
+  std::string task, method, device, precision, splitJson;
+  std::vector<std::string> classes;
+  bool synthetic = false;
+  int epochs = 0, stepsPerEpoch = 0, batchSize = 0;
+  double lr = 0, weightDecay = 0;
+  // known once trained
+  std::string modelId, version, parent, baseDir, weightsPath, bundleDir, weightsHash, testJson = "{}";
+
+  std::string classesJson() const { return jarr(classes, [](const std::string& c) { return jstr(c); }); }
+
+  std::string startEvent(std::int64_t startEpoch, bool resumed, const std::string& extra = "") const {
+    return "{\"event\":\"start\",\"task\":" + jstr(task) + ",\"method\":" + jstr(method) + ",\"run_dir\":" +
+           jstr(o.runDir) + ",\"device\":" + jstr(device) + ",\"precision\":" + jstr(precision) +
+           ",\"total_epochs\":" + std::to_string(epochs) + ",\"steps_per_epoch\":" + std::to_string(stepsPerEpoch) +
+           ",\"start_epoch\":" + std::to_string(startEpoch) + ",\"resumed\":" + (resumed ? "true" : "false") +
+           ",\"classes\":" + classesJson() + extra + ",\"split\":" + splitJson +
+           ",\"synthetic_data\":" + (synthetic ? "true" : "false") + "}";
+  }
+
+  // card.json: identity, `fields`, preprocessing version, data (db, `data`, synthetic, split), recipe
+  // (epochs, batch size, lr, weight decay, seed, device, precision, then `recipe`), seed, test metrics.
+  std::string card(const std::string& fields, const std::string& data, const std::string& recipe) const {
+    std::ostringstream c;
+    c << "{\"model_id\":" << jstr(modelId) << ",\"version\":" << jstr(version) << ",\"task\":" << jstr(task)
+      << ",\"method\":" << jstr(method) << ",\"parent\":" << jstr(parent) << ",\"base_dir\":" << jstr(baseDir)
+      << ",\"weights_path\":" << jstr(fs::absolute(weightsPath).string())
+      << (bundleDir.empty() ? std::string() : ",\"bundle_dir\":" + jstr(fs::absolute(bundleDir).string()))
+      << ",\"weights_hash\":" << jstr(weightsHash) << fields << ",\"preprocessing\":" << jstr(kPreprocVersion)
+      << ",\"data\":{\"db\":" << jstr(o.dbPath) << data << ",\"synthetic\":" << (synthetic ? "true" : "false")
+      << ",\"split\":" << splitJson << "},\"recipe\":{\"epochs\":" << epochs << ",\"batch_size\":" << batchSize
+      << ",\"lr\":" << jnum(lr) << ",\"weight_decay\":" << jnum(weightDecay) << ",\"seed\":" << o.seed
+      << ",\"device\":" << jstr(device) << ",\"precision\":" << jstr(precision) << recipe << "},\"seed\":" << o.seed
+      << ",\"test_metrics\":" << testJson << "}";
+    return c.str();
+  }
+
+  // Writes card.json atomically, registers and activates the version (unless --no-register), then
+  // emits `done` (`extra` goes before its classes).
+  void finish(db::Database& db, const Emitter& em, const std::string& cardJson, const std::string& extra = "") const {
+    writeTextAtomic((fs::path(o.runDir) / "card.json").string(), cardJson);
+    if (o.register_) {
+      db::ModelRow row;
+      row.modelId = modelId;
+      row.version = version;
+      row.parent = parent;
+      row.weightsHash = weightsHash;
+      row.cardJson = cardJson;
+      db.registerModel(row);
+      db.setActiveModel(modelId, version);
+    }
+    em.line("{\"event\":\"done\",\"model_id\":" + jstr(modelId) + ",\"version\":" + jstr(version) +
+            ",\"parent\":" + jstr(parent) + ",\"weights_hash\":" + jstr(weightsHash) + ",\"weights_path\":" +
+            jstr(fs::absolute(weightsPath).string()) + ",\"test_metrics\":" + testJson + extra +
+            ",\"classes\":" + classesJson() + "}");
+    em.text("done: " + modelId + " version " + version + " test " + testJson);
+  }
+};
+
+bool anySyntheticStudy(db::Database& db) {
+  for (auto& st : db.listStudies())
+    if (st.synthetic) return true;
+  return false;
+}
+
 // Module holding everything that is trained (so one checkpoint covers it).
 struct TrainablesImpl : torch::nn::Module {
   TrainablesImpl(model::Echo2Ecg net, model::LinearHead head) {
@@ -1129,7 +1198,6 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
     const torch::Device device = pickDevice(o.device);
     const std::string deviceName = device.is_cuda() ? "cuda" : "cpu";
     const bool amp = useAmp(o.precision, device);
-    const std::string precisionName = amp ? "bf16" : "fp32";
     db::Database db(o.dbPath);
     model::seedEverything(o.seed);
     const int64_t T = static_cast<int64_t>(keys.size());
@@ -1226,21 +1294,21 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
     auto opt = std::make_unique<torch::optim::AdamW>(vt->parameters(), torch::optim::AdamWOptions(lr).weight_decay(wd));
     const bool resumed = o.resume && fs::exists(ckptPath);
     std::int64_t startEpoch = resumed ? loadCkpt(ckptPath, *vt, opt.get()) : 0;
-    bool synthetic = false;
-    for (auto& st : db.listStudies()) synthetic = synthetic || st.synthetic;
-    std::string splitJson = "{";
+    RunRecord rec{o, "echo-pretrain", "report-regression", deviceName, amp ? "bf16" : "fp32", "{"};
     const char* names[3] = {"train", "val", "test"};
     for (int p = 0; p < 3; ++p)
-      splitJson += std::string(p ? "," : "") + "\"" + names[p] + "\":{\"patients\":" + std::to_string(pats[p].size()) +
-                   ",\"studies\":" + std::to_string(studiesIn[p]) + ",\"samples\":" + std::to_string(part[p].size()) + "}";
-    splitJson += "}";
-    em.line("{\"event\":\"start\",\"task\":\"echo-pretrain\",\"method\":\"report-regression\",\"run_dir\":" + jstr(o.runDir) +
-            ",\"device\":" + jstr(deviceName) + ",\"precision\":" + jstr(precisionName) +
-            ",\"total_epochs\":" + std::to_string(epochs) +
-            ",\"steps_per_epoch\":" + std::to_string(stepsPerEpoch) + ",\"start_epoch\":" + std::to_string(startEpoch) +
-            ",\"resumed\":" + (resumed ? "true" : "false") + ",\"classes\":[],\"targets\":" +
-            jarr(keys, [](const std::string& k) { return jstr(k); }) + ",\"split\":" + splitJson +
-            ",\"synthetic_data\":" + (synthetic ? "true" : "false") + "}");
+      rec.splitJson += std::string(p ? "," : "") + "\"" + names[p] + "\":{\"patients\":" +
+                       std::to_string(pats[p].size()) + ",\"studies\":" + std::to_string(studiesIn[p]) +
+                       ",\"samples\":" + std::to_string(part[p].size()) + "}";
+    rec.splitJson += "}";
+    rec.synthetic = anySyntheticStudy(db);
+    rec.epochs = epochs;
+    rec.stepsPerEpoch = stepsPerEpoch;
+    rec.batchSize = bs;
+    rec.lr = lr;
+    rec.weightDecay = wd;
+    const std::string targetsJson = jarr(keys, [](const std::string& k) { return jstr(k); });
+    em.line(rec.startEvent(startEpoch, resumed, ",\"targets\":" + targetsJson));
     em.text("train echo-pretrain (report regression of " + std::to_string(T) + " measurements): " +
             std::to_string(part[0].size()) + " train / " + std::to_string(part[1].size()) + " val / " +
             std::to_string(part[2].size()) + " test loops on " + deviceName);
@@ -1378,43 +1446,22 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
     testJson += "}";
 
     // ---- save the bundle, card, registry
-    const std::string modelId = "echo2ecg-echo-pretrain";
-    const std::string version = nextVersion(db, modelId);
-    b.modelId = modelId;
-    b.version = version;
+    rec.modelId = "echo2ecg-echo-pretrain";
+    rec.version = nextVersion(db, rec.modelId);
+    rec.testJson = testJson;
+    b.modelId = rec.modelId;
+    b.version = rec.version;
     vt->to(torch::kCPU);
     b.to(torch::kCPU);
     b.video->module()->eval();
     saveBundle(b, o.runDir);
-    std::ostringstream card;
-    card << "{\"model_id\":" << jstr(modelId) << ",\"version\":" << jstr(version)
-         << ",\"task\":\"echo-pretrain\",\"method\":\"report-regression\",\"parent\":\"\",\"base_dir\":\"\""
-         << ",\"weights_path\":" << jstr(fs::absolute(fs::path(o.runDir) / "echo2ecg.pt").string())
-         << ",\"bundle_dir\":" << jstr(fs::absolute(o.runDir).string()) << ",\"weights_hash\":" << jstr(b.hash)
-         << ",\"preprocessing\":" << jstr(kPreprocVersion) << ",\"video_encoder\":" << jstr(b.videoEncoder)
-         << ",\"targets\":" << jarr(keys, [](const std::string& k) { return jstr(k); })
-         << ",\"target_mean\":" << jnums(mu) << ",\"target_sd\":" << jnums(sd)
-         << ",\"data\":{\"db\":" << jstr(o.dbPath) << ",\"synthetic\":" << (synthetic ? "true" : "false")
-         << ",\"split\":" << splitJson << "},\"recipe\":{\"epochs\":" << epochs << ",\"batch_size\":" << bs
-         << ",\"lr\":" << jnum(lr) << ",\"weight_decay\":" << jnum(wd) << ",\"video_size\":" << spec.height
-         << ",\"seed\":" << o.seed << ",\"device\":" << jstr(deviceName)
-         << ",\"precision\":" << jstr(precisionName) << "},\"seed\":" << o.seed
-         << ",\"test_metrics\":" << testJson << "}";
-    writeTextAtomic((fs::path(o.runDir) / "card.json").string(), card.str());
-    if (o.register_) {
-      db::ModelRow row;
-      row.modelId = modelId;
-      row.version = version;
-      row.weightsHash = b.hash;
-      row.cardJson = card.str();
-      db.registerModel(row);
-      db.setActiveModel(modelId, version);
-    }
-    em.line("{\"event\":\"done\",\"model_id\":" + jstr(modelId) + ",\"version\":" + jstr(version) +
-            ",\"parent\":\"\",\"weights_hash\":" + jstr(b.hash) + ",\"weights_path\":" +
-            jstr(fs::absolute(fs::path(o.runDir) / "echo2ecg.pt").string()) + ",\"test_metrics\":" + testJson +
-            ",\"classes\":[]}");
-    em.text("done: " + modelId + " version " + version + " test " + testJson);
+    rec.weightsPath = (fs::path(o.runDir) / "echo2ecg.pt").string();
+    rec.bundleDir = o.runDir;
+    rec.weightsHash = b.hash;
+    rec.finish(db, em,
+               rec.card(",\"video_encoder\":" + jstr(b.videoEncoder) + ",\"targets\":" + targetsJson +
+                            ",\"target_mean\":" + jnums(mu) + ",\"target_sd\":" + jnums(sd),
+                        "", ",\"video_size\":" + std::to_string(spec.height)));
     return 0;
   } catch (const std::exception& e) {
     em.error(e.what());
@@ -1561,7 +1608,9 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     base.to(device);
 
     // split counts
-    std::string splitJson = "{";
+    RunRecord rec{o, o.task};
+    rec.classes = classes;
+    rec.splitJson = "{";
     const char* names[3] = {"train", "val", "test"};
     for (int p = 0; p < 3; ++p) {
       std::set<std::int64_t> pats;
@@ -1570,13 +1619,12 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
         pats.insert(samples[i].patientRowId);
         if (labels[i] >= 0 && labels[i] < K) ++cc[static_cast<std::size_t>(labels[i])];
       }
-      splitJson += std::string(p ? "," : "") + "\"" + names[p] + "\":{\"patients\":" + std::to_string(pats.size()) +
-                   ",\"samples\":" + std::to_string(part[p].size()) + (K > 0 ? ",\"class_counts\":" + jints(cc) : "") +
-                   "}";
+      rec.splitJson += std::string(p ? "," : "") + "\"" + names[p] + "\":{\"patients\":" + std::to_string(pats.size()) +
+                       ",\"samples\":" + std::to_string(part[p].size()) +
+                       (K > 0 ? ",\"class_counts\":" + jints(cc) : "") + "}";
     }
-    splitJson += "}";
-    bool synthetic = false;
-    for (auto& st : db.listStudies()) synthetic = synthetic || st.synthetic;
+    rec.splitJson += "}";
+    rec.synthetic = anySyntheticStudy(db);
 
     // resume?
     std::int64_t startEpoch = 0;
@@ -1585,8 +1633,9 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     // trainables
     const bool trainNet = pretrain || o.method == "full";
     const bool trainAmp = amp && trainNet;  // linear / kNN heads always train in fp32
-    const std::string precisionName = trainAmp ? "bf16" : "fp32";
-    const std::string methodName = pairs ? "contrastive" : (ssl ? "ecg-contrastive" : o.method);
+    rec.device = deviceName;
+    rec.precision = trainAmp ? "bf16" : "fp32";
+    rec.method = pairs ? "contrastive" : (ssl ? "ecg-contrastive" : o.method);
     model::LinearHead head{nullptr};
     const int64_t featDim = baseline ? 30 : 512;
     if (!pretrain && !knnMethod) {
@@ -1609,20 +1658,15 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     }
     if (resumed) startEpoch = loadCkpt(ckptPath, *tr, opt.get());
 
-    {
-      std::ostringstream s;
-      s << "{\"event\":\"start\",\"task\":" << jstr(o.task) << ",\"method\":" << jstr(methodName)
-        << ",\"run_dir\":" << jstr(o.runDir) << ",\"device\":" << jstr(deviceName)
-        << ",\"precision\":" << jstr(precisionName) << ",\"total_epochs\":" << epochs
-        << ",\"steps_per_epoch\":" << stepsPerEpoch << ",\"start_epoch\":" << startEpoch
-        << ",\"resumed\":" << (resumed ? "true" : "false") << ",\"classes\":"
-        << jarr(classes, [](const std::string& c) { return jstr(c); }) << ",\"split\":" << splitJson
-        << ",\"synthetic_data\":" << (synthetic ? "true" : "false") << "}";
-      em.line(s.str());
-      em.text("train " + o.task + " (" + methodName + "): " + std::to_string(part[0].size()) + " train / " +
-              std::to_string(part[1].size()) + " val / " + std::to_string(part[2].size()) + " test samples on " +
-              deviceName);
-    }
+    rec.epochs = epochs;
+    rec.stepsPerEpoch = stepsPerEpoch;
+    rec.batchSize = bs;
+    rec.lr = lr;
+    rec.weightDecay = wd;
+    em.line(rec.startEvent(startEpoch, resumed));
+    em.text("train " + o.task + " (" + rec.method + "): " + std::to_string(part[0].size()) + " train / " +
+            std::to_string(part[1].size()) + " val / " + std::to_string(part[2].size()) + " test samples on " +
+            deviceName);
     if (o.dryRun) return 0;
     fs::create_directories(o.runDir);
 
@@ -1822,26 +1866,29 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
 
     // ---- save, test, register
     loop.restoreBest();
-    std::string modelId, weightsPath, weightsHash, testJson = "{}", extra;
-    std::string version;
+    std::string extra;  // done-event fields of a classifier
+    rec.parent = parent;
+    rec.baseDir = baseDir;
     if (pretrain) {
-      modelId = ssl ? "echo2ecg-ecg-pretrain" : "echo2ecg-pretrain";
-      version = nextVersion(db, modelId);
+      rec.modelId = ssl ? "echo2ecg-ecg-pretrain" : "echo2ecg-pretrain";
+      rec.version = nextVersion(db, rec.modelId);
       base.role = ssl ? "ecg-encoder" : "";  // pretrain from an ECG-only encoder trains its echo side
-      base.modelId = modelId;
-      base.version = version;
+      base.modelId = rec.modelId;
+      base.version = rec.version;
       base.to(torch::kCPU);
       saveBundle(base, o.runDir);
-      weightsPath = (fs::path(o.runDir) / "echo2ecg.pt").string();
-      weightsHash = base.hash;
+      rec.weightsPath = (fs::path(o.runDir) / "echo2ecg.pt").string();
+      rec.bundleDir = o.runDir;
+      rec.weightsHash = base.hash;
       const double testLoss = needData ? evalLoss(part[2]) : std::nan("");
-      testJson = std::string("{\"") + (ssl ? "ssl_clip_loss" : "clip_loss") + "\":" + jnum(testLoss) + "}";
+      rec.testJson = std::string("{\"") + (ssl ? "ssl_clip_loss" : "clip_loss") + "\":" + jnum(testLoss) + "}";
     } else {
-      modelId = baseline ? "ecg-baseline-" + o.task : taskModelId(o.task);
-      version = nextVersion(db, modelId);
+      rec.modelId = baseline ? "ecg-baseline-" + o.task : taskModelId(o.task);
+      rec.version = nextVersion(db, rec.modelId);
       Predictor pr;
       pr.method = o.method;
-      weightsPath = (fs::path(o.runDir) / (o.task + "_head.pt")).string();
+      const std::string weightsPath = (fs::path(o.runDir) / (o.task + "_head.pt")).string();
+      rec.weightsPath = weightsPath;
       std::vector<int> tt;
       Scores ts;
       if (knnMethod) {
@@ -1872,7 +1919,7 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
           tt.push_back(labels[i]);
         }
         ts = knn.predictProba(xf);
-        weightsHash = model::weightsHash(m);
+        rec.weightsHash = model::weightsHash(m);
       } else {
         head->to(torch::kCPU);
         pr.head = head;
@@ -1881,60 +1928,33 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
         saveHead(weightsPath, pr);
         head->to(device);
         ts = predictScores(part[2], tt);
-        weightsHash = model::weightsHash(model::loadTensorArchive(weightsPath));
+        rec.weightsHash = model::weightsHash(model::loadTensorArchive(weightsPath));
         if (o.method == "full") {
-          base.modelId = modelId + "-encoder";
-          base.version = version;
+          base.modelId = rec.modelId + "-encoder";
+          base.version = rec.version;
           base.to(torch::kCPU);
           saveBundle(base, (fs::path(o.runDir) / "encoder").string());
           extra = ",\"encoder_dir\":" + jstr((fs::path(o.runDir) / "encoder").string());
-          weightsHash = base.hash + "+" + weightsHash;
+          rec.weightsHash = base.hash + "+" + rec.weightsHash;
         }
       }
       if (!tt.empty()) {
         auto mo = metricsWithCi(tt, ts, 200);
-        testJson = mo.json;
+        rec.testJson = mo.json;
         extra += ",\"roc\":" + rocJson(tt, ts, classes) + ",\"confusion\":" + confusionJson(tt, ts, K);
       }
     }
-    // card
-    std::ostringstream card;
-    card << "{\"model_id\":" << jstr(modelId) << ",\"version\":" << jstr(version) << ",\"task\":" << jstr(o.task)
-         << ",\"method\":" << jstr(methodName) << ",\"parent\":" << jstr(parent)
-         << ",\"base_dir\":" << jstr(baseDir) << ",\"weights_path\":" << jstr(fs::absolute(weightsPath).string())
-         << (pretrain ? ",\"bundle_dir\":" + jstr(fs::absolute(o.runDir).string()) : std::string())
-         << ",\"weights_hash\":" << jstr(weightsHash)
-         << (!pretrain && !baseline && o.method != "full" ? ",\"base_weights_hash\":" + jstr(baseHash) : std::string())
-         << ",\"preprocessing\":" << jstr(kPreprocVersion)
-         << ",\"data\":{\"db\":" << jstr(o.dbPath) << ",\"filter\":" << jstr(o.filterText)
-         << ",\"label_key\":" << jstr(pretrain ? "" : labelKey) << ",\"synthetic\":" << (synthetic ? "true" : "false")
-         << ",\"split\":" << splitJson << "},\"recipe\":{\"epochs\":" << epochs << ",\"batch_size\":" << bs
-         << ",\"lr\":" << jnum(lr) << ",\"weight_decay\":" << jnum(wd) << ",\"seed\":" << o.seed
-         << ",\"device\":" << jstr(deviceName) << ",\"precision\":" << jstr(precisionName)
-         << (trainNet ? ",\"layer_decay\":" + jnum(o.layerDecay) : std::string())
-         << (selectBest ? ",\"selected_epoch\":" + std::to_string(loop.bestEpoch) + ",\"selection\":\"lowest val loss\""
-                        : std::string())
-         << (pretrain ? ",\"temperature\":" + jnum(o.temperature) + ",\"video_model\":" + jstr(videoParent)
-                      : std::string())
-         << "},\"seed\":" << o.seed << ",\"test_metrics\":" << testJson << "}";
-    writeTextAtomic((fs::path(o.runDir) / "card.json").string(), card.str());
-    if (o.register_) {
-      db::ModelRow row;
-      row.modelId = modelId;
-      row.version = version;
-      row.parent = parent;
-      row.weightsHash = weightsHash;
-      row.cardJson = card.str();
-      db.registerModel(row);
-      db.setActiveModel(modelId, version);
-    }
-    std::ostringstream done;
-    done << "{\"event\":\"done\",\"model_id\":" << jstr(modelId) << ",\"version\":" << jstr(version)
-         << ",\"parent\":" << jstr(parent) << ",\"weights_hash\":" << jstr(weightsHash)
-         << ",\"weights_path\":" << jstr(fs::absolute(weightsPath).string()) << ",\"test_metrics\":" << testJson << extra
-         << ",\"classes\":" << jarr(classes, [](const std::string& c) { return jstr(c); }) << "}";
-    em.line(done.str());
-    em.text("done: " + modelId + " version " + version + " test " + testJson);
+    rec.finish(
+        db, em,
+        rec.card(!pretrain && !baseline && o.method != "full" ? ",\"base_weights_hash\":" + jstr(baseHash) : "",
+                 ",\"filter\":" + jstr(o.filterText) + ",\"label_key\":" + jstr(pretrain ? "" : labelKey),
+                 (trainNet ? ",\"layer_decay\":" + jnum(o.layerDecay) : std::string()) +
+                     (selectBest ? ",\"selected_epoch\":" + std::to_string(loop.bestEpoch) +
+                                       ",\"selection\":\"lowest val loss\""
+                                 : std::string()) +
+                     (pretrain ? ",\"temperature\":" + jnum(o.temperature) + ",\"video_model\":" + jstr(videoParent)
+                               : std::string())),
+        extra);
     return 0;
   } catch (const std::exception& e) {
     em.error(e.what());
