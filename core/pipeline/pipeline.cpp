@@ -433,6 +433,19 @@ void embedMissing(db::Database& db, const std::vector<std::pair<std::int64_t, st
   }
 }
 
+// The database key of an embedding made by bundle `b`: its id for that kind of vector (`kindId`), the
+// weights hash and the preprocessing version, for an instance or a study (exactly one of the two).
+db::EmbeddingKey bundleEmbeddingKey(const Bundle& b, std::string kindId, std::optional<std::int64_t> instanceRowId,
+                                    std::optional<std::int64_t> studyRowId = std::nullopt) {
+  db::EmbeddingKey k;
+  k.instanceRowId = instanceRowId;
+  k.studyRowId = studyRowId;
+  k.modelId = std::move(kindId);
+  k.weightsHash = b.hash;
+  k.preprocVersion = kPreprocVersion;
+  return k;
+}
+
 // Aligned ECG embeddings of the given samples (from the DB, computing and storing missing ones).
 struct EcgFeatureCache {
   db::Database& db;
@@ -442,12 +455,7 @@ struct EcgFeatureCache {
   std::vector<std::string> errors;
 
   db::EmbeddingKey key(std::int64_t inst) const {
-    db::EmbeddingKey k;
-    k.instanceRowId = inst;
-    k.modelId = ecgEmbeddingId(b.modelId, b.version);
-    k.weightsHash = b.hash;
-    k.preprocVersion = kPreprocVersion;
-    return k;
+    return bundleEmbeddingKey(b, ecgEmbeddingId(b.modelId, b.version), inst);
   }
   void ensure(const std::vector<Sample>& samples, int batch, const Cancel& cancel,
               const std::function<void(int, int)>& progress = {}) {
@@ -471,20 +479,10 @@ struct EchoCache {
   std::vector<std::string> errors;
 
   db::EmbeddingKey viewKey(std::int64_t inst) const {
-    db::EmbeddingKey k;
-    k.instanceRowId = inst;
-    k.modelId = viewEmbeddingId(b.modelId, b.version);
-    k.weightsHash = b.hash;
-    k.preprocVersion = kPreprocVersion;
-    return k;
+    return bundleEmbeddingKey(b, viewEmbeddingId(b.modelId, b.version), inst);
   }
   db::EmbeddingKey studyKey(std::int64_t study) const {
-    db::EmbeddingKey k;
-    k.studyRowId = study;
-    k.modelId = studyEmbeddingId(b.modelId, b.version);
-    k.weightsHash = b.hash;
-    k.preprocVersion = kPreprocVersion;
-    return k;
+    return bundleEmbeddingKey(b, studyEmbeddingId(b.modelId, b.version), std::nullopt, study);
   }
   // loops: (instance id, path)
   void ensureViews(const std::vector<std::pair<std::int64_t, std::string>>& loops, int batch, const Cancel& cancel,
