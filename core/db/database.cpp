@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -579,53 +580,57 @@ bool Database::deleteInstance(std::int64_t instanceRowId) {
 
 // -------------------------------------------------------------- labels ----
 
+namespace {
+// The label statements of a study (owner column study_id) or a patient (patient_id): the SQL differs
+// only in that column. Built once; the statement cache keys on the text.
+enum LabelSql { kLabelUpdate, kLabelInsert, kLabelSelect };
+const char* labelSql(LabelSql which, bool study) {
+  static const auto make = [](const std::string& col) {
+    return std::array<std::string, 3>{
+        "UPDATE labels SET value = ?3, created_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE " + col +
+            " = ?1 AND key = ?2 AND source = ?4",
+        "INSERT INTO labels(" + col + ", key, value, source, created_at) "
+            "VALUES(?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+        "SELECT id, patient_id, study_id, key, value, source, created_at FROM labels WHERE " + col +
+            " = ?1 ORDER BY key, source"};
+  };
+  static const std::array<std::string, 3> studySql = make("study_id"), patientSql = make("patient_id");
+  return (study ? studySql : patientSql)[which].c_str();
+}
+}  // namespace
+
+void Database::setLabel(bool study, std::int64_t ownerRowId, const std::string& key, const std::string& value,
+                        const std::string& source) {
+  Transaction tx(*this);
+  stmt(labelSql(kLabelUpdate, study)).bind(1, ownerRowId).bind(2, key).bind(3, value).bind(4, source).run();
+  if (sqlite3_changes(db_) == 0)
+    stmt(labelSql(kLabelInsert, study)).bind(1, ownerRowId).bind(2, key).bind(3, value).bind(4, source).run();
+  tx.commit();
+}
+
+std::vector<LabelRow> Database::labelsOf(bool study, std::int64_t ownerRowId) {
+  std::vector<LabelRow> out;
+  auto& q = stmt(labelSql(kLabelSelect, study));
+  q.bind(1, ownerRowId);
+  while (q.step())
+    out.push_back({q.i64(0), q.optI64(1), q.optI64(2), q.str(3), q.str(4), q.str(5), q.str(6)});
+  q.reset();
+  return out;
+}
+
 void Database::setStudyLabel(std::int64_t studyRowId, const std::string& key, const std::string& value,
                              const std::string& source) {
-  Transaction tx(*this);
-  stmt("UPDATE labels SET value = ?3, created_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') "
-       "WHERE study_id = ?1 AND key = ?2 AND source = ?4")
-      .bind(1, studyRowId).bind(2, key).bind(3, value).bind(4, source).run();
-  if (sqlite3_changes(db_) == 0)
-    stmt("INSERT INTO labels(study_id, key, value, source, created_at) "
-         "VALUES(?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ','now'))")
-        .bind(1, studyRowId).bind(2, key).bind(3, value).bind(4, source).run();
-  tx.commit();
+  setLabel(true, studyRowId, key, value, source);
 }
 
 void Database::setPatientLabel(std::int64_t patientRowId, const std::string& key, const std::string& value,
                                const std::string& source) {
-  Transaction tx(*this);
-  stmt("UPDATE labels SET value = ?3, created_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') "
-       "WHERE patient_id = ?1 AND key = ?2 AND source = ?4")
-      .bind(1, patientRowId).bind(2, key).bind(3, value).bind(4, source).run();
-  if (sqlite3_changes(db_) == 0)
-    stmt("INSERT INTO labels(patient_id, key, value, source, created_at) "
-         "VALUES(?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ','now'))")
-        .bind(1, patientRowId).bind(2, key).bind(3, value).bind(4, source).run();
-  tx.commit();
+  setLabel(false, patientRowId, key, value, source);
 }
 
-std::vector<LabelRow> Database::labelsForStudy(std::int64_t studyRowId) {
-  std::vector<LabelRow> out;
-  auto& q = stmt("SELECT id, patient_id, study_id, key, value, source, created_at FROM labels "
-                 "WHERE study_id = ?1 ORDER BY key, source");
-  q.bind(1, studyRowId);
-  while (q.step())
-    out.push_back({q.i64(0), q.optI64(1), q.optI64(2), q.str(3), q.str(4), q.str(5), q.str(6)});
-  q.reset();
-  return out;
-}
+std::vector<LabelRow> Database::labelsForStudy(std::int64_t studyRowId) { return labelsOf(true, studyRowId); }
 
-std::vector<LabelRow> Database::labelsForPatient(std::int64_t patientRowId) {
-  std::vector<LabelRow> out;
-  auto& q = stmt("SELECT id, patient_id, study_id, key, value, source, created_at FROM labels "
-                 "WHERE patient_id = ?1 ORDER BY key, source");
-  q.bind(1, patientRowId);
-  while (q.step())
-    out.push_back({q.i64(0), q.optI64(1), q.optI64(2), q.str(3), q.str(4), q.str(5), q.str(6)});
-  q.reset();
-  return out;
-}
+std::vector<LabelRow> Database::labelsForPatient(std::int64_t patientRowId) { return labelsOf(false, patientRowId); }
 
 // ---------------------------------------------------------- embeddings ----
 

@@ -258,6 +258,10 @@ class Database {
   class Stmt;
   Stmt& stmt(const char* sql);
   void migrate();
+  // labels of a study (study = true) or a patient
+  void setLabel(bool study, std::int64_t ownerRowId, const std::string& key, const std::string& value,
+                const std::string& source);
+  std::vector<LabelRow> labelsOf(bool study, std::int64_t ownerRowId);
   InsertResult beginInsert(Identity& id, const FileFacts& file, std::int64_t& seriesRowId);
   std::int64_t insertInstanceRow(std::int64_t seriesRowId, const Identity& id, const FileFacts& file,
                                  SourceFormat fmt);
