@@ -1086,6 +1086,15 @@ struct RunRecord {
   }
 };
 
+// The `split` object of a training job: {"train":{...},"val":{...},"test":{...}}, the fields of part p
+// (0 train, 1 val, 2 test) from `partFields(p)`.
+std::string splitPartsJson(const std::function<std::string(int)>& partFields) {
+  static const char* const names[3] = {"train", "val", "test"};
+  std::string s = "{";
+  for (int p = 0; p < 3; ++p) s += std::string(p ? "," : "") + "\"" + names[p] + "\":{" + partFields(p) + "}";
+  return s + "}";
+}
+
 bool anySyntheticStudy(db::Database& db) {
   for (auto& st : db.listStudies())
     if (st.synthetic) return true;
@@ -1292,13 +1301,11 @@ int runEchoPretrain(const TrainOptions& o, Cancel cancel) {
     auto opt = std::make_unique<torch::optim::AdamW>(vt->parameters(), torch::optim::AdamWOptions(lr).weight_decay(wd));
     const bool resumed = o.resume && fs::exists(ckptPath);
     std::int64_t startEpoch = resumed ? loadCkpt(ckptPath, *vt, opt.get()) : 0;
-    RunRecord rec{o, "echo-pretrain", "report-regression", deviceName, amp ? "bf16" : "fp32", "{"};
-    const char* names[3] = {"train", "val", "test"};
-    for (int p = 0; p < 3; ++p)
-      rec.splitJson += std::string(p ? "," : "") + "\"" + names[p] + "\":{\"patients\":" +
-                       std::to_string(pats[p].size()) + ",\"studies\":" + std::to_string(studiesIn[p]) +
-                       ",\"samples\":" + std::to_string(part[p].size()) + "}";
-    rec.splitJson += "}";
+    RunRecord rec{o, "echo-pretrain", "report-regression", deviceName, amp ? "bf16" : "fp32"};
+    rec.splitJson = splitPartsJson([&](int p) {
+      return "\"patients\":" + std::to_string(pats[p].size()) + ",\"studies\":" + std::to_string(studiesIn[p]) +
+             ",\"samples\":" + std::to_string(part[p].size());
+    });
     rec.synthetic = anySyntheticStudy(db);
     rec.epochs = epochs;
     rec.stepsPerEpoch = stepsPerEpoch;
@@ -1608,20 +1615,16 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
     // split counts
     RunRecord rec{o, o.task};
     rec.classes = classes;
-    rec.splitJson = "{";
-    const char* names[3] = {"train", "val", "test"};
-    for (int p = 0; p < 3; ++p) {
+    rec.splitJson = splitPartsJson([&](int p) {
       std::set<std::int64_t> pats;
       std::vector<int> cc(static_cast<std::size_t>(std::max(K, 0)), 0);
       for (auto i : part[p]) {
         pats.insert(samples[i].patientRowId);
         if (labels[i] >= 0 && labels[i] < K) ++cc[static_cast<std::size_t>(labels[i])];
       }
-      rec.splitJson += std::string(p ? "," : "") + "\"" + names[p] + "\":{\"patients\":" + std::to_string(pats.size()) +
-                       ",\"samples\":" + std::to_string(part[p].size()) +
-                       (K > 0 ? ",\"class_counts\":" + jints(cc) : "") + "}";
-    }
-    rec.splitJson += "}";
+      return "\"patients\":" + std::to_string(pats.size()) + ",\"samples\":" + std::to_string(part[p].size()) +
+             (K > 0 ? ",\"class_counts\":" + jints(cc) : "");
+    });
     rec.synthetic = anySyntheticStudy(db);
 
     // resume?
