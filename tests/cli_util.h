@@ -45,7 +45,7 @@ inline std::string jsonField(const std::string& l, const std::string& key) {
   if (p == std::string::npos) return "";
   p += k.size();
   if (p < l.size() && l[p] == '"') return l.substr(p + 1, l.find('"', p + 1) - p - 1);
-  auto e = l.find_first_of(",}]", p);
+  auto e = l.find_first_of(",}] \t\r\n", p);
   return l.substr(p, e - p);
 }
 

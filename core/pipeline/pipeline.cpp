@@ -228,7 +228,10 @@ void saveBundle(Bundle& b, const std::string& dir) {
   writeTextAtomic((fs::path(dir) / "bundle.json").string(), bundleJson(b));
 }
 
-Bundle loadBundle(const std::string& dir) {
+// checkHash: refuse weights that differ from bundle.json's weights_hash. Callers that compare the
+// weights with a registry row or a head's card right after loading pass false, so their error names
+// the registered version and what to do about it.
+Bundle loadBundle(const std::string& dir, bool checkHash = true) {
   const std::string text = readText((fs::path(dir) / "bundle.json").string());
   Bundle b;
   b.dir = dir;
@@ -307,6 +310,13 @@ Bundle loadBundle(const std::string& dir) {
   b.net->eval();
   b.video->module()->eval();
   b.rehash();
+  // bundle.json's weights_hash (written by saveBundle) names the weights the bundle was made with:
+  // embeddings and predictions are keyed by it, so damaged or swapped weights must not pass as them.
+  if (const auto want = jsonString(text, "weights_hash"); checkHash && want && !want->empty() && *want != b.hash)
+    throw std::runtime_error(dir + ": the weights do not match bundle.json's weights_hash (" + want->substr(0, 12) +
+                             " expected, " + b.hash.substr(0, 12) + " found): " + weightsFile +
+                             " was changed or is damaged; restore it, or for weights you converted yourself "
+                             "remove \"weights_hash\" from bundle.json");
   return b;
 }
 
@@ -340,7 +350,7 @@ void requireEchoSide(const Bundle& b, const std::string& label) {
 Bundle loadEmbeddingBundle(EmbeddingModel& m) {
   Bundle b;
   try {
-    b = loadBundle(m.dir);
+    b = loadBundle(m.dir, m.source != EmbeddingModel::Source::Registry);
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot load embedding model " + m.label() + " from " + m.dir + ": " + e.what());
   }
@@ -673,9 +683,11 @@ Predictor loadPredictor(db::Database& db, const std::string& task, const std::st
     const std::string baseDir = jsonString(card, "base_dir").value_or("");
     const std::string weights = jsonString(card, "weights_path").value_or("");
     const std::string fullDir = jsonString(card, "encoder_dir").value_or("");
-    p.base = loadBundle(!fullDir.empty() ? fullDir : requireModelsDir(baseDir));
     // The head's features come from the encoder it was trained on: its files must be unchanged.
-    if (const auto bh = jsonString(card, "base_weights_hash"); bh && !bh->empty() && fullDir.empty() && *bh != p.base.hash)
+    const auto bh = jsonString(card, "base_weights_hash");
+    const bool headChecks = bh && !bh->empty() && fullDir.empty();
+    p.base = loadBundle(!fullDir.empty() ? fullDir : requireModelsDir(baseDir), !headChecks);
+    if (headChecks && *bh != p.base.hash)
       throw std::runtime_error("the encoder of " + p.modelId + ":" + p.version + " in " + p.base.dir +
                                " changed since the head was trained (weights " + p.base.hash.substr(0, 12) +
                                ", trained on " + bh->substr(0, 12) + "); retrain the head or restore the encoder");
@@ -1563,8 +1575,9 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
         em.error("base model " + o.baseModel + " is not an encoder bundle");
         return 2;
       }
-      base = loadBundle(baseDir);
-      if (!row->weightsHash.empty() && row->weightsHash.find('+') == std::string::npos && base.hash != row->weightsHash) {
+      const bool registered = !row->weightsHash.empty() && row->weightsHash.find('+') == std::string::npos;
+      base = loadBundle(baseDir, !registered);
+      if (registered && base.hash != row->weightsHash) {
         em.error("the weights of base model " + o.baseModel + " in " + baseDir + " changed since they were registered (" +
                  base.hash.substr(0, 12) + " != " + row->weightsHash.substr(0, 12) + ")");
         return 1;
