@@ -14,7 +14,8 @@ int runEvaluateCmd(int argc, char** argv) {
         "                         [--seed S] [--bootstrap N]\n"
         "Accuracy, balanced accuracy, macro F1, AUROC and AUPRC with 95%% bootstrap CIs on the test split\n"
         "(by patient, 70/15/15, seed = the model's training seed unless --seed is given). Without --model:\n"
-        "the active echo2ecg-<task> version, else the bundled head.\n");
+        "the active echo2ecg-<task> version, else the bundled head. --model-dir DIR alone: DIR's own\n"
+        "<task>_head.pt, else the active version only if it was trained on DIR's weights.\n");
     return kOk;
   }
   if (!a.error.empty()) return usageError("evaluate", a.error);

@@ -14,6 +14,8 @@ int runPredictCmd(int argc, char** argv) {
         "LVEF class (<40, 40-49, >=50) and SHD probabilities for the given ECG instances (row ids or SOP\n"
         "Instance UIDs; default: every ECG) with the active echo2ecg-lvef / echo2ecg-shd versions (else the\n"
         "bundled heads), stored in the database with the model id, version and weights hash.\n"
+        "--model DIR: a bundle directory: its own lvef_head.pt / shd_head.pt, else the active registered\n"
+        "heads only if they were trained on its weights (an error otherwise, never another encoder's head).\n"
         "Research use only: the bundled models are trained on synthetic data and not clinically validated.\n");
     return kOk;
   }

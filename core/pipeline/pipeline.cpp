@@ -661,11 +661,31 @@ std::optional<db::ModelRow> findModel(db::Database& db, const std::string& model
 }
 
 // The classifier for a task: `spec` "ID:VERSION", "ID" (active version), "" (active
-// echo2ecg-<task>, else the bundled head in the models dir).
+// echo2ecg-<task>, else the bundled head in the models dir). An explicit `modelDir` with no `spec`
+// is what the caller asked for: its own <task>_head.pt if it has one (never a registered head on
+// another encoder), else the active registered head, only if that was trained on its weights.
 Predictor loadPredictor(db::Database& db, const std::string& task, const std::string& spec,
                         const std::string& modelDir) {
   Predictor p;
   p.task = task;
+  auto headOfBundle = [&](const std::string& dir) {
+    const fs::path headPath = fs::path(dir) / (task + "_head.pt");
+    if (!fs::exists(headPath)) throw std::runtime_error("no " + task + " head in " + dir + " (train one first)");
+    p.base = loadBundle(dir);
+    loadHeadInto(p, headPath.string());
+    p.modelId = taskModelId(task) + "-bundled";
+    p.version = p.base.version;
+    p.weightsHash = p.base.hash + "+" + model::weightsHash(model::loadTensorArchive(headPath.string()));
+    p.seed = 0;
+  };
+  const bool explicitDir = spec.empty() && !modelDir.empty();
+  if (explicitDir) {
+    const std::string dir = requireModelsDir(modelDir);
+    if (fs::exists(fs::path(dir) / (task + "_head.pt"))) {
+      headOfBundle(dir);
+      return p;
+    }
+  }
   std::string id = spec, version;
   if (auto c = spec.find(':'); c != std::string::npos) {
     id = spec.substr(0, c);
@@ -691,20 +711,25 @@ Predictor loadPredictor(db::Database& db, const std::string& task, const std::st
       throw std::runtime_error("the encoder of " + p.modelId + ":" + p.version + " in " + p.base.dir +
                                " changed since the head was trained (weights " + p.base.hash.substr(0, 12) +
                                ", trained on " + bh->substr(0, 12) + "); retrain the head or restore the encoder");
+    if (explicitDir) {
+      const std::string dir = requireModelsDir(modelDir);
+      std::error_code ec;
+      if (!fs::equivalent(dir, p.base.dir, ec)) {
+        const Bundle asked = loadBundle(dir);
+        if (asked.hash != p.base.hash)
+          throw std::runtime_error(dir + " has no " + task + " head, and the active " + p.modelId + ":" + p.version +
+                                   " was trained on another encoder (" + p.base.dir + ", weights " +
+                                   p.base.hash.substr(0, 12) + "; " + dir + ": " + asked.hash.substr(0, 12) +
+                                   "); train one on it (`echo2ecg train --task " + task + " --model " + dir +
+                                   "`) or leave out the directory");
+      }
+    }
     loadHeadInto(p, weights);
     return p;
   }
   if (!spec.empty() && spec != taskModelId(task))
     throw std::runtime_error("model " + spec + " is not registered in the database");
-  const std::string dir = requireModelsDir(modelDir);
-  const fs::path headPath = fs::path(dir) / (task + "_head.pt");
-  if (!fs::exists(headPath)) throw std::runtime_error("no " + task + " head in " + dir + " (train one first)");
-  p.base = loadBundle(dir);
-  loadHeadInto(p, headPath.string());
-  p.modelId = taskModelId(task) + "-bundled";
-  p.version = p.base.version;
-  p.weightsHash = p.base.hash + "+" + model::weightsHash(model::loadTensorArchive(headPath.string()));
-  p.seed = 0;
+  headOfBundle(requireModelsDir(modelDir));
   return p;
 }
 

@@ -108,7 +108,8 @@ TEST_F(BundledModels, ShippedHeadsKeepTheirSkillOnUnseenSyntheticPatients) {
     for (auto& s : samples) {
       const int y = pipeline::labelFor(s, task);
       ASSERT_GE(y, 0) << "the synthetic cohort labels every study";
-      const auto* p = latest(db.predictionsFor(s.ecgInstanceId), task);
+      const auto rows = db.predictionsFor(s.ecgInstanceId);
+      const auto* p = latest(rows, task);
       ASSERT_NE(p, nullptr);
       std::vector<double> row;
       for (auto& c : classes) {
@@ -183,6 +184,57 @@ TEST_F(BundledModels, ChangedWeightsAreRefused) {
   auto e = cli("embed --db " + cohort_.dbPath + " --model " + quote(copy.string()) + " --quiet");
   EXPECT_EQ(e.rc, 1) << e.out;
   EXPECT_NE(e.out.find("weights_hash"), std::string::npos) << e.out;
+}
+
+// `predict --model DIR` names a bundle: its own heads, or a registered head trained on its weights,
+// never a registered head of another encoder.
+TEST_F(BundledModels, AnExplicitBundleDirectoryGetsItsOwnHeads) {
+  const fs::path dbPath = cohort_.dir / "explicit.db";
+  fs::copy_file(cohort_.dbPath, dbPath, fs::copy_options::overwrite_existing);
+  const std::string db = " --db " + quote(dbPath.string());
+  const std::string models = quote(kModels.string());
+  auto t = cli("train" + db + " --task lvef --method linear --model " + models + " --run-dir " +
+               quote((cohort_.dir / "head").string()) + " --epochs 1 --batch-size 32 --seed 1");
+  ASSERT_EQ(t.rc, 0) << t.out;
+  const auto firstEcg = [&] {
+    db::Database d(dbPath.string());
+    return pipeline::loadSamples(d).front().ecgInstanceId;
+  }();
+  auto lvefModel = [&] {
+    db::Database d(dbPath.string());
+    const auto rows = d.predictionsFor(firstEcg);
+    const auto* p = latest(rows, "lvef");
+    return p ? p->modelId + ":" + p->modelVersion : std::string();
+  };
+  auto count = [&] {
+    db::Database d(dbPath.string());
+    return d.predictionsFor(firstEcg).size();
+  };
+
+  ASSERT_EQ(cli("predict" + db + " " + std::to_string(firstEcg)).rc, 0);
+  EXPECT_EQ(lvefModel(), "echo2ecg-lvef:1") << "without a directory: the active registered head";
+  ASSERT_EQ(cli("predict" + db + " --model " + models + " " + std::to_string(firstEcg)).rc, 0);
+  EXPECT_EQ(lvefModel(), "echo2ecg-lvef-bundled:" + bundleField("version")) << "the directory's own head";
+
+  // the same weights without heads: the registered head trained on them serves it
+  const fs::path bare = cohort_.dir / "bare";
+  fs::create_directories(bare);
+  for (const char* f : {"bundle.json", "echo2ecg.pt"}) fs::copy_file(kModels / f, bare / f, fs::copy_options::overwrite_existing);
+  auto b = cli("predict" + db + " --model " + quote(bare.string()) + " " + std::to_string(firstEcg));
+  EXPECT_EQ(b.rc, 0) << b.out;
+  EXPECT_EQ(lvefModel(), "echo2ecg-lvef:1");
+  EXPECT_NE(b.out.find("no shd head in"), std::string::npos) << b.out;
+
+  // other weights without heads: an error, and nothing stored
+  const fs::path other = cohort_.dir / "other";
+  auto o = cli("train" + db + " --task pretrain --epochs 0 --ecg-depth 1 --video-size 32 --seed 3 --run-dir " +
+               quote(other.string()));
+  ASSERT_EQ(o.rc, 0) << o.out;
+  const std::size_t before = count();
+  auto r = cli("predict" + db + " --model " + quote(other.string()) + " " + std::to_string(firstEcg));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("was trained on another encoder"), std::string::npos) << r.out;
+  EXPECT_EQ(count(), before);
 }
 
 }  // namespace
