@@ -424,7 +424,10 @@ void embedMissing(db::Database& db, const std::vector<std::pair<std::int64_t, st
         xs.push_back(load(todo[j].second));
         ids.push_back(todo[j].first);
       } catch (const std::exception& e) {
-        errors.push_back(todo[j].second + ": " + e.what());
+        // the file readers' errors already start with the path
+        const std::string what = e.what();
+        const std::string& path = todo[j].second;
+        errors.push_back(what.rfind(path, 0) == 0 ? what : path + ": " + what);
       }
     }
     done += static_cast<int>(end - i);

@@ -237,4 +237,29 @@ TEST_F(BundledModels, AnExplicitBundleDirectoryGetsItsOwnHeads) {
   EXPECT_EQ(count(), before);
 }
 
+// The shipped video encoder on the real echo files: every decodable loop (RLE palette colour,
+// uncompressed, JPEG baseline, single and multi-frame) gets a view embedding; the two JPEG 2000 loops
+// DCMTK cannot decode are each reported once, with their path, and embed exits 3 (finished with errors).
+TEST_F(BundledModels, EmbedsTheRealEchoFilesAndNamesTheUndecodableOnes) {
+  const fs::path us = test::dataFile("us_dicom");
+  if (!fs::exists(us)) GTEST_SKIP() << "missing " << us;
+  const fs::path dbPath = cohort_.dir / "real_echo.db";
+  auto imp = cli("import " + quote(us.string()) + " --db " + quote(dbPath.string()));
+  ASSERT_TRUE(imp.rc == 0 || imp.rc == 3) << imp.out;
+  auto e = cli("embed --db " + quote(dbPath.string()) + " --model " + quote(kModels.string()));
+  EXPECT_EQ(e.rc, 3) << e.out;
+  for (const char* f : {"US1_J2KI.dcm", "US1_J2KR.dcm"}) {
+    const std::string line = "error: " + test::dataFile("us_dicom/pydicom-data/" + std::string(f)).string() +
+                             ": JPEG 2000 transfer syntax is not supported";
+    const auto at = e.out.find(line);
+    EXPECT_NE(at, std::string::npos) << f << "\n" << e.out;
+    if (at != std::string::npos) EXPECT_EQ(e.out.find(f, at + line.size()), std::string::npos) << "reported once: " << e.out;
+  }
+  db::Database db(dbPath.string());
+  const auto loops = db.counts().echoLoops;
+  ASSERT_GT(loops, 2);
+  EXPECT_NE(e.out.find("echo views: " + std::to_string(loops - 2) + " added"), std::string::npos)
+      << loops << " loops\n" << e.out;
+}
+
 }  // namespace
