@@ -8,7 +8,6 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,14 +26,8 @@ namespace {
 
 const fs::path kModels = fs::path(E2E_SOURCE_DIR) / "models";
 
-std::string readFile(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-std::string quote(const std::string& s) { return "'" + s + "'"; }
+using test::readFile;
+auto& quote = test::shellQuote;
 
 test::CliResult cli(const std::string& args) { return test::runCli(args, true); }
 

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "db/database.h"
 #include "importer/importer.h"
@@ -26,12 +25,7 @@ test::CliResult cli(const std::string& args, bool withStderr = false) { return t
 auto& lines = test::nonEmptyLines;
 auto& field = test::jsonField;
 
-std::string readFile(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using test::readFile;
 
 class EchoPretrainTest : public ::testing::Test {
  protected:

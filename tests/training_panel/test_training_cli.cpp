@@ -1,42 +1,22 @@
 // `echo2ecg models ...` and `echo2ecg labels ...` on a temporary database.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <tuple>
 
+#include "cli_util.h"
 #include "db/database.h"
 
 namespace fs = std::filesystem;
 using namespace e2e;
 
 namespace {
-struct Out {
-  int rc = -1;
-  std::string out;
-};
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-Out cli(const std::string& args) {
-  Out o;
-  const std::string cmd = std::string(E2E_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return o;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) o.out.append(buf, n);
-  const int st = pclose(p);
-  o.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return o;
-}
+auto& quote = test::shellQuote;
+test::CliResult cli(const std::string& args) { return test::runCli(args, true); }
 
 class TrainingCli : public ::testing::Test {
  protected:
