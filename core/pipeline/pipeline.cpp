@@ -671,8 +671,9 @@ Predictor loadPredictor(db::Database& db, const std::string& task, const std::st
                         const std::string& modelDir) {
   Predictor p;
   p.task = task;
+  auto headPathIn = [&](const std::string& dir) { return fs::path(dir) / (task + "_head.pt"); };
   auto headOfBundle = [&](const std::string& dir) {
-    const fs::path headPath = fs::path(dir) / (task + "_head.pt");
+    const fs::path headPath = headPathIn(dir);
     if (!fs::exists(headPath)) throw std::runtime_error("no " + task + " head in " + dir + " (train one first)");
     p.base = loadBundle(dir);
     loadHeadInto(p, headPath.string());
@@ -681,13 +682,11 @@ Predictor loadPredictor(db::Database& db, const std::string& task, const std::st
     p.weightsHash = p.base.hash + "+" + model::weightsHash(model::loadTensorArchive(headPath.string()));
     p.seed = 0;
   };
-  const bool explicitDir = spec.empty() && !modelDir.empty();
-  if (explicitDir) {
-    const std::string dir = requireModelsDir(modelDir);
-    if (fs::exists(fs::path(dir) / (task + "_head.pt"))) {
-      headOfBundle(dir);
-      return p;
-    }
+  // the directory the caller named (no spec), resolved once; "" when none was named
+  const std::string askedDir = spec.empty() && !modelDir.empty() ? requireModelsDir(modelDir) : "";
+  if (!askedDir.empty() && fs::exists(headPathIn(askedDir))) {
+    headOfBundle(askedDir);
+    return p;
   }
   std::string id = spec, version;
   if (auto c = spec.find(':'); c != std::string::npos) {
@@ -714,25 +713,22 @@ Predictor loadPredictor(db::Database& db, const std::string& task, const std::st
       throw std::runtime_error("the encoder of " + p.modelId + ":" + p.version + " in " + p.base.dir +
                                " changed since the head was trained (weights " + p.base.hash.substr(0, 12) +
                                ", trained on " + bh->substr(0, 12) + "); retrain the head or restore the encoder");
-    if (explicitDir) {
-      const std::string dir = requireModelsDir(modelDir);
-      std::error_code ec;
-      if (!fs::equivalent(dir, p.base.dir, ec)) {
-        const Bundle asked = loadBundle(dir);
-        if (asked.hash != p.base.hash)
-          throw std::runtime_error(dir + " has no " + task + " head, and the active " + p.modelId + ":" + p.version +
-                                   " was trained on another encoder (" + p.base.dir + ", weights " +
-                                   p.base.hash.substr(0, 12) + "; " + dir + ": " + asked.hash.substr(0, 12) +
-                                   "); train one on it (`echo2ecg train --task " + task + " --model " + dir +
-                                   "`) or leave out the directory");
-      }
+    std::error_code ec;
+    if (!askedDir.empty() && !fs::equivalent(askedDir, p.base.dir, ec)) {
+      const Bundle asked = loadBundle(askedDir);
+      if (asked.hash != p.base.hash)
+        throw std::runtime_error(askedDir + " has no " + task + " head, and the active " + p.modelId + ":" + p.version +
+                                 " was trained on another encoder (" + p.base.dir + ", weights " +
+                                 p.base.hash.substr(0, 12) + "; " + askedDir + ": " + asked.hash.substr(0, 12) +
+                                 "); train one on it (`echo2ecg train --task " + task + " --model " + askedDir +
+                                 "`) or leave out the directory");
     }
     loadHeadInto(p, weights);
     return p;
   }
   if (!spec.empty() && spec != taskModelId(task))
     throw std::runtime_error("model " + spec + " is not registered in the database");
-  headOfBundle(requireModelsDir(modelDir));
+  headOfBundle(!askedDir.empty() ? askedDir : requireModelsDir(modelDir));
   return p;
 }
 
