@@ -27,7 +27,10 @@ int runEmbedCmd(int argc, char** argv) {
         "                      else the bundled models/ (or $E2E_MODELS_DIR).\n"
         "A registered version's weights must still hash to its registered weights hash (error otherwise).\n"
         "Stored keyed by model id:version, weights hash and preprocessing version (%s); what is already\n"
-        "stored is skipped. Embeddings of other versions are kept (retrieval never uses them) unless\n"
+        "stored is skipped. A loop that cannot be decoded is tried (and reported) on every run. A study's\n"
+        "vector is made from its first 128 decodable loops and re-made when its loops change (loops\n"
+        "imported into or deleted from it, a loop that decodes now).\n"
+        "Embeddings of other versions are kept (retrieval never uses them) unless\n"
         "--prune-stale deletes them after a complete run.\n"
         "  --json-progress  one JSON line per batch on stdout: {\"event\":\"progress\",\"stage\":\"ecg|echo\",\n"
         "                   \"done\":N,\"total\":M} (the workstation's re-embed job reads them)\n",
@@ -68,15 +71,21 @@ int runEmbedCmd(int argc, char** argv) {
     for (auto& e : r.errorMessages) std::fprintf(stderr, "error: %s\n", e.c_str());
     if (json)
       std::printf("{\"event\":\"%s\",\"model_id\":%s,\"version\":%s,\"weights_hash\":%s,\"ecg_added\":%d,"
-                  "\"studies_added\":%d,\"errors\":%d,\"stale_rows\":%lld,\"pruned_rows\":%lld}\n",
+                  "\"studies_added\":%d,\"studies_updated\":%d,\"errors\":%d,\"stale_rows\":%lld,"
+                  "\"pruned_rows\":%lld}\n",
                   r.cancelled ? "cancelled" : "done", jq(r.model.modelId).c_str(), jq(r.model.version).c_str(),
-                  jq(r.weightsHash).c_str(), r.ecgAdded, r.studyAdded, r.errors, static_cast<long long>(r.staleRows),
+                  jq(r.weightsHash).c_str(), r.ecgAdded, r.studyAdded, r.studyUpdated, r.errors, static_cast<long long>(r.staleRows),
                   static_cast<long long>(r.prunedRows));
     std::printf("Embed %s with %s in %.1f s:\n", r.cancelled ? "interrupted" : "finished", r.model.describe().c_str(),
                 r.seconds);
     std::printf("  ECG: %d added, %d already stored\n  echo views: %d added, %d already stored\n"
-                "  echo studies: %d added, %d already stored\n  errors: %d\n",
-                r.ecgAdded, r.ecgSkipped, r.viewAdded, r.viewSkipped, r.studyAdded, r.studySkipped, r.errors);
+                "  echo studies: %d added, %d already stored\n",
+                r.ecgAdded, r.ecgSkipped, r.viewAdded, r.viewSkipped, r.studyAdded, r.studySkipped);
+    if (r.studyUpdated)
+      std::printf("  echo studies re-made: %d (made from other loops than the study has now: loops imported or "
+                  "deleted since, a loop that now decodes, or not recorded by an older version)\n",
+                  r.studyUpdated);
+    std::printf("  errors: %d\n", r.errors);
     if (r.prunedRows) std::printf("  stale rows of other versions of %s deleted: %lld\n", r.model.modelId.c_str(),
                                   static_cast<long long>(r.prunedRows));
     if (r.staleRows)

@@ -58,10 +58,12 @@ int afterActivation(e2e::db::Database& db, const std::string& dbPath, const std:
                 static_cast<long long>(c.ecgInstances), static_cast<long long>(c.echoStudies));
     return e2e::cli::kOk;
   }
-  std::printf("Embeddings of %s missing: %lld of %lld ECG(s) and %lld of %lld echo stud(ies). Retrieval uses only "
+  std::printf("Embeddings of %s missing: %lld of %lld ECG(s) and %lld of %lld echo stud(ies)%s. Retrieval uses only "
               "this version's embeddings%s.\nCompute them: %s   (or: echo2ecg models activate %s %s --embed)\n",
               m.label().c_str(), static_cast<long long>(c.missingEcg()), static_cast<long long>(c.ecgInstances),
               static_cast<long long>(c.missingStudies()), static_cast<long long>(c.echoStudies),
+              c.outdatedStudies ? ("; outdated: " + std::to_string(c.outdatedStudies) +
+                                   " echo stud(ies) whose loops changed since they were embedded").c_str() : "",
               c.staleRows ? (" (" + std::to_string(c.staleRows) + " stored rows of other versions are not used)").c_str() : "",
               cmd.c_str(), id.c_str(), ver.c_str());
   return e2e::cli::kOk;

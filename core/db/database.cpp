@@ -634,7 +634,7 @@ std::vector<LabelRow> Database::labelsForPatient(std::int64_t patientRowId) { re
 
 // ---------------------------------------------------------- embeddings ----
 
-std::int64_t Database::putEmbedding(const EmbeddingKey& key, const std::vector<float>& vec) {
+std::int64_t Database::putEmbedding(const EmbeddingKey& key, const std::vector<float>& vec, const std::string& inputs) {
   if (key.instanceRowId.has_value() == key.studyRowId.has_value())
     throw DbError("an embedding belongs to exactly one instance or one study");
   if (key.modelId.empty()) throw DbError("embedding without model id");
@@ -647,11 +647,11 @@ std::int64_t Database::putEmbedding(const EmbeddingKey& key, const std::vector<f
     stmt("DELETE FROM embeddings WHERE study_id = ?1 AND model_id = ?2 AND weights_hash = ?3 AND "
          "preproc_version = ?4")
         .bind(1, *key.studyRowId).bind(2, key.modelId).bind(3, key.weightsHash).bind(4, key.preprocVersion).run();
-  stmt("INSERT INTO embeddings(instance_id, study_id, model_id, weights_hash, preproc_version, dim, vec, created_at) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%SZ','now'))")
+  stmt("INSERT INTO embeddings(instance_id, study_id, model_id, weights_hash, preproc_version, dim, vec, inputs, "
+       "created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, strftime('%Y-%m-%dT%H:%M:%SZ','now'))")
       .bindOpt(1, key.instanceRowId).bindOpt(2, key.studyRowId).bind(3, key.modelId).bind(4, key.weightsHash)
       .bind(5, key.preprocVersion).bind(6, static_cast<int>(vec.size()))
-      .bindBlob(7, vec.data(), vec.size() * sizeof(float)).run();
+      .bindBlob(7, vec.data(), vec.size() * sizeof(float)).bind(8, inputs).run();
   const auto id = sqlite3_last_insert_rowid(db_);
   tx.commit();
   return id;
@@ -677,12 +677,56 @@ std::optional<std::vector<float>> Database::getEmbedding(const EmbeddingKey& key
   return v;
 }
 
+std::optional<std::string> Database::embeddingInputs(const EmbeddingKey& key) {
+  auto& q = stmt("SELECT inputs FROM embeddings WHERE (instance_id = ?1 OR (?1 IS NULL AND instance_id IS NULL)) "
+                 "AND (study_id = ?2 OR (?2 IS NULL AND study_id IS NULL)) AND model_id = ?3 AND "
+                 "weights_hash = ?4 AND preproc_version = ?5");
+  q.bindOpt(1, key.instanceRowId).bindOpt(2, key.studyRowId).bind(3, key.modelId).bind(4, key.weightsHash)
+      .bind(5, key.preprocVersion);
+  std::optional<std::string> out;
+  if (q.step()) out = q.str(0);
+  q.reset();
+  return out;
+}
+
+std::map<std::int64_t, std::string> Database::studyEmbeddingInputs(const std::string& modelId,
+                                                                   const std::string& weightsHash,
+                                                                   const std::string& preprocVersion) {
+  std::map<std::int64_t, std::string> out;
+  auto& q = stmt("SELECT study_id, inputs FROM embeddings WHERE model_id = ?1 AND weights_hash = ?2 AND "
+                 "preproc_version = ?3 AND study_id IS NOT NULL");
+  q.bind(1, modelId).bind(2, weightsHash).bind(3, preprocVersion);
+  while (q.step()) out[q.i64(0)] = q.str(1);
+  q.reset();
+  return out;
+}
+
+std::map<std::int64_t, std::vector<std::int64_t>> Database::usLoopsByStudy() {
+  std::map<std::int64_t, std::vector<std::int64_t>> out;
+  auto& q = stmt("SELECT se.study_id, i.id FROM instances i JOIN series se ON se.id = i.series_id "
+                 "WHERE se.modality = 'US' COLLATE NOCASE ORDER BY se.study_id, i.id");
+  while (q.step()) out[q.i64(0)].push_back(q.i64(1));
+  q.reset();
+  return out;
+}
+
+std::set<std::int64_t> Database::embeddedInstanceIds(const std::string& modelId, const std::string& weightsHash,
+                                                     const std::string& preprocVersion) {
+  std::set<std::int64_t> out;
+  auto& q = stmt("SELECT instance_id FROM embeddings WHERE model_id = ?1 AND weights_hash = ?2 AND "
+                 "preproc_version = ?3 AND instance_id IS NOT NULL");
+  q.bind(1, modelId).bind(2, weightsHash).bind(3, preprocVersion);
+  while (q.step()) out.insert(q.i64(0));
+  q.reset();
+  return out;
+}
+
 std::vector<Database::StoredEmbedding> Database::embeddingsFor(const std::string& modelId,
                                                                const std::string& weightsHash,
                                                                const std::string& preprocVersion) {
   std::vector<StoredEmbedding> out;
-  auto& q = stmt("SELECT instance_id, study_id, dim, vec FROM embeddings WHERE model_id = ?1 AND weights_hash = ?2 "
-                 "AND preproc_version = ?3 ORDER BY id");
+  auto& q = stmt("SELECT instance_id, study_id, dim, vec, inputs FROM embeddings WHERE model_id = ?1 AND "
+                 "weights_hash = ?2 AND preproc_version = ?3 ORDER BY id");
   q.bind(1, modelId).bind(2, weightsHash).bind(3, preprocVersion);
   while (q.step()) {
     StoredEmbedding e;
@@ -699,6 +743,7 @@ std::vector<Database::StoredEmbedding> Database::embeddingsFor(const std::string
     }
     e.vec.resize(dim);
     if (dim) std::memcpy(e.vec.data(), b.data(), b.size());
+    e.inputs = q.str(4);
     out.push_back(std::move(e));
   }
   q.reset();

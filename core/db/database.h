@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -151,7 +152,7 @@ struct ModelRow {
 
 class Database {
  public:
-  static constexpr int kLatestVersion = 3;
+  static constexpr int kLatestVersion = 4;
   enum class Mode { ReadWrite, ReadOnly };
 
   // $E2E_DB, else ~/.local/share/echo2ecg/studies.db.
@@ -204,12 +205,25 @@ class Database {
   std::vector<LabelRow> labelsForPatient(std::int64_t patientRowId);
 
   // Insert or replace the vector for this key (UNIQUE(object, model, weights hash, preproc)).
-  std::int64_t putEmbedding(const EmbeddingKey& key, const std::vector<float>& vec);
+  // `inputs`: what the vector was made from where that can change under the same key (a study
+  // vector's loops: "12,13!,14", '!' = a loop that could not be decoded); '' = not recorded.
+  std::int64_t putEmbedding(const EmbeddingKey& key, const std::vector<float>& vec, const std::string& inputs = "");
   std::optional<std::vector<float>> getEmbedding(const EmbeddingKey& key);
+  // The stored `inputs` of this key's vector; nullopt when there is no vector.
+  std::optional<std::string> embeddingInputs(const EmbeddingKey& key);
+  // study row id -> `inputs` of every study vector of this model/weights/preprocessing (no blobs).
+  std::map<std::int64_t, std::string> studyEmbeddingInputs(const std::string& modelId, const std::string& weightsHash,
+                                                           const std::string& preprocVersion);
+  // study row id -> the instance row ids of its ultrasound loops (modality US), ascending.
+  std::map<std::int64_t, std::vector<std::int64_t>> usLoopsByStudy();
+  // The instance row ids that have a vector of this model/weights/preprocessing (ids only, no blobs).
+  std::set<std::int64_t> embeddedInstanceIds(const std::string& modelId, const std::string& weightsHash,
+                                             const std::string& preprocVersion);
   // Every vector of one model/weights/preprocessing (e.g. to build a retrieval index), by row id.
   struct StoredEmbedding {
     EmbeddingKey key;
     std::vector<float> vec;
+    std::string inputs;
   };
   std::vector<StoredEmbedding> embeddingsFor(const std::string& modelId, const std::string& weightsHash,
                                              const std::string& preprocVersion);

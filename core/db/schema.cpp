@@ -161,10 +161,18 @@ CREATE INDEX series_modality ON series(modality);
 CREATE INDEX instances_sha256 ON instances(sha256);
 )SQL";
 
+// 4: what a vector was made from, where that can change under the same key. A study's echo vector
+// is made from its loops, and loops can be imported into (or deleted from) a study after it was
+// embedded: "12,13!,14" lists the study's loop instance ids at that time, '!' marking one that could
+// not be decoded. '' = not recorded (rows written before version 4, and instance vectors).
+const char* kMigration4 = R"SQL(
+ALTER TABLE embeddings ADD COLUMN inputs TEXT NOT NULL DEFAULT '';
+)SQL";
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> steps = {kMigration1, kMigration2, kMigration3};
+  static const std::vector<std::string> steps = {kMigration1, kMigration2, kMigration3, kMigration4};
   return steps;
 }
 

@@ -214,6 +214,53 @@ EmbeddingModel resolveEmbeddingModel(db::Database& db, const std::string& spec, 
   return fromDirectory(dir, EmbeddingModel::Source::Bundled, checkFiles);
 }
 
+std::string studyVectorInputs(const std::vector<std::int64_t>& loopIds, const std::function<bool(std::int64_t)>& decoded) {
+  std::string out;
+  for (auto id : loopIds) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(id);
+    if (!decoded(id)) out += '!';
+  }
+  return out;
+}
+
+std::vector<std::int64_t> studyVectorLoops(const std::string& inputs) {
+  std::vector<std::int64_t> out;
+  if (inputs.empty()) return out;
+  std::size_t i = 0;
+  while (true) {
+    std::size_t end = inputs.find(',', i);
+    if (end == std::string::npos) end = inputs.size();
+    std::string item = inputs.substr(i, end - i);
+    if (!item.empty() && item.back() == '!') item.pop_back();
+    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos)
+      throw std::invalid_argument("malformed loop list of a study vector: '" + inputs + "'");
+    out.push_back(std::stoll(item));
+    if (end == inputs.size()) break;
+    i = end + 1;
+  }
+  return out;
+}
+
+std::set<std::int64_t> outdatedStudyVectors(db::Database& db, const std::string& studyModelId,
+                                            const std::string& weightsHash, const std::string& preprocVersion) {
+  std::set<std::int64_t> out;
+  const auto loops = db.usLoopsByStudy();
+  for (const auto& [study, inputs] : db.studyEmbeddingInputs(studyModelId, weightsHash, preprocVersion)) {
+    if (inputs.empty()) continue;  // not recorded (an older version wrote it)
+    auto it = loops.find(study);
+    std::vector<std::int64_t> recorded;
+    try {
+      recorded = studyVectorLoops(inputs);
+    } catch (const std::invalid_argument&) {
+      out.insert(study);  // unreadable: re-made by the next embed
+      continue;
+    }
+    if (it == loops.end() || it->second != recorded) out.insert(study);
+  }
+  return out;
+}
+
 EmbeddingCoverage embeddingCoverage(db::Database& db, const EmbeddingModel& m) {
   EmbeddingCoverage c;
   const auto n = db.embeddingCounts(m.ecgKey(), m.studyKey(), m.weightsHash, kPreprocVersion);
@@ -222,6 +269,7 @@ EmbeddingCoverage embeddingCoverage(db::Database& db, const EmbeddingModel& m) {
   c.echoStudies = n.echoStudies;
   c.echoStudiesEmbedded = n.echoStudiesEmbedded;
   c.staleRows = staleEmbeddingRows(db, m, false);
+  c.outdatedStudies = static_cast<std::int64_t>(outdatedStudyVectors(db, m.studyKey(), m.weightsHash).size());
   return c;
 }
 

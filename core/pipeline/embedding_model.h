@@ -12,8 +12,11 @@
 // versions ("stale" after a new version was activated) are ignored, never mixed in.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "db/database.h"
 
@@ -70,13 +73,28 @@ std::optional<EmbeddingModel> activeRegisteredEmbeddingModel(db::Database& db);
 // weights-hash check (hashing the tensors) happens when the pipeline loads the bundle.
 EmbeddingModel resolveEmbeddingModel(db::Database& db, const std::string& spec = "", bool checkFiles = true);
 
+// What a study vector was made from, stored with it (embeddings.inputs): the study's loop instance
+// ids in ascending order, '!' after one that had no view vector (it could not be decoded):
+// "12,13!,14". studyVectorLoops gives the ids back (with or without '!'); it throws
+// std::invalid_argument on a malformed list.
+std::string studyVectorInputs(const std::vector<std::int64_t>& loopIds, const std::function<bool(std::int64_t)>& decoded);
+std::vector<std::int64_t> studyVectorLoops(const std::string& inputs);
+
+// The studies whose stored vector of this model (study key, weights hash, preprocessing) was made
+// from other loops than the study has now (loops imported into or deleted from it since). Vectors
+// without recorded inputs (written before schema version 4) are not counted.
+std::set<std::int64_t> outdatedStudyVectors(db::Database& db, const std::string& studyModelId,
+                                            const std::string& weightsHash,
+                                            const std::string& preprocVersion = kPreprocVersion);
+
 // How much of the database has embeddings of one model (weightsHash must be known).
 struct EmbeddingCoverage {
   std::int64_t ecgInstances = 0, ecgEmbedded = 0, echoStudies = 0, echoStudiesEmbedded = 0;
   std::int64_t staleRows = 0;  // stored rows of other versions/weights/preprocessing of the same model id
+  std::int64_t outdatedStudies = 0;  // study vectors made from other loops than the study has now
   std::int64_t missingEcg() const { return ecgInstances - ecgEmbedded; }
   std::int64_t missingStudies() const { return echoStudies - echoStudiesEmbedded; }
-  bool complete() const { return missingEcg() == 0 && missingStudies() == 0; }
+  bool complete() const { return missingEcg() == 0 && missingStudies() == 0 && outdatedStudies == 0; }
 };
 EmbeddingCoverage embeddingCoverage(db::Database& db, const EmbeddingModel& m);
 

@@ -482,13 +482,12 @@ struct EcgFeatureCache {
   }
 };
 
-// Per-loop view embeddings and aligned study embeddings.
+// Per-loop view embeddings (and the counts of the study vectors that embedAllEcho makes from them).
 struct EchoCache {
   db::Database& db;
   Bundle& b;
-  std::map<std::int64_t, std::vector<float>> views;   // by echo instance id
-  std::map<std::int64_t, std::vector<float>> studies; // by study row id
-  int viewAdded = 0, viewSkipped = 0, studyAdded = 0, studySkipped = 0;
+  std::map<std::int64_t, std::vector<float>> views;  // by echo instance id
+  int viewAdded = 0, viewSkipped = 0, studyAdded = 0, studyUpdated = 0, studySkipped = 0;
   std::vector<std::string> errors;
 
   db::EmbeddingKey viewKey(std::int64_t inst) const {
@@ -505,31 +504,6 @@ struct EchoCache {
         db, loops, [&](std::int64_t id) { return viewKey(id); }, views, viewAdded, viewSkipped, errors, batch, cancel,
         progress, [&](const std::string& path) { return model::prepareClip(readEchoFrames(path), b.spec, 0); },
         [&](const std::vector<torch::Tensor>& clips) { return b.video->encode(torch::stack(clips).to(b.device)); });
-  }
-  // study -> its loop ids (views must be ensured first)
-  void ensureStudies(const std::map<std::int64_t, std::vector<std::int64_t>>& studyLoops) {
-    torch::NoGradGuard ng;
-    b.net->eval();
-    db::Database::Transaction tx(db);
-    for (auto& [study, loops] : studyLoops) {
-      if (studies.count(study)) continue;
-      if (auto v = db.getEmbedding(studyKey(study))) {
-        studies[study] = *v;
-        ++studySkipped;
-        continue;
-      }
-      std::vector<torch::Tensor> vs;
-      for (auto id : loops)
-        if (views.count(id)) vs.push_back(torch::tensor(views[id]));
-      if (vs.empty()) continue;
-      auto v = b.normViews(torch::stack(vs)).unsqueeze(0).to(b.device);
-      auto valid = torch::ones({1, v.size(1)}, torch::kBool).to(b.device);
-      auto e = rowVec(b.net->embedEcho(v, valid)[0]);
-      db.putEmbedding(studyKey(study), e);
-      studies[study] = std::move(e);
-      ++studyAdded;
-    }
-    tx.commit();
   }
 };
 
@@ -557,29 +531,51 @@ EchoStudies listEchoStudies(db::Database& db) {
   return out;
 }
 
+// Every loop of every echo study gets its view vector (each loop without one is tried again, so an
+// undecodable loop is reported on every run), then every study whose stored vector was made from
+// other loops than it has now (loops imported into or deleted from it since, a loop that decodes
+// now, or a vector written before inputs were recorded) gets its vector (re)made.
 void embedAllEcho(db::Database& db, Bundle& b, EchoCache& cache, int batch, const Cancel& cancel,
                   const std::function<void(int, int)>& progress = {}) {
   auto es = listEchoStudies(db);
-  std::vector<std::pair<std::int64_t, std::string>> all;
-  std::map<std::int64_t, std::vector<std::int64_t>> studyLoops;
+  const auto stored = db.embeddedInstanceIds(viewEmbeddingId(b.modelId, b.version), b.hash, kPreprocVersion);
+  std::vector<std::pair<std::int64_t, std::string>> needed;
   for (auto& [study, loops] : es.loops)
     for (auto& l : loops) {
-      all.push_back(l);
-      studyLoops[study].push_back(l.first);
+      if (stored.count(l.first)) ++cache.viewSkipped;
+      else needed.push_back(l);
     }
-  // Studies already stored need no view embeddings.
-  std::vector<std::pair<std::int64_t, std::string>> needed;
+  cache.ensureViews(needed, batch, cancel, progress);
+  if (cancel.requested()) return;
+  auto hasView = [&](std::int64_t id) { return stored.count(id) > 0 || cache.views.count(id) > 0; };
+  torch::NoGradGuard ng;
+  b.net->eval();
+  db::Database::Transaction tx(db);
   for (auto& [study, loops] : es.loops) {
-    if (auto v = db.getEmbedding(cache.studyKey(study))) {
-      cache.studies[study] = *v;
+    std::vector<std::int64_t> ids;
+    for (auto& l : loops) ids.push_back(l.first);
+    const std::string inputs = studyVectorInputs(ids, hasView);
+    const auto before = db.embeddingInputs(cache.studyKey(study));
+    if (before && *before == inputs) {
       ++cache.studySkipped;
       continue;
     }
-    for (auto& l : loops) needed.push_back(l);
+    // The aggregator takes up to maxViews views (128, as the reference): the first ones in loop order.
+    const auto maxViews = static_cast<std::size_t>(b.net->echo_aggregator->maxViews);
+    std::vector<torch::Tensor> vs;
+    for (auto& l : loops) {
+      if (vs.size() == maxViews) break;
+      if (auto it = cache.views.find(l.first); it != cache.views.end()) vs.push_back(torch::tensor(it->second));
+      else if (stored.count(l.first))
+        if (auto v = db.getEmbedding(cache.viewKey(l.first))) vs.push_back(torch::tensor(*v));
+    }
+    if (vs.empty()) continue;  // no loop of it decodes: no vector (the errors name the loops)
+    auto v = b.normViews(torch::stack(vs)).unsqueeze(0).to(b.device);
+    auto valid = torch::ones({1, v.size(1)}, torch::kBool).to(b.device);
+    db.putEmbedding(cache.studyKey(study), rowVec(b.net->embedEcho(v, valid)[0]), inputs);
+    ++(before ? cache.studyUpdated : cache.studyAdded);
   }
-  cache.ensureViews(needed, batch, cancel, progress);
-  if (cancel.requested()) return;
-  cache.ensureStudies(studyLoops);
+  tx.commit();
 }
 
 // ------------------------------------------------------------------ heads / predictors ----
@@ -1173,7 +1169,7 @@ EmbedReport runEmbed(db::Database& db, const EmbedOptions& opt, Cancel cancel) {
   EcgFeatureCache ecg{db, b, {}, 0, 0, {}};
   ecg.ensure(samples, opt.batchSize, cancel, say("ecg", "ECG"));
   if (text) std::fprintf(stderr, "\n");
-  EchoCache echo{db, b, {}, {}, 0, 0, 0, 0, {}};
+  EchoCache echo{db, b};
   if (!cancel.requested() && b.role != "ecg-encoder")  // an ECG-only encoder has no trained echo side
     embedAllEcho(db, b, echo, std::max(1, opt.batchSize / 2), cancel, say("echo", "echo loops"));
   if (text) std::fprintf(stderr, "\n");
@@ -1182,6 +1178,7 @@ EmbedReport runEmbed(db::Database& db, const EmbedOptions& opt, Cancel cancel) {
   rep.viewAdded = echo.viewAdded;
   rep.viewSkipped = echo.viewSkipped;
   rep.studyAdded = echo.studyAdded;
+  rep.studyUpdated = echo.studyUpdated;
   rep.studySkipped = echo.studySkipped;
   rep.errorMessages = ecg.errors;
   rep.errorMessages.insert(rep.errorMessages.end(), echo.errors.begin(), echo.errors.end());
@@ -1734,15 +1731,18 @@ int runTrain(const TrainOptions& o, Cancel cancel) {
       }
     }
     if (pairs && needData) {
-      EchoCache ec{db, base, {}, {}, 0, 0, 0, 0, {}};
+      EchoCache ec{db, base};
       std::vector<std::pair<std::int64_t, std::string>> loops;
       for (auto& s : samples)
         for (std::size_t j = 0; j < s.echoInstanceIds.size(); ++j) loops.emplace_back(s.echoInstanceIds[j], s.echoPaths[j]);
       ec.ensureViews(loops, 8, cancel);
+      // the aggregator's limit (128 views, as the reference): the first ones in loop order, as embed does
+      const std::size_t maxViews =
+          base.net ? static_cast<std::size_t>(base.net->echo_aggregator->maxViews) : std::size_t{128};
       for (std::size_t i = 0; i < samples.size(); ++i) {
         std::vector<torch::Tensor> vs;
         for (auto id : samples[i].echoInstanceIds)
-          if (ec.views.count(id)) vs.push_back(torch::tensor(ec.views[id]));
+          if (ec.views.count(id) && vs.size() < maxViews) vs.push_back(torch::tensor(ec.views[id]));
         if (!vs.empty()) viewSets[i] = torch::stack(vs);
       }
       if (!base.viewMean.defined()) {  // standardisation statistics from the training loops
@@ -2287,6 +2287,9 @@ int runRetrieve(const RetrieveOptions& o) {
   std::map<std::int64_t, std::vector<float>> studyVec;
   for (auto& s : db.embeddingsFor(em.studyKey(), em.weightsHash, kPreprocVersion))
     if (s.key.studyRowId && es.loops.count(*s.key.studyRowId)) studyVec[*s.key.studyRowId] = std::move(s.vec);
+  // A vector made from other loops than its study has now (loops imported or deleted since) is
+  // searched as it is, with a warning to re-embed.
+  const long long outdated = static_cast<long long>(outdatedStudyVectors(db, em.studyKey(), em.weightsHash).size());
   const long long echoStudies = static_cast<long long>(es.loops.size());
   const long long missing = echoStudies - static_cast<long long>(studyVec.size());
   const long long stale = staleEmbeddingRows(db, em, false);
@@ -2308,6 +2311,12 @@ int runRetrieve(const RetrieveOptions& o) {
                         em.label() + " and are not searched: run `" + embedCmd + "`"
                   : std::string();
   if (missing > 0) std::fprintf(stderr, "warning: missing embeddings: %s\n", missingText.c_str());
+  if (outdated > 0)
+    std::fprintf(stderr,
+                 "warning: outdated embeddings: %lld echo stud%s had loops imported or deleted since %s embedded; "
+                 "%s searched with the loops %s had then: run `%s`\n",
+                 outdated, outdated == 1 ? "y" : "ies", outdated == 1 ? "it was" : "they were",
+                 outdated == 1 ? "it is" : "they are", outdated == 1 ? "it" : "they", embedCmd.c_str());
 
   if (o.evaluate) {
     const auto test = labelledPairedSplit(db, o.seed).test();
@@ -2401,7 +2410,8 @@ int runRetrieve(const RetrieveOptions& o) {
                     ",\"patient_id\":" + jstr(q->patientId) + "},\"include_same_patient\":" +
                     (o.includeSamePatient ? "true" : "false") + ",\"echo_studies\":" + std::to_string(echoStudies) +
                     ",\"searched_studies\":" + std::to_string(studyVec.size()) +
-                    ",\"missing_studies\":" + std::to_string(missing) + ",\"stale_rows_ignored\":" + std::to_string(stale) +
+                    ",\"missing_studies\":" + std::to_string(missing) + ",\"outdated_studies\":" + std::to_string(outdated) +
+                    ",\"stale_rows_ignored\":" + std::to_string(stale) +
                     ",\"results\":[";
     int r = 0;
     for (auto& h : hits) {

@@ -138,6 +138,26 @@ TEST(ReembedOnActivation, RegistryActivationRunsTheEmbedJobAndRetrievalSwitchesV
       << panel.embeddingKeyText().toStdString();
   EXPECT_FALSE(panel.embedButton()->isVisibleTo(&panel));
 
+  // A loop deleted from a study after it was embedded: the panel still searches it (with the vector
+  // made from its old loops) and says so, offering Embed now; re-embedding re-makes it.
+  {
+    db::Database d(db.toStdString());
+    db::Filter us;
+    us.modality = "US";
+    ASSERT_TRUE(d.deleteInstance(d.listInstances(us).back().id));
+  }
+  panel.refresh();
+  EXPECT_EQ(panel.outdatedStudies(), 1);
+  EXPECT_EQ(panel.results().size(), 4u) << panel.messageLabel()->text().toStdString();
+  EXPECT_TRUE(panel.messageLabel()->text().contains(QStringLiteral("1 echo study had loops imported or deleted")))
+      << panel.messageLabel()->text().toStdString();
+  EXPECT_TRUE(panel.embedButton()->isVisibleTo(&panel));
+  ASSERT_TRUE(runCli({QStringLiteral("embed"), QStringLiteral("--db"), db}, &out)) << out.toStdString();
+  EXPECT_TRUE(out.contains(QStringLiteral("echo studies re-made: 1"))) << out.toStdString();
+  panel.refresh();
+  EXPECT_EQ(panel.outdatedStudies(), 0);
+  EXPECT_FALSE(panel.embedButton()->isVisibleTo(&panel));
+
   // A prediction head is not an embedding model: activating it starts no job.
   ASSERT_TRUE(runCli({QStringLiteral("models"), QStringLiteral("register"), QStringLiteral("--model-id"),
                       QStringLiteral("echo2ecg-lvef"), QStringLiteral("--version"), QStringLiteral("1"),

@@ -250,6 +250,7 @@ void RetrievalPanel::setTopK(int k) { k_->setValue(k); }
 void RetrievalPanel::refresh() {
   cacheKey_.clear();
   index_.reset();
+  outdatedStudies_ = 0;
   search();
 }
 
@@ -317,6 +318,8 @@ void RetrievalPanel::search() {
       }
       index_ = std::move(idx);
       cacheKey_ = ck;
+      outdatedStudies_ = static_cast<int>(
+          pipeline::outdatedStudyVectors(d, studyModelFor(k.modelId), k.weightsHash, k.preproc).size());
       return true;
     };
 
@@ -443,6 +446,15 @@ void RetrievalPanel::search() {
                  .arg(missingStudies_)
                  .arg(missingStudies_ == 1 ? QStringLiteral("y") : QStringLiteral("ies"))
                  .arg(modelText_);
+      offerEmbed();
+    }
+    if (outdatedStudies_ > 0) {
+      // Loops imported into or deleted from a study after it was embedded: its vector is searched as
+      // it was made; re-embedding re-makes it from the loops it has now.
+      msg += QStringLiteral("\n%1 echo stud%2 had loops imported or deleted since embedded: searched with the "
+                            "old embedding; re-embed (Embed now).")
+                 .arg(outdatedStudies_)
+                 .arg(outdatedStudies_ == 1 ? QStringLiteral("y") : QStringLiteral("ies"));
       offerEmbed();
     }
     showMessage(msg);

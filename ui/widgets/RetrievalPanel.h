@@ -111,6 +111,8 @@ class RetrievalPanel : public QWidget {
   QString modelText() const { return modelText_; }
   // Echo studies without embeddings of the active registered model (0 otherwise).
   std::int64_t missingStudies() const { return missingStudies_; }
+  // study vectors searched although their study's loops changed since they were made
+  int outdatedStudies() const { return outdatedStudies_; }
 
  public Q_SLOTS:
   void refresh();                 // recompute (rebuilds the cached index)
@@ -148,6 +150,7 @@ class RetrievalPanel : public QWidget {
   CliJob* job_ = nullptr;
   // Cached index of the study embeddings of one key.
   QString cacheKey_;
+  int outdatedStudies_ = 0;  // of the cached index's study vectors: made from other loops than the study has now
   std::unique_ptr<EmbeddingIndex> index_;
 };
 
