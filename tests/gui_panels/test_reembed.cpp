@@ -152,11 +152,26 @@ TEST(ReembedOnActivation, RegistryActivationRunsTheEmbedJobAndRetrievalSwitchesV
   EXPECT_TRUE(panel.messageLabel()->text().contains(QStringLiteral("1 echo study had loops imported or deleted")))
       << panel.messageLabel()->text().toStdString();
   EXPECT_TRUE(panel.embedButton()->isVisibleTo(&panel));
-  ASSERT_TRUE(runCli({QStringLiteral("embed"), QStringLiteral("--db"), db}, &out)) << out.toStdString();
-  EXPECT_TRUE(out.contains(QStringLiteral("echo studies re-made: 1"))) << out.toStdString();
-  panel.refresh();
+  // Embed now, with a real loop that cannot be decoded in the database as well (JPEG 2000, its own
+  // study): the outdated study is re-made and the panel says what could not be read, not "failed".
+  {
+    db::Database d(db.toStdString());
+    importer::ImportOptions io;
+    io.paths = {std::string(E2E_DATA_DIR) + "/us_dicom/pydicom-data/US1_J2KR.dcm"};
+    ASSERT_EQ(importer::runImport(d, io).added, 1);
+  }
+  QStringList log;
+  QObject::connect(&panel, &ui::RetrievalPanel::logMessage, &panel, [&](const QString& m) { log << m; });
+  panel.embedNow();
+  EXPECT_FALSE(panel.embedButton()->isEnabled());
+  ASSERT_GE(test::spinUntil([&] { return panel.embedButton()->isEnabled(); }), 0) << "the embed job did not finish";
   EXPECT_EQ(panel.outdatedStudies(), 0);
-  EXPECT_FALSE(panel.embedButton()->isVisibleTo(&panel));
+  EXPECT_EQ(panel.results().size(), 4u) << panel.messageLabel()->text().toStdString();
+  const QString msg = panel.messageLabel()->text();
+  EXPECT_TRUE(msg.contains(QStringLiteral("1 input(s) could not be used (the rest is stored)"))) << msg.toStdString();
+  EXPECT_TRUE(msg.contains(QStringLiteral("US1_J2KR.dcm"))) << msg.toStdString();
+  EXPECT_FALSE(msg.contains(QStringLiteral("failed"))) << msg.toStdString();
+  EXPECT_TRUE(log.join(QLatin1Char('\n')).contains(QStringLiteral("echo studies re-made: 1"))) << log.join(QLatin1Char('\n')).toStdString();
 
   // A prediction head is not an embedding model: activating it starts no job.
   ASSERT_TRUE(runCli({QStringLiteral("models"), QStringLiteral("register"), QStringLiteral("--model-id"),

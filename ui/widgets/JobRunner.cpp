@@ -59,6 +59,8 @@ bool CliJob::start(const QStringList& args, const QString& program) {
   const QString exe = program.isEmpty() ? echo2ecgPath() : program;
   output_.clear();
   lastLine_.clear();
+  errorLines_.clear();
+  exitCode_ = -1;
   reported_ = false;
   if (exe.isEmpty()) {
     Q_EMIT finished(false, QStringLiteral("The echo2ecg command-line tool was not found (install it next to the "
@@ -73,6 +75,7 @@ bool CliJob::start(const QStringList& args, const QString& program) {
     output_ += chunk;
     for (const QString& l : chunk.split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
       lastLine_ = l.trimmed();
+      if (lastLine_.startsWith(QStringLiteral("error: "))) errorLines_ << lastLine_.mid(7);
       Q_EMIT line(lastLine_);
     }
   });
@@ -85,12 +88,20 @@ bool CliJob::start(const QStringList& args, const QString& program) {
   connect(proc_, &QProcess::finished, this, [this, exe, args](int code, QProcess::ExitStatus st) {
     if (reported_) return;
     reported_ = true;
-    const bool ok = st == QProcess::NormalExit && code == 0;
-    QString msg = ok ? QStringLiteral("echo2ecg %1: done").arg(args.value(0))
-                     : QStringLiteral("echo2ecg %1 failed (exit %2)%3")
-                           .arg(args.value(0))
-                           .arg(code)
-                           .arg(lastLine_.isEmpty() ? QString() : QStringLiteral(": ") + lastLine_);
+    exitCode_ = st == QProcess::NormalExit ? code : -1;
+    const bool ok = exitCode_ == 0;
+    QString msg;
+    if (ok) msg = QStringLiteral("echo2ecg %1: done").arg(args.value(0));
+    else if (exitCode_ == 3)
+      msg = QStringLiteral("echo2ecg %1 finished; %2 input(s) could not be used (the rest is stored)%3")
+                .arg(args.value(0))
+                .arg(errorLines_.size())
+                .arg(errorLines_.isEmpty() ? QString() : QStringLiteral(", first: ") + errorLines_.front());
+    else
+      msg = QStringLiteral("echo2ecg %1 failed (exit %2)%3")
+                .arg(args.value(0))
+                .arg(code)
+                .arg(lastLine_.isEmpty() ? QString() : QStringLiteral(": ") + lastLine_);
     Q_EMIT finished(ok, msg);
   });
   proc_->start(exe, args);

@@ -33,16 +33,25 @@ class CliJob : public QObject {
   bool isRunning() const;
   void cancel();
   QString output() const { return output_; }
+  // The exit code of the last run (-1: not finished normally). 3 is the tool's "finished, but some
+  // inputs could not be used" (e.g. a loop that cannot be decoded): the rest of the work is stored.
+  int exitCode() const { return exitCode_; }
+  bool finishedWithProblems() const { return exitCode_ == 3; }
+  // The "error: ..." lines of the last run (what could not be used).
+  QStringList errorLines() const { return errorLines_; }
 
  Q_SIGNALS:
   void line(const QString& text);
-  // ok: exit code 0. message: a one-line explanation (last error line on failure).
+  // ok: exit code 0. message: a one-line explanation (last error line on failure; for exit code 3
+  // how many inputs could not be used, and the first of them).
   void finished(bool ok, const QString& message);
 
  private:
   QProcess* proc_ = nullptr;
   QString output_;
   QString lastLine_;
+  QStringList errorLines_;
+  int exitCode_ = -1;
   bool reported_ = false;
 };
 

@@ -87,6 +87,11 @@ ModelRegistryView::ModelRegistryView(QWidget* parent) : QWidget(parent) {
     cancel_->setVisible(false);
     const QString id = embedding_.section(QLatin1Char(':'), 0, -2), ver = embedding_.section(QLatin1Char(':'), -1);
     if (ok) info_->setText(tr("Embeddings of %1 are up to date; retrieval uses them.").arg(embedding_));
+    else if (job_->finishedWithProblems())
+      info_->setText(tr("Embeddings of %1 are stored; %2 file(s) could not be read and are left out (see the log): %3")
+                         .arg(embedding_)
+                         .arg(job_->errorLines().size())
+                         .arg(job_->errorLines().value(0)));
     else if (cancelled_)
       info_->setText(tr("Re-embedding with %1 cancelled (what was done is kept; embed again to finish).").arg(embedding_));
     else info_->setText(tr("Re-embedding with %1 failed: %2").arg(embedding_, msg));

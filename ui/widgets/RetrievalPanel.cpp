@@ -228,7 +228,8 @@ RetrievalPanel::RetrievalPanel(QWidget* parent) : QWidget(parent) {
     embed_->setEnabled(true);
     Q_EMIT logMessage(msg);
     refresh();
-    if (!ok) showMessage(msg, true);
+    if (job_->finishedWithProblems()) showMessage(message_->text() + QStringLiteral("\n") + msg);  // the rest is stored
+    else if (!ok) showMessage(msg, true);
   });
 }
 
