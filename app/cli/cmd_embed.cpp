@@ -71,10 +71,10 @@ int runEmbedCmd(int argc, char** argv) {
     for (auto& e : r.errorMessages) std::fprintf(stderr, "error: %s\n", e.c_str());
     if (json)
       std::printf("{\"event\":\"%s\",\"model_id\":%s,\"version\":%s,\"weights_hash\":%s,\"ecg_added\":%d,"
-                  "\"studies_added\":%d,\"studies_updated\":%d,\"errors\":%d,\"stale_rows\":%lld,"
+                  "\"studies_added\":%d,\"studies_updated\":%d,\"studies_dropped\":%d,\"errors\":%d,\"stale_rows\":%lld,"
                   "\"pruned_rows\":%lld}\n",
                   r.cancelled ? "cancelled" : "done", jq(r.model.modelId).c_str(), jq(r.model.version).c_str(),
-                  jq(r.weightsHash).c_str(), r.ecgAdded, r.studyAdded, r.studyUpdated, r.errors, static_cast<long long>(r.staleRows),
+                  jq(r.weightsHash).c_str(), r.ecgAdded, r.studyAdded, r.studyUpdated, r.studyDropped, r.errors, static_cast<long long>(r.staleRows),
                   static_cast<long long>(r.prunedRows));
     std::printf("Embed %s with %s in %.1f s:\n", r.cancelled ? "interrupted" : "finished", r.model.describe().c_str(),
                 r.seconds);
@@ -85,6 +85,9 @@ int runEmbedCmd(int argc, char** argv) {
       std::printf("  echo studies re-made: %d (made from other loops than the study has now: loops imported or "
                   "deleted since, a loop that now decodes, or not recorded by an older version)\n",
                   r.studyUpdated);
+    if (r.studyDropped)
+      std::printf("  echo study vectors deleted: %d (the study has no loop left, or none that decodes)\n",
+                  r.studyDropped);
     std::printf("  errors: %d\n", r.errors);
     if (r.prunedRows) std::printf("  stale rows of other versions of %s deleted: %lld\n", r.model.modelId.c_str(),
                                   static_cast<long long>(r.prunedRows));

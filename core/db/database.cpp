@@ -677,6 +677,15 @@ std::optional<std::vector<float>> Database::getEmbedding(const EmbeddingKey& key
   return v;
 }
 
+bool Database::deleteEmbedding(const EmbeddingKey& key) {
+  auto& q = stmt("DELETE FROM embeddings WHERE (instance_id = ?1 OR (?1 IS NULL AND instance_id IS NULL)) "
+                 "AND (study_id = ?2 OR (?2 IS NULL AND study_id IS NULL)) AND model_id = ?3 AND "
+                 "weights_hash = ?4 AND preproc_version = ?5");
+  q.bindOpt(1, key.instanceRowId).bindOpt(2, key.studyRowId).bind(3, key.modelId).bind(4, key.weightsHash)
+      .bind(5, key.preprocVersion).run();
+  return sqlite3_changes(db_) > 0;
+}
+
 std::optional<std::string> Database::embeddingInputs(const EmbeddingKey& key) {
   auto& q = stmt("SELECT inputs FROM embeddings WHERE (instance_id = ?1 OR (?1 IS NULL AND instance_id IS NULL)) "
                  "AND (study_id = ?2 OR (?2 IS NULL AND study_id IS NULL)) AND model_id = ?3 AND "

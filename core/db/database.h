@@ -209,6 +209,8 @@ class Database {
   // vector's loops: "12,13!,14", '!' = a loop that could not be decoded); '' = not recorded.
   std::int64_t putEmbedding(const EmbeddingKey& key, const std::vector<float>& vec, const std::string& inputs = "");
   std::optional<std::vector<float>> getEmbedding(const EmbeddingKey& key);
+  // Deletes this key's vector; false when there was none.
+  bool deleteEmbedding(const EmbeddingKey& key);
   // The stored `inputs` of this key's vector; nullopt when there is no vector.
   std::optional<std::string> embeddingInputs(const EmbeddingKey& key);
   // study row id -> `inputs` of every study vector of this model/weights/preprocessing (no blobs).

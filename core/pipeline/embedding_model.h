@@ -81,7 +81,8 @@ std::string studyVectorInputs(const std::vector<std::int64_t>& loopIds, const st
 std::vector<std::int64_t> studyVectorLoops(const std::string& inputs);
 
 // The studies whose stored vector of this model (study key, weights hash, preprocessing) was made
-// from other loops than the study has now (loops imported into or deleted from it since). Vectors
+// from other loops than the study has now (loops imported into or deleted from it since, or all of
+// them deleted). Vectors
 // without recorded inputs (written before schema version 4) are not counted.
 std::set<std::int64_t> outdatedStudyVectors(db::Database& db, const std::string& studyModelId,
                                             const std::string& weightsHash,

@@ -487,7 +487,7 @@ struct EchoCache {
   db::Database& db;
   Bundle& b;
   std::map<std::int64_t, std::vector<float>> views;  // by echo instance id
-  int viewAdded = 0, viewSkipped = 0, studyAdded = 0, studyUpdated = 0, studySkipped = 0;
+  int viewAdded = 0, viewSkipped = 0, studyAdded = 0, studyUpdated = 0, studySkipped = 0, studyDropped = 0;
   std::vector<std::string> errors;
 
   db::EmbeddingKey viewKey(std::int64_t inst) const {
@@ -569,12 +569,19 @@ void embedAllEcho(db::Database& db, Bundle& b, EchoCache& cache, int batch, cons
       else if (stored.count(l.first))
         if (auto v = db.getEmbedding(cache.viewKey(l.first))) vs.push_back(torch::tensor(*v));
     }
-    if (vs.empty()) continue;  // no loop of it decodes: no vector (the errors name the loops)
+    if (vs.empty()) {  // no loop of it decodes: no vector (the errors name the loops), nor an old one
+      if (before && db.deleteEmbedding(cache.studyKey(study))) ++cache.studyDropped;
+      continue;
+    }
     auto v = b.normViews(torch::stack(vs)).unsqueeze(0).to(b.device);
     auto valid = torch::ones({1, v.size(1)}, torch::kBool).to(b.device);
     db.putEmbedding(cache.studyKey(study), rowVec(b.net->embedEcho(v, valid)[0]), inputs);
     ++(before ? cache.studyUpdated : cache.studyAdded);
   }
+  // A study that has no loops any more (all deleted) keeps no vector made from them.
+  for (const auto& [study, inputs] : db.studyEmbeddingInputs(studyEmbeddingId(b.modelId, b.version), b.hash,
+                                                             kPreprocVersion))
+    if (!es.loops.count(study) && db.deleteEmbedding(cache.studyKey(study))) ++cache.studyDropped;
   tx.commit();
 }
 
@@ -1179,6 +1186,7 @@ EmbedReport runEmbed(db::Database& db, const EmbedOptions& opt, Cancel cancel) {
   rep.viewSkipped = echo.viewSkipped;
   rep.studyAdded = echo.studyAdded;
   rep.studyUpdated = echo.studyUpdated;
+  rep.studyDropped = echo.studyDropped;
   rep.studySkipped = echo.studySkipped;
   rep.errorMessages = ecg.errors;
   rep.errorMessages.insert(rep.errorMessages.end(), echo.errors.begin(), echo.errors.end());
@@ -2289,7 +2297,8 @@ int runRetrieve(const RetrieveOptions& o) {
     if (s.key.studyRowId && es.loops.count(*s.key.studyRowId)) studyVec[*s.key.studyRowId] = std::move(s.vec);
   // A vector made from other loops than its study has now (loops imported or deleted since) is
   // searched as it is, with a warning to re-embed.
-  const long long outdated = static_cast<long long>(outdatedStudyVectors(db, em.studyKey(), em.weightsHash).size());
+  long long outdated = 0;
+  for (auto study : outdatedStudyVectors(db, em.studyKey(), em.weightsHash)) outdated += studyVec.count(study);
   const long long echoStudies = static_cast<long long>(es.loops.size());
   const long long missing = echoStudies - static_cast<long long>(studyVec.size());
   const long long stale = staleEmbeddingRows(db, em, false);

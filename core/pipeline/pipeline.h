@@ -84,6 +84,7 @@ struct EmbedReport {
   EmbeddingModel model;
   int ecgAdded = 0, ecgSkipped = 0, viewAdded = 0, viewSkipped = 0, studyAdded = 0, studySkipped = 0, errors = 0;
   int studyUpdated = 0;  // study vectors re-made: the study's loops (or which of them decode) changed
+  int studyDropped = 0;  // study vectors deleted: the study has no loop left that decodes
   std::vector<std::string> errorMessages;
   std::int64_t staleRows = 0, prunedRows = 0;  // rows of other versions of the model id: kept / deleted
   double seconds = 0;

@@ -263,6 +263,30 @@ TEST_F(StudyVectors, AStudyOfMoreThan128LoopsIsEmbeddedFromItsFirst128) {
   EXPECT_GT(maxAbsDiff(v130, studyVector()), 5e-6);
 }
 
+// A study whose loops are all deleted keeps no vector made from them: embed deletes it (retrieval
+// never searched it, as the study has no loops; the coverage counts it as outdated until then).
+TEST_F(StudyVectors, AStudyWhoseLoopsAreAllDeletedKeepsNoVector) {
+  auto e = embed();
+  ASSERT_EQ(e.rc, 0) << e.out;
+  ASSERT_EQ(studyInputs(), ids(loops));
+  {
+    db::Database d(c.dbPath);
+    for (auto& l : loops) ASSERT_TRUE(d.deleteInstance(l.id));
+    EXPECT_EQ(pipeline::embeddingCoverage(d, model()).outdatedStudies, 1);
+  }
+  EXPECT_EQ(test::jsonField(retrieveJson(), "outdated_studies"), "0");  // not searched: no loops
+  e = embed();
+  ASSERT_EQ(e.rc, 0) << e.out;
+  EXPECT_EQ(field(e, "studies_dropped"), 1);
+  EXPECT_TRUE(has(e.out, "echo study vectors deleted: 1")) << e.out;
+  EXPECT_EQ(studyInputs(), "<none>");
+  db::Database d(c.dbPath);
+  const auto cov = pipeline::embeddingCoverage(d, model());
+  EXPECT_EQ(cov.outdatedStudies, 0);
+  EXPECT_EQ(cov.echoStudies, 2);
+  EXPECT_TRUE(cov.complete());
+}
+
 TEST(StudyVectorInputs, RoundTripAndMalformedLists) {
   const std::vector<std::int64_t> ids{12, 13, 140};
   const auto s = pipeline::studyVectorInputs(ids, [](std::int64_t id) { return id != 13; });
