@@ -168,9 +168,11 @@ TEST(ReembedOnActivation, RegistryActivationRunsTheEmbedJobAndRetrievalSwitchesV
   EXPECT_EQ(panel.outdatedStudies(), 0);
   EXPECT_EQ(panel.results().size(), 4u) << panel.messageLabel()->text().toStdString();
   const QString msg = panel.messageLabel()->text();
-  EXPECT_TRUE(msg.contains(QStringLiteral("1 input(s) could not be used (the rest is stored)"))) << msg.toStdString();
+  EXPECT_TRUE(msg.contains(QStringLiteral("1 input(s) could not be used"))) << msg.toStdString();
+  EXPECT_TRUE(msg.contains(QStringLiteral("Everything else is embedded."))) << msg.toStdString();
   EXPECT_TRUE(msg.contains(QStringLiteral("US1_J2KR.dcm"))) << msg.toStdString();
   EXPECT_FALSE(msg.contains(QStringLiteral("failed"))) << msg.toStdString();
+  EXPECT_NE(panel.messageLabel()->styleSheet(), QStringLiteral("color:#b00020;")) << "shown as an error";
   EXPECT_TRUE(log.join(QLatin1Char('\n')).contains(QStringLiteral("echo studies re-made: 1"))) << log.join(QLatin1Char('\n')).toStdString();
 
   // A prediction head is not an embedding model: activating it starts no job.

@@ -93,10 +93,13 @@ bool CliJob::start(const QStringList& args, const QString& program) {
     QString msg;
     if (ok) msg = QStringLiteral("echo2ecg %1: done").arg(args.value(0));
     else if (exitCode_ == 3)
-      msg = QStringLiteral("echo2ecg %1 finished; %2 input(s) could not be used (the rest is stored)%3")
-                .arg(args.value(0))
-                .arg(errorLines_.size())
-                .arg(errorLines_.isEmpty() ? QString() : QStringLiteral(", first: ") + errorLines_.front());
+      msg = errorLines_.isEmpty()
+                ? QStringLiteral("echo2ecg %1 finished with errors (exit 3)%2")
+                      .arg(args.value(0), lastLine_.isEmpty() ? QString() : QStringLiteral(": ") + lastLine_)
+                : QStringLiteral("echo2ecg %1 finished with errors (exit 3): %2 input(s) could not be used; first: %3")
+                      .arg(args.value(0))
+                      .arg(errorLines_.size())
+                      .arg(errorLines_.front());
     else
       msg = QStringLiteral("echo2ecg %1 failed (exit %2)%3")
                 .arg(args.value(0))

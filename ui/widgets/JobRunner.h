@@ -42,8 +42,8 @@ class CliJob : public QObject {
 
  Q_SIGNALS:
   void line(const QString& text);
-  // ok: exit code 0. message: a one-line explanation (last error line on failure; for exit code 3
-  // how many inputs could not be used, and the first of them).
+  // ok: exit code 0. message: a one-line explanation with the exit code on failure (the last output
+  // line; for exit code 3 how many inputs could not be used, and the first of them).
   void finished(bool ok, const QString& message);
 
  private:

@@ -228,7 +228,8 @@ RetrievalPanel::RetrievalPanel(QWidget* parent) : QWidget(parent) {
     embed_->setEnabled(true);
     Q_EMIT logMessage(msg);
     refresh();
-    if (job_->finishedWithProblems()) showMessage(message_->text() + QStringLiteral("\n") + msg);  // the rest is stored
+    if (job_->finishedWithProblems())  // the embeddings of everything else are stored: keep the results
+      showMessage(message_->text() + QStringLiteral("\n") + msg + QStringLiteral(". Everything else is embedded."));
     else if (!ok) showMessage(msg, true);
   });
 }
