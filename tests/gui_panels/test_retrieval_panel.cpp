@@ -274,3 +274,27 @@ TEST(MainWindowDatabase, OpenDatabaseRecentListImportAndPanels) {
   EXPECT_EQ(QSettings().value(QStringLiteral("recentDatabases")).toStringList().front(), other);
   qunsetenv("E2E_DB");
 }
+
+// A study can hold loops this build cannot decode (JPEG 2000): the card's thumbnail is the first loop
+// that decodes, and a study with none says why.
+TEST(RetrievalCard, ThumbnailIsTheFirstLoopThatDecodes) {
+  test::app();
+  const std::string us = std::string(E2E_DATA_DIR) + "/us_dicom/pydicom-data/";
+  ui::RetrievalResult r;
+  r.rank = 1;
+  r.usPaths << QString::fromStdString(us + "US1_J2KR.dcm") << QString::fromStdString(us + "US1_UNCR.dcm");
+  ui::ResultCard card(r);
+  ASSERT_GE(test::spinUntil([&] { return card.thumbnailLoaded(); }), 0);
+  EXPECT_GT(card.thumbnailFrames(), 0);
+  EXPECT_FALSE(card.thumbnailLabel()->pixmap().isNull());
+
+  ui::RetrievalResult bad;
+  bad.rank = 2;
+  bad.usPaths << QString::fromStdString(us + "US1_J2KI.dcm") << QString::fromStdString(us + "US1_J2KR.dcm");
+  ui::ResultCard none(bad);
+  ASSERT_GE(test::spinUntil([&] { return none.thumbnailLoaded(); }), 0);
+  EXPECT_EQ(none.thumbnailFrames(), 0);
+  EXPECT_EQ(none.thumbnailLabel()->text(), QStringLiteral("no preview"));
+  EXPECT_TRUE(none.thumbnailLabel()->toolTip().contains(QStringLiteral("JPEG 2000")))
+      << none.thumbnailLabel()->toolTip().toStdString();
+}

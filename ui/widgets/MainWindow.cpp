@@ -310,6 +310,15 @@ QStringList MainWindow::saveScreenshots(const QString& dir) {
   save(echo_->grab().toImage(), QStringLiteral("echo_grid.png"));
   save(grab().toImage(), QStringLiteral("main_window.png"));
   tabs_->setCurrentWidget(cur);
+  // The similar-echo-studies panel shares its dock area with the predictions: raise it for its shot.
+  if (retrieval_) {
+    if (auto* dock = qobject_cast<QDockWidget*>(retrieval_->parentWidget())) {
+      dock->raise();
+      QApplication::processEvents();
+      save(retrieval_->grab().toImage(), QStringLiteral("retrieval.png"));
+      if (auto* pred = predictions_ ? qobject_cast<QDockWidget*>(predictions_->parentWidget()) : nullptr) pred->raise();
+    }
+  }
   return saved;
 }
 

@@ -141,16 +141,23 @@ ResultCard::ResultCard(const RetrievalResult& r, QWidget* parent) : QFrame(paren
     thumb_->setPixmap(frames_.front());
     if (frames_.size() > 1) timer_->start(static_cast<int>(std::clamp(1000.0 / (t.fps > 0 ? t.fps : 25.0), 15.0, 500.0)));
   });
-  const std::string path = r.usPaths.front().toStdString();
-  watcher_->setFuture(QtConcurrent::run([path]() -> Thumb {
+  // The first of the study's loops that decodes (a study can hold loops this build cannot read).
+  std::vector<std::string> paths;
+  for (const QString& p : r.usPaths) paths.push_back(p.toStdString());
+  watcher_->setFuture(QtConcurrent::run([paths]() -> Thumb {
     Thumb t;
-    try {
-      const EchoInfo info = readDicomEchoInfo(path);
-      t.fps = info.fps;
-      const EchoFrames f = readDicomEchoFrames(path, 0, std::min(kThumbFrames, std::max(1, info.frames)));
-      for (int i = 0; i < f.frames; ++i) t.frames.push_back(toImage(f, i));
-    } catch (const std::exception& e) {
-      t.error = QString::fromStdString(e.what());
+    for (const std::string& path : paths) {
+      try {
+        const EchoInfo info = readDicomEchoInfo(path);
+        t.fps = info.fps;
+        const EchoFrames f = readDicomEchoFrames(path, 0, std::min(kThumbFrames, std::max(1, info.frames)));
+        for (int i = 0; i < f.frames; ++i) t.frames.push_back(toImage(f, i));
+        t.error.clear();
+        return t;
+      } catch (const std::exception& e) {
+        if (!t.error.isEmpty()) t.error += QLatin1Char('\n');
+        t.error += QString::fromStdString(e.what());
+      }
     }
     return t;
   }));

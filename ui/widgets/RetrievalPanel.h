@@ -62,6 +62,7 @@ class ResultCard : public QFrame {
   int thumbnailFrames() const { return static_cast<int>(frames_.size()); }
   int currentFrame() const { return cur_; }
   bool thumbnailLoaded() const { return loaded_; }
+  QLabel* thumbnailLabel() const { return thumb_; }
 
  Q_SIGNALS:
   void openRequested(int rank);
