@@ -3,6 +3,8 @@
 // opening/comparing results in the echo grid (the grid needs an X display).
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include <QCheckBox>
 #include <QDockWidget>
 #include <QLabel>
@@ -280,21 +282,22 @@ TEST(MainWindowDatabase, OpenDatabaseRecentListImportAndPanels) {
 TEST(RetrievalCard, ThumbnailIsTheFirstLoopThatDecodes) {
   test::app();
   const std::string us = std::string(E2E_DATA_DIR) + "/us_dicom/pydicom-data/";
-  ui::RetrievalResult r;
-  r.rank = 1;
-  r.usPaths << QString::fromStdString(us + "US1_J2KR.dcm") << QString::fromStdString(us + "US1_UNCR.dcm");
-  ui::ResultCard card(r);
-  ASSERT_GE(test::spinUntil([&] { return card.thumbnailLoaded(); }), 0);
-  EXPECT_GT(card.thumbnailFrames(), 0);
-  EXPECT_FALSE(card.thumbnailLabel()->pixmap().isNull());
+  // A card for a study with these loops, once its thumbnail decode has ended.
+  auto loadedCard = [&](std::initializer_list<const char*> files) {
+    ui::RetrievalResult r;
+    r.rank = 1;
+    for (const char* f : files) r.usPaths << QString::fromStdString(us + f);
+    auto card = std::make_unique<ui::ResultCard>(r);
+    EXPECT_GE(test::spinUntil([&] { return card->thumbnailLoaded(); }), 0);
+    return card;
+  };
+  auto card = loadedCard({"US1_J2KR.dcm", "US1_UNCR.dcm"});
+  EXPECT_GT(card->thumbnailFrames(), 0);
+  EXPECT_FALSE(card->thumbnailLabel()->pixmap().isNull());
 
-  ui::RetrievalResult bad;
-  bad.rank = 2;
-  bad.usPaths << QString::fromStdString(us + "US1_J2KI.dcm") << QString::fromStdString(us + "US1_J2KR.dcm");
-  ui::ResultCard none(bad);
-  ASSERT_GE(test::spinUntil([&] { return none.thumbnailLoaded(); }), 0);
-  EXPECT_EQ(none.thumbnailFrames(), 0);
-  EXPECT_EQ(none.thumbnailLabel()->text(), QStringLiteral("no preview"));
-  EXPECT_TRUE(none.thumbnailLabel()->toolTip().contains(QStringLiteral("JPEG 2000")))
-      << none.thumbnailLabel()->toolTip().toStdString();
+  auto none = loadedCard({"US1_J2KI.dcm", "US1_J2KR.dcm"});
+  EXPECT_EQ(none->thumbnailFrames(), 0);
+  EXPECT_EQ(none->thumbnailLabel()->text(), QStringLiteral("no preview"));
+  EXPECT_TRUE(none->thumbnailLabel()->toolTip().contains(QStringLiteral("JPEG 2000")))
+      << none->thumbnailLabel()->toolTip().toStdString();
 }
