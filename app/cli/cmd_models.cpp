@@ -58,6 +58,14 @@ int afterActivation(e2e::db::Database& db, const std::string& dbPath, const std:
                 static_cast<long long>(c.ecgInstances), static_cast<long long>(c.echoStudies));
     return e2e::cli::kOk;
   }
+  if (!c.embedWouldHelp()) {  // only studies none of whose loops decodes are missing
+    std::printf("Embeddings of %s: all %lld ECG(s) and %lld of %lld echo stud(ies) present; %lld stud(ies) have no "
+                "loop that decodes in this build and are not searched (`echo2ecg embed` names the files)\n",
+                m.label().c_str(), static_cast<long long>(c.ecgInstances),
+                static_cast<long long>(c.echoStudies - c.missingStudies()), static_cast<long long>(c.echoStudies),
+                static_cast<long long>(c.undecodableStudies));
+    return e2e::cli::kOk;
+  }
   std::printf("Embeddings of %s missing: %lld of %lld ECG(s) and %lld of %lld echo stud(ies)%s. Retrieval uses only "
               "this version's embeddings%s.\nCompute them: %s   (or: echo2ecg models activate %s %s --embed)\n",
               m.label().c_str(), static_cast<long long>(c.missingEcg()), static_cast<long long>(c.ecgInstances),

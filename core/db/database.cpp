@@ -698,6 +698,26 @@ std::optional<std::string> Database::embeddingInputs(const EmbeddingKey& key) {
   return out;
 }
 
+void Database::setLoopDecodeError(std::int64_t instanceRowId, const std::string& error) {
+  stmt("UPDATE echo_loops SET decode_error = ?2 WHERE instance_id = ?1 AND decode_error <> ?2")
+      .bind(1, instanceRowId).bind(2, error).run();
+}
+
+std::int64_t Database::undecodableEchoStudies(const std::string& studyModelId, const std::string& weightsHash,
+                                              const std::string& preprocVersion) {
+  auto& q = stmt(
+      "SELECT COUNT(*) FROM (SELECT se.study_id AS sid FROM series se JOIN instances i ON i.series_id = se.id "
+      " LEFT JOIN echo_loops l ON l.instance_id = i.id WHERE se.modality = 'US' COLLATE NOCASE "
+      " GROUP BY se.study_id HAVING SUM(COALESCE(l.decode_error, '') = '') = 0) s "
+      "WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.study_id = s.sid AND e.model_id = ?1 AND "
+      " e.weights_hash = ?2 AND e.preproc_version = ?3)");
+  q.bind(1, studyModelId).bind(2, weightsHash).bind(3, preprocVersion);
+  std::int64_t n = 0;
+  if (q.step()) n = q.i64(0);
+  q.reset();
+  return n;
+}
+
 std::map<std::int64_t, std::string> Database::studyEmbeddingInputs(const std::string& modelId,
                                                                    const std::string& weightsHash,
                                                                    const std::string& preprocVersion) {

@@ -152,7 +152,7 @@ struct ModelRow {
 
 class Database {
  public:
-  static constexpr int kLatestVersion = 4;
+  static constexpr int kLatestVersion = 5;
   enum class Mode { ReadWrite, ReadOnly };
 
   // $E2E_DB, else ~/.local/share/echo2ecg/studies.db.
@@ -213,6 +213,12 @@ class Database {
   bool deleteEmbedding(const EmbeddingKey& key);
   // The stored `inputs` of this key's vector; nullopt when there is no vector.
   std::optional<std::string> embeddingInputs(const EmbeddingKey& key);
+  // Records why an echo loop's frames could not be read for an embedding ('' = they were read).
+  void setLoopDecodeError(std::int64_t instanceRowId, const std::string& error);
+  // Echo studies (modality US) without a study vector of this model/weights/preprocessing none of
+  // whose loops decoded the last time it was tried (every loop has a decode error).
+  std::int64_t undecodableEchoStudies(const std::string& studyModelId, const std::string& weightsHash,
+                                      const std::string& preprocVersion);
   // study row id -> `inputs` of every study vector of this model/weights/preprocessing (no blobs).
   std::map<std::int64_t, std::string> studyEmbeddingInputs(const std::string& modelId, const std::string& weightsHash,
                                                            const std::string& preprocVersion);

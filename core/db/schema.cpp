@@ -169,10 +169,17 @@ const char* kMigration4 = R"SQL(
 ALTER TABLE embeddings ADD COLUMN inputs TEXT NOT NULL DEFAULT '';
 )SQL";
 
+// 5: why a loop could not be decoded the last time its frames were read for an embedding ('' = it
+// decoded, or was never read), so that a study none of whose loops decodes is told apart from one
+// that is merely not embedded yet.
+const char* kMigration5 = R"SQL(
+ALTER TABLE echo_loops ADD COLUMN decode_error TEXT NOT NULL DEFAULT '';
+)SQL";
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> steps = {kMigration1, kMigration2, kMigration3, kMigration4};
+  static const std::vector<std::string> steps = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5};
   return steps;
 }
 

@@ -270,6 +270,7 @@ EmbeddingCoverage embeddingCoverage(db::Database& db, const EmbeddingModel& m) {
   c.echoStudiesEmbedded = n.echoStudiesEmbedded;
   c.staleRows = staleEmbeddingRows(db, m, false);
   c.outdatedStudies = static_cast<std::int64_t>(outdatedStudyVectors(db, m.studyKey(), m.weightsHash).size());
+  c.undecodableStudies = db.undecodableEchoStudies(m.studyKey(), m.weightsHash, kPreprocVersion);
   return c;
 }
 

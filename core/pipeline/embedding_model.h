@@ -93,9 +93,16 @@ struct EmbeddingCoverage {
   std::int64_t ecgInstances = 0, ecgEmbedded = 0, echoStudies = 0, echoStudiesEmbedded = 0;
   std::int64_t staleRows = 0;  // stored rows of other versions/weights/preprocessing of the same model id
   std::int64_t outdatedStudies = 0;  // study vectors made from other loops than the study has now
+  // of the missing studies: those none of whose loops decoded when embed last tried (embedding them
+  // again does not help; the embed errors name the files)
+  std::int64_t undecodableStudies = 0;
   std::int64_t missingEcg() const { return ecgInstances - ecgEmbedded; }
   std::int64_t missingStudies() const { return echoStudies - echoStudiesEmbedded; }
   bool complete() const { return missingEcg() == 0 && missingStudies() == 0 && outdatedStudies == 0; }
+  // Something that running embed again would change (undecodable studies stay missing).
+  bool embedWouldHelp() const {
+    return missingEcg() > 0 || missingStudies() > undecodableStudies || outdatedStudies > 0;
+  }
 };
 EmbeddingCoverage embeddingCoverage(db::Database& db, const EmbeddingModel& m);
 

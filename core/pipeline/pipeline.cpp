@@ -497,13 +497,30 @@ struct EchoCache {
     return bundleEmbeddingKey(b, studyEmbeddingId(b.modelId, b.version), std::nullopt, study);
   }
   // loops: (instance id, path)
+  // Each loop read here gets its decode error recorded in the database ('' when it decoded).
   void ensureViews(const std::vector<std::pair<std::int64_t, std::string>>& loops, int batch, const Cancel& cancel,
                    const std::function<void(int, int)>& progress = {}) {
     b.video->module()->eval();
+    std::map<std::string, std::int64_t> idOf;
+    for (auto& l : loops) idOf.emplace(l.second, l.first);
+    std::vector<std::pair<std::int64_t, std::string>> readResult;  // (loop, error or "")
     embedMissing(
         db, loops, [&](std::int64_t id) { return viewKey(id); }, views, viewAdded, viewSkipped, errors, batch, cancel,
-        progress, [&](const std::string& path) { return model::prepareClip(readEchoFrames(path), b.spec, 0); },
+        progress,
+        [&](const std::string& path) {
+          try {
+            auto clip = model::prepareClip(readEchoFrames(path), b.spec, 0);
+            readResult.emplace_back(idOf.at(path), "");
+            return clip;
+          } catch (const std::exception& e) {
+            readResult.emplace_back(idOf.at(path), e.what());
+            throw;
+          }
+        },
         [&](const std::vector<torch::Tensor>& clips) { return b.video->encode(torch::stack(clips).to(b.device)); });
+    db::Database::Transaction tx(db);
+    for (auto& [id, error] : readResult) db.setLoopDecodeError(id, error);
+    tx.commit();
   }
 };
 
@@ -2315,10 +2332,18 @@ int runRetrieve(const RetrieveOptions& o) {
                   jstr(msg).c_str(), modelJson(em).c_str(), echoStudies, missing, stale);
     throw std::runtime_error(msg);
   }
-  const std::string missingText =
-      missing > 0 ? std::to_string(missing) + " of " + std::to_string(echoStudies) + " echo studies have no embedding of " +
-                        em.label() + " and are not searched: run `" + embedCmd + "`"
-                  : std::string();
+  // Of the missing studies, those none of whose loops decoded when embed last tried: re-embedding
+  // does not help (the embed errors name the files).
+  const long long undecodable = missing > 0 ? db.undecodableEchoStudies(em.studyKey(), em.weightsHash, kPreprocVersion) : 0;
+  std::string missingText;
+  if (missing > 0) {
+    missingText = std::to_string(missing) + " of " + std::to_string(echoStudies) + " echo studies have no embedding of " +
+                  em.label() + " and are not searched";
+    if (undecodable > 0)
+      missingText += " (" + std::to_string(undecodable) + " of them with no loop that decodes in this build; `echo2ecg " +
+                     "embed` names the files)";
+    if (missing > undecodable) missingText += ": run `" + embedCmd + "`";
+  }
   if (missing > 0) std::fprintf(stderr, "warning: missing embeddings: %s\n", missingText.c_str());
   if (outdated > 0)
     std::fprintf(stderr,

@@ -174,6 +174,13 @@ TEST(ReembedOnActivation, RegistryActivationRunsTheEmbedJobAndRetrievalSwitchesV
   EXPECT_FALSE(msg.contains(QStringLiteral("failed"))) << msg.toStdString();
   EXPECT_NE(panel.messageLabel()->styleSheet(), QStringLiteral("color:#b00020;")) << "shown as an error";
   EXPECT_TRUE(log.join(QLatin1Char('\n')).contains(QStringLiteral("echo studies re-made: 1"))) << log.join(QLatin1Char('\n')).toStdString();
+  // The JPEG 2000 study stays unsearched, and the panel says that embedding again will not help it.
+  EXPECT_EQ(panel.missingStudies(), 1);
+  EXPECT_EQ(panel.undecodableStudies(), 1);
+  panel.refresh();
+  EXPECT_TRUE(panel.messageLabel()->text().contains(QStringLiteral("1 with no loop this build can decode")))
+      << panel.messageLabel()->text().toStdString();
+  EXPECT_FALSE(panel.embedButton()->isVisibleTo(&panel));
 
   // A prediction head is not an embedding model: activating it starts no job.
   ASSERT_TRUE(runCli({QStringLiteral("models"), QStringLiteral("register"), QStringLiteral("--model-id"),

@@ -287,6 +287,43 @@ TEST_F(StudyVectors, AStudyWhoseLoopsAreAllDeletedKeepsNoVector) {
   EXPECT_TRUE(cov.complete());
 }
 
+// A study none of whose loops decodes is told apart from one not embedded yet: embed records why each
+// loop failed, and retrieval / the coverage say that re-embedding will not help it.
+TEST_F(StudyVectors, AStudyWithNoDecodableLoopIsReportedAsSuchNotAsNotYetEmbedded) {
+  for (std::size_t i = 0; i < loops.size(); ++i) {
+    fs::copy_file(loops[i].path, c.dir / ("kept" + std::to_string(i) + ".dcm"));
+    fs::resize_file(loops[i].path, 600);
+  }
+  auto e = embed();
+  EXPECT_EQ(e.rc, 3) << e.out;
+  EXPECT_EQ(field(e, "errors"), static_cast<int>(loops.size()));
+  EXPECT_EQ(field(e, "studies_added"), 2);
+  EXPECT_EQ(studyInputs(), "<none>");
+  {
+    db::Database d(c.dbPath);
+    const auto cov = pipeline::embeddingCoverage(d, model());
+    EXPECT_EQ(cov.missingStudies(), 1);
+    EXPECT_EQ(cov.undecodableStudies, 1);
+    EXPECT_FALSE(cov.embedWouldHelp());
+  }
+  auto r = test::runCli("retrieve" + db + " " + std::to_string(queryEcg), true);
+  EXPECT_TRUE(has(r.out, "1 of 3 echo studies have no embedding")) << r.out;
+  EXPECT_TRUE(has(r.out, "1 of them with no loop that decodes in this build")) << r.out;
+  EXPECT_FALSE(has(r.out, ": run `echo2ecg embed")) << r.out;
+  auto act = test::runCli("models activate echo2ecg-pretrain 1" + db, true);
+  EXPECT_TRUE(has(act.out, "2 of 3 echo stud(ies) present; 1 stud(ies) have no loop that decodes")) << act.out;
+
+  for (std::size_t i = 0; i < loops.size(); ++i)
+    fs::copy_file(c.dir / ("kept" + std::to_string(i) + ".dcm"), loops[i].path, fs::copy_options::overwrite_existing);
+  e = embed();
+  ASSERT_EQ(e.rc, 0) << e.out;
+  EXPECT_EQ(field(e, "studies_added"), 1);
+  db::Database d(c.dbPath);
+  const auto cov = pipeline::embeddingCoverage(d, model());
+  EXPECT_EQ(cov.undecodableStudies, 0);
+  EXPECT_TRUE(cov.complete());
+}
+
 TEST(StudyVectorInputs, RoundTripAndMalformedLists) {
   const std::vector<std::int64_t> ids{12, 13, 140};
   const auto s = pipeline::studyVectorInputs(ids, [](std::int64_t id) { return id != 13; });

@@ -287,6 +287,7 @@ void RetrievalPanel::search() {
   model_->clear();
   model_->setVisible(false);
   missingStudies_ = 0;
+  undecodableStudies_ = 0;
   if (instance_ <= 0 || dbPath_.isEmpty()) {
     title_->setText(QStringLiteral("No ECG selected"));
     return;
@@ -344,6 +345,7 @@ void RetrievalPanel::search() {
       model_->setVisible(true);
       const auto cov = d.embeddingCounts(chosen.modelId, studyModelFor(chosen.modelId), chosen.weightsHash, chosen.preproc);
       missingStudies_ = cov.echoStudies - cov.echoStudiesEmbedded;
+      undecodableStudies_ = d.undecodableEchoStudies(studyModelFor(chosen.modelId), chosen.weightsHash, chosen.preproc);
       const bool haveStudies = buildIndex(chosen);
       db::EmbeddingKey qk;
       qk.instanceRowId = instance_;
@@ -451,11 +453,19 @@ void RetrievalPanel::search() {
                                    : QStringLiteral("%1 of %2 studies · %3").arg(results_.size()).arg(index_->size()).arg(keyText_);
     if (missingStudies_ > 0) {
       // Only studies with embeddings of this version are searched; say how many are left out.
-      msg += QStringLiteral("\n%1 echo stud%2 without embeddings of %3 not searched: re-embed (Embed now).")
+      msg += QStringLiteral("\n%1 echo stud%2 without embeddings of %3 not searched")
                  .arg(missingStudies_)
                  .arg(missingStudies_ == 1 ? QStringLiteral("y") : QStringLiteral("ies"))
                  .arg(modelText_);
-      offerEmbed();
+      // Studies none of whose loops decodes in this build stay missing whatever is re-embedded.
+      if (undecodableStudies_ > 0)
+        msg += QStringLiteral(" (%1 with no loop this build can decode; the log names the files)").arg(undecodableStudies_);
+      if (missingStudies_ > undecodableStudies_) {
+        msg += QStringLiteral(": re-embed (Embed now).");
+        offerEmbed();
+      } else {
+        msg += QLatin1Char('.');
+      }
     }
     if (outdatedStudies_ > 0) {
       // Loops imported into or deleted from a study after it was embedded: its vector is searched as

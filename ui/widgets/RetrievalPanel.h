@@ -112,6 +112,8 @@ class RetrievalPanel : public QWidget {
   QString modelText() const { return modelText_; }
   // Echo studies without embeddings of the active registered model (0 otherwise).
   std::int64_t missingStudies() const { return missingStudies_; }
+  // Of those, the studies none of whose loops decoded when embed last tried (re-embedding cannot help).
+  std::int64_t undecodableStudies() const { return undecodableStudies_; }
   // study vectors searched although their study's loops changed since they were made
   int outdatedStudies() const { return outdatedStudies_; }
 
@@ -135,6 +137,7 @@ class RetrievalPanel : public QWidget {
 
   QString dbPath_, cli_, keyText_, modelText_;
   std::int64_t missingStudies_ = 0;
+  std::int64_t undecodableStudies_ = 0;  // of the missing ones: no loop decoded when embed last tried
   std::int64_t instance_ = 0;
   int topK_ = 5;
   EchoGrid* grid_ = nullptr;
