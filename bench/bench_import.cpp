@@ -7,7 +7,7 @@
 
 #include "bench_common.h"
 #include "db/database.h"
-#include "importer/importer.h"
+#include "jobs/import/importer.h"
 #include "synth/cohort.h"
 
 namespace {

@@ -61,6 +61,7 @@ inline std::string jsonField(const std::string& l, const std::string& key) {
   auto p = l.find(k);
   if (p == std::string::npos) return "";
   p += k.size();
+  while (p < l.size() && (l[p] == ' ' || l[p] == '\t')) ++p;  // pretty-printed files ("key": value)
   if (p < l.size() && l[p] == '"') return l.substr(p + 1, l.find('"', p + 1) - p - 1);
   auto e = l.find_first_of(",}] \t\r\n", p);
   return l.substr(p, e - p);

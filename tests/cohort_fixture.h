@@ -8,7 +8,7 @@
 #include <string>
 
 #include "db/database.h"
-#include "importer/importer.h"
+#include "jobs/import/importer.h"
 #include "synth/cohort.h"
 
 namespace e2e::test {

@@ -4,14 +4,12 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "common/text.h"
-#include "pipeline/pipeline.h"
+#include "json_out.h"
+#include "jobs/embed.h"
 
 namespace {
-std::atomic<bool> gStop{false};
-extern "C" void onEmbedStop(int) { gStop.store(true); }
-
-std::string jq(const std::string& s) { return e2e::jsonQuote(s); }
+e2e::job::CancelToken gStop;
+extern "C" void onEmbedStop(int) { gStop.cancel(); }
 
 int runEmbedCmd(int argc, char** argv) {
   using namespace e2e::cli;
@@ -39,16 +37,18 @@ int runEmbedCmd(int argc, char** argv) {
   }
   if (!a.error.empty()) return usageError("embed", a.error);
   if (!a.positional.empty()) return usageError("embed", "unexpected argument " + a.positional[0]);
-  e2e::pipeline::EmbedOptions o;
+  e2e::jobs::EmbedRequest o;
   o.model = a.get("model");
   o.device = a.get("device", "auto");
-  o.quiet = a.has("quiet");
   o.pruneStale = a.has("prune-stale");
   const bool json = a.has("json-progress");
   if (json)
     o.progress = [](const std::string& stage, int done, int total) {
-      std::printf("{\"event\":\"progress\",\"stage\":%s,\"done\":%d,\"total\":%d}\n", jq(stage).c_str(), done, total);
-      std::fflush(stdout);
+      printJsonLine({{"event", "progress"}, {"stage", stage}, {"done", done}, {"total", total}});
+    };
+  else if (!a.has("quiet"))
+    o.progress = [](const std::string& stage, int done, int total) {
+      std::fprintf(stderr, "\r%s %d/%d   %s", stage == "ecg" ? "ECG" : "echo loops", done, total, done == total ? "\n" : "");
     };
   long long n = 0;
   if (a.has("batch")) {
@@ -65,17 +65,22 @@ int runEmbedCmd(int argc, char** argv) {
     e2e::db::Database db(dbPathFrom(a));
     std::signal(SIGINT, onEmbedStop);
     std::signal(SIGTERM, onEmbedStop);
-    auto r = e2e::pipeline::runEmbed(db, o, e2e::pipeline::Cancel{&gStop});
+    auto r = e2e::jobs::runEmbed(db, o, gStop);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
     for (auto& e : r.errorMessages) std::fprintf(stderr, "error: %s\n", e.c_str());
     if (json)
-      std::printf("{\"event\":\"%s\",\"model_id\":%s,\"version\":%s,\"weights_hash\":%s,\"ecg_added\":%d,"
-                  "\"studies_added\":%d,\"studies_updated\":%d,\"studies_dropped\":%d,\"errors\":%d,\"stale_rows\":%lld,"
-                  "\"pruned_rows\":%lld}\n",
-                  r.cancelled ? "cancelled" : "done", jq(r.model.modelId).c_str(), jq(r.model.version).c_str(),
-                  jq(r.weightsHash).c_str(), r.ecgAdded, r.studyAdded, r.studyUpdated, r.studyDropped, r.errors, static_cast<long long>(r.staleRows),
-                  static_cast<long long>(r.prunedRows));
+      printJsonLine({{"event", r.cancelled ? "cancelled" : "done"},
+                     {"model_id", r.model.modelId},
+                     {"version", r.model.version},
+                     {"weights_hash", r.weightsHash},
+                     {"ecg_added", r.ecgAdded},
+                     {"studies_added", r.studyAdded},
+                     {"studies_updated", r.studyUpdated},
+                     {"studies_dropped", r.studyDropped},
+                     {"errors", r.errors},
+                     {"stale_rows", r.staleRows},
+                     {"pruned_rows", r.prunedRows}});
     std::printf("Embed %s with %s in %.1f s:\n", r.cancelled ? "interrupted" : "finished", r.model.describe().c_str(),
                 r.seconds);
     std::printf("  ECG: %d added, %d already stored\n  echo views: %d added, %d already stored\n"
@@ -99,7 +104,7 @@ int runEmbedCmd(int argc, char** argv) {
     return r.errors ? kFinishedWithProblems : kOk;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "echo2ecg embed: %s\n", e.what());
-    if (json) std::printf("{\"event\":\"error\",\"message\":%s}\n", jq(e.what()).c_str());
+    if (json) printJsonLine({{"event", "error"}, {"message", e.what()}});
     return kRuntimeError;
   }
 }

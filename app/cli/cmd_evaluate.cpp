@@ -1,8 +1,10 @@
 // echo2ecg evaluate --db FILE --task lvef|shd [--model ID[:VERSION]] [--model-dir DIR] [--seed S] [--bootstrap N]
 #include <cstdio>
+#include <stdexcept>
 
 #include "commands.h"
-#include "pipeline/pipeline.h"
+#include "jobs/evaluate.h"
+#include "json_out.h"
 
 namespace {
 int runEvaluateCmd(int argc, char** argv) {
@@ -19,7 +21,7 @@ int runEvaluateCmd(int argc, char** argv) {
     return kOk;
   }
   if (!a.error.empty()) return usageError("evaluate", a.error);
-  e2e::pipeline::EvaluateOptions o;
+  e2e::jobs::EvaluateRequest o;
   o.dbPath = dbPathFrom(a);
   o.task = a.get("task");
   o.model = a.get("model");
@@ -35,7 +37,19 @@ int runEvaluateCmd(int argc, char** argv) {
     o.bootstrap = static_cast<int>(n);
   }
   try {
-    return e2e::pipeline::runEvaluate(o);
+    const auto r = e2e::jobs::runEvaluate(o);
+    std::printf("Model %s version %s (task %s, method %s), test split (seed %llu): %zu ECGs\n", r.modelId.c_str(),
+                r.version.c_str(), r.task.c_str(), r.method.c_str(), static_cast<unsigned long long>(r.seed),
+                r.metrics.n);
+    for (const auto& name : e2e::pipeline::classificationMetricNames()) {
+      auto it = r.metrics.ci.find(name);
+      if (it == r.metrics.ci.end()) continue;
+      std::printf("  %-18s %.3f  (95%% CI %.3f-%.3f)\n", name.c_str(), it->second.value, it->second.lower,
+                  it->second.upper);
+    }
+    std::printf("JSON ");
+    printJsonLine(r.metrics.toJson());
+    return kOk;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "echo2ecg evaluate: %s\n", e.what());
     return kRuntimeError;

@@ -5,9 +5,7 @@
 #include <string>
 
 #include "commands.h"
-#ifdef E2E_HAVE_SYNTH
 #include "synth/cohort.h"
-#endif
 
 namespace {
 
@@ -39,7 +37,6 @@ int runGenerate(int argc, char** argv) {
     return usageError("generate", "--frames needs an integer 1..10000");
   if (a.has("size") && !parseInt(a.get("size"), 16, 4096, size))
     return usageError("generate", "--size needs an integer 16..4096");
-#ifdef E2E_HAVE_SYNTH
   e2e::synth::CohortOptions o;
   o.outDir = a.get("out");
   o.patients = static_cast<int>(patients);
@@ -56,10 +53,6 @@ int runGenerate(int argc, char** argv) {
               res.files.size(), o.outDir.c_str());
   if (!res.labelsCsv.empty()) std::printf("Labels: %s\n", res.labelsCsv.c_str());
   return kOk;
-#else
-  std::fprintf(stderr, "echo2ecg generate: the synthetic cohort generator is not built into this binary\n");
-  return kRuntimeError;
-#endif
 }
 
 }  // namespace

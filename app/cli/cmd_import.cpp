@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "importer/importer.h"
+#include "jobs/import/importer.h"
 
 namespace {
 

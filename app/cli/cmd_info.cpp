@@ -1,13 +1,11 @@
 // echo2ecg info: version, build, database schema.
-#include <sqlite3.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <string>
 
 #include "commands.h"
 #include "db/database.h"
-#include "io/reader.h"
+#include "pipeline/embedding_model.h"
 
 #ifndef E2E_VERSION
 #define E2E_VERSION "unknown"
@@ -29,17 +27,15 @@ int runInfo(int argc, char** argv) {
   if (!a.positional.empty()) return usageError("info", "unexpected argument '" + a.positional[0] + "'");
   std::printf("echo2ecg %s (Echo2ECG Workstation)\n", E2E_VERSION);
   std::printf("Build: %s, %s, C++%ld\n", E2E_BUILD_TYPE, __VERSION__, __cplusplus / 100 % 100 + 0L);
-  std::printf("SQLite: %s\n", sqlite3_libversion());
-  std::printf("Readers: DICOM-ECG %s, DICOM-US %s, WFDB %s, video %s\n",
-              e2e::readerAvailable(e2e::ProbeKind::DicomEcg) ? "yes" : "no",
-              e2e::readerAvailable(e2e::ProbeKind::DicomEcho) ? "yes" : "no",
-              e2e::readerAvailable(e2e::ProbeKind::Wfdb) ? "yes" : "no",
-              e2e::readerAvailable(e2e::ProbeKind::Video) ? "yes" : "no");
-#ifdef E2E_HAVE_SYNTH
+  std::printf("SQLite: %s\n", e2e::db::Database::sqliteVersion());
+  std::printf("Readers: DICOM-ECG yes, DICOM-US yes, WFDB yes, video yes\n");
   std::printf("Synthetic cohort generator: yes\n");
-#else
-  std::printf("Synthetic cohort generator: no\n");
-#endif
+  {
+    // The bundled models as the model commands find them without --model ($E2E_MODELS_DIR, next to the
+    // program: <prefix>/share/echo2ecg/models when installed, the source tree's models/ in a build).
+    const std::string models = e2e::pipeline::findModelsDir();
+    std::printf("Bundled models: %s\n", models.empty() ? "none found (set E2E_MODELS_DIR)" : models.c_str());
+  }
   std::printf("Database schema version (this program): %d\n", e2e::db::Database::kLatestVersion);
   const std::string path = dbPathFrom(a);
   std::error_code ec;
@@ -48,22 +44,18 @@ int runInfo(int argc, char** argv) {
     return kOk;
   }
   // Read the version without migrating anything.
-  sqlite3* db = nullptr;
-  int version = -1;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-      version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
+  const int version = e2e::db::Database::peekSchemaVersion(path);
   if (version < 0) {
     std::printf("Database: %s (not readable as SQLite)\n", path.c_str());
     return kRuntimeError;
   }
+  const auto access = e2e::db::Database::writeAccess(path);
+  const std::string older = access.writable ? " (will be migrated when opened)"
+                                            : " (older, and read-only: cannot be migrated here)";
   std::printf("Database: %s, schema version %d%s\n", path.c_str(), version,
               version > e2e::db::Database::kLatestVersion ? " (NEWER than this program: refused)"
-              : version < e2e::db::Database::kLatestVersion ? " (will be migrated when opened)" : "");
+              : version < e2e::db::Database::kLatestVersion ? older.c_str() : "");
+  if (!access.writable) std::printf("Access: read-only (%s)\n", access.reason.c_str());
   if (version == e2e::db::Database::kLatestVersion) {
     e2e::db::Database d(path, e2e::db::Database::Mode::ReadOnly);
     const auto c = d.counts();

@@ -53,7 +53,8 @@ int runList(int argc, char** argv) {
     std::fprintf(stderr, "echo2ecg list: database not found: %s\n", dbPath.c_str());
     return kRuntimeError;
   }
-  e2e::db::Database db(dbPath);
+  // Viewing: a database this user may not write is read as it is (read-only).
+  e2e::db::Database db(dbPath, e2e::db::Database::Mode::Auto);
   std::size_t n = 0;
   if (what == "patients") {
     std::printf("id\tpatient_id\tname\tbirth_date\tsex\tstudies\n");

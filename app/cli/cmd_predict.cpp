@@ -1,8 +1,9 @@
 // echo2ecg predict --db FILE [--model DIR] [ID...]
 #include <cstdio>
+#include <stdexcept>
 
 #include "commands.h"
-#include "pipeline/pipeline.h"
+#include "jobs/predict.h"
 
 namespace {
 int runPredictCmd(int argc, char** argv) {
@@ -20,12 +21,24 @@ int runPredictCmd(int argc, char** argv) {
     return kOk;
   }
   if (!a.error.empty()) return usageError("predict", a.error);
-  e2e::pipeline::PredictOptions o;
+  e2e::jobs::PredictRequest o;
   o.dbPath = dbPathFrom(a);
   o.modelDir = a.get("model");
   o.ids = a.positional;
   try {
-    return e2e::pipeline::runPredict(o);
+    const auto r = e2e::jobs::runPredict(o);
+    for (const auto& [task, why] : r.taskErrors) std::fprintf(stderr, "%s: %s\n", task.c_str(), why.c_str());
+    for (const auto& s : r.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
+    for (const auto& p : r.predictions) {
+      std::printf("%lld %s %s %s:%s", static_cast<long long>(p.ecgInstanceId), p.patientId.c_str(), p.task.c_str(),
+                  p.modelId.c_str(), p.version.c_str());
+      for (const auto& [cls, prob] : p.probabilities) std::printf(" %s=%.3f", cls.c_str(), prob);
+      std::printf("\n");
+    }
+    std::printf("%zu predictions stored (not clinically validated; synthetic-data models unless you loaded real "
+                "weights)\n",
+                r.predictions.size());
+    return !r.predictions.empty() || r.ecgsChosen == 0 ? kOk : kRuntimeError;
   } catch (const std::invalid_argument& e) {
     return usageError("predict", e.what());
   } catch (const std::exception& e) {

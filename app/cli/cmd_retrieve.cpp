@@ -1,10 +1,92 @@
 // echo2ecg retrieve --db FILE ECG_ID [--k 10] [--include-same-patient] | --evaluate [--seed S]
+#include <cmath>
 #include <cstdio>
+#include <stdexcept>
 
 #include "commands.h"
-#include "pipeline/pipeline.h"
+#include "jobs/retrieve.h"
+#include "json_out.h"
 
 namespace {
+using e2e::jobs::RetrieveReport;
+using Json = nlohmann::ordered_json;
+
+std::string number(double v) {
+  if (!std::isfinite(v)) return "-";
+  char b[64];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
+}
+
+// Warnings of the aligned model's coverage (stderr): studies not searched, vectors made from other loops.
+void warnCoverage(const e2e::jobs::RetrieveCoverage& c, const std::string& missing) {
+  if (!missing.empty()) std::fprintf(stderr, "warning: missing embeddings: %s\n", missing.c_str());
+  if (c.outdated > 0) {
+    const bool one = c.outdated == 1;
+    std::fprintf(stderr,
+                 "warning: outdated embeddings: %lld echo stud%s had loops imported or deleted since %s embedded; "
+                 "%s searched with the loops %s had then: run `%s`\n",
+                 c.outdated, one ? "y" : "ies", one ? "it was" : "they were", one ? "it is" : "they are",
+                 one ? "it" : "they", c.embedCommand.c_str());
+  }
+}
+
+int printEvaluation(const RetrieveReport& r, const e2e::jobs::RetrieveRequest& o, bool json, const std::string& missing) {
+  const auto& e = *r.evaluated;
+  const auto& m = e.metrics;
+  Json j{{"mAP", m.mAP}, {"median_rank", m.medianRank}, {"queries", m.queries}, {"targets", e.targets}};
+  for (auto& [k, v] : m.recallAt) j["recall@" + std::to_string(k)] = v;
+  for (auto& [k, v] : m.precisionAt) j["precision@" + std::to_string(k)] = v;
+  j["model"] = e.model;
+  j["missing_studies"] = r.coverage.missing;
+  if (json) {
+    e2e::cli::printJsonLine(j);
+    return e2e::cli::kOk;
+  }
+  std::printf("Retrieval (ECG -> echo study, %s, test split seed %llu): %zu queries, %zu targets, "
+              "similar = LVEF within 0.5 SD\n",
+              e.modelText.c_str(), static_cast<unsigned long long>(o.seed), e.queries, e.targets);
+  if (!missing.empty()) std::printf("Missing embeddings: %s\n", missing.c_str());
+  std::printf("%s\n", e2e::formatRetrievalMetrics(m).c_str());
+  std::printf("JSON ");
+  e2e::cli::printJsonLine(j);
+  return e2e::cli::kOk;
+}
+
+int printSearch(const RetrieveReport& r, const e2e::jobs::RetrieveRequest& o, bool json, const std::string& missing) {
+  const auto& s = *r.search;
+  for (const auto& note : s.result.notes) std::fprintf(stderr, "%s\n", note.c_str());
+  if (json) {
+    Json j{{"model", e2e::jobs::modelJson(s.model)},
+           {"query", {{"ecg_instance_id", s.queryInstanceId}, {"patient_id", s.queryPatientId}}},
+           {"include_same_patient", o.includeSamePatient},
+           {"echo_studies", r.coverage.echoStudies},
+           {"searched_studies", s.result.searched},
+           {"missing_studies", r.coverage.missing},
+           {"outdated_studies", r.coverage.outdated},
+           {"stale_rows_ignored", r.coverage.stale},
+           {"results", Json::array()}};
+    for (const auto& h : s.result.hits)
+      j["results"].push_back({{"rank", h.rank},
+                              {"study_row_id", h.studyRowId},
+                              {"similarity", h.similarity},
+                              {"patient_id", h.patientId},
+                              {"lvef_percent", h.lvefPercent},
+                              {"study_uid", h.studyUid}});
+    e2e::cli::printJsonLine(j);
+    return e2e::cli::kOk;
+  }
+  std::printf("Query ECG %lld (patient %s), model %s%s\n", static_cast<long long>(s.queryInstanceId),
+              s.queryPatientId.c_str(), s.model.describe().c_str(), o.includeSamePatient ? "" : ", own patient excluded");
+  std::printf("Searched %zu of %lld echo studies%s\n", s.result.searched, r.coverage.echoStudies,
+              missing.empty() ? "" : (" (missing embeddings: " + missing + ")").c_str());
+  std::printf("rank  study_row  similarity  patient  lvef  study_uid\n");
+  for (const auto& h : s.result.hits)
+    std::printf("%4d  %9lld  %10.4f  %s  %s  %s\n", h.rank, static_cast<long long>(h.studyRowId), h.similarity,
+                h.patientId.c_str(), number(h.lvefPercent).c_str(), h.studyUid.c_str());
+  return e2e::cli::kOk;
+}
+
 int runRetrieveCmd(int argc, char** argv) {
   using namespace e2e::cli;
   auto a = parseArgs(argc, argv, {"db", "model", "k", "seed", "method", "hnsw-threshold"}, {"include-same-patient", "evaluate", "json"});
@@ -29,10 +111,10 @@ int runRetrieveCmd(int argc, char** argv) {
     return kOk;
   }
   if (!a.error.empty()) return usageError("retrieve", a.error);
-  e2e::pipeline::RetrieveOptions o;
+  e2e::jobs::RetrieveRequest o;
   o.dbPath = dbPathFrom(a);
   o.model = a.get("model");
-  o.json = a.has("json");
+  const bool json = a.has("json");
   o.evaluate = a.has("evaluate");
   o.method = a.get("method");
   o.includeSamePatient = a.has("include-same-patient");
@@ -55,7 +137,21 @@ int runRetrieveCmd(int argc, char** argv) {
     o.query = a.positional[0];
   }
   try {
-    return e2e::pipeline::runRetrieve(o);
+    const auto r = e2e::jobs::runRetrieve(o);
+    for (const auto& skipped : r.skipped) std::fprintf(stderr, "skipping ECG: %s\n", skipped.c_str());
+    const std::string& missing = r.coverage.missingText;
+    warnCoverage(r.coverage, missing);
+    return r.evaluation ? printEvaluation(r, o, json, missing) : printSearch(r, o, json, missing);
+  } catch (const e2e::jobs::MissingEmbeddings& e) {
+    if (json)
+      printJsonLine({{"error", "missing_embeddings"},
+                     {"message", e.what()},
+                     {"model", e2e::jobs::modelJson(e.model)},
+                     {"echo_studies", e.coverage.echoStudies},
+                     {"missing_studies", e.coverage.missing},
+                     {"stale_rows_ignored", e.coverage.stale}});
+    std::fprintf(stderr, "echo2ecg retrieve: %s\n", e.what());
+    return kRuntimeError;
   } catch (const std::invalid_argument& e) {
     return usageError("retrieve", e.what());
   } catch (const std::exception& e) {

@@ -132,7 +132,8 @@ int runShow(int argc, char** argv) {
     std::fprintf(stderr, "echo2ecg show: database not found: %s\n", dbPath.c_str());
     return kRuntimeError;
   }
-  e2e::db::Database db(dbPath);
+  // Viewing: a database this user may not write is read as it is (read-only).
+  e2e::db::Database db(dbPath, e2e::db::Database::Mode::Auto);
   const std::string key = a.positional[0];
   long long id = 0;
   std::optional<e2e::db::InstanceRow> inst;

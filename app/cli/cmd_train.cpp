@@ -1,13 +1,27 @@
 // echo2ecg train: see docs/training-protocol.md (the GUI training panel depends on it).
 #include <csignal>
 #include <cstdio>
+#include <stdexcept>
 
 #include "commands.h"
-#include "pipeline/pipeline.h"
+#include "jobs/train/train.h"
+#include "json_out.h"
 
 namespace {
-std::atomic<bool> gStop{false};
-extern "C" void onTrainStop(int) { gStop.store(true); }
+e2e::job::CancelToken gStop;
+extern "C" void onTrainStop(int) { gStop.cancel(); }
+
+// The exit code of a finished run (docs/training-protocol.md).
+int exitCode(e2e::jobs::TrainStatus s) {
+  using e2e::jobs::TrainStatus;
+  switch (s) {
+    case TrainStatus::Done: return e2e::cli::kOk;
+    case TrainStatus::BadRequest: return e2e::cli::kUsageError;
+    case TrainStatus::Cancelled: return e2e::cli::kInterrupted;
+    case TrainStatus::Failed: break;
+  }
+  return e2e::cli::kRuntimeError;
+}
 
 int runTrainCmd(int argc, char** argv) {
   using namespace e2e::cli;
@@ -45,17 +59,12 @@ int runTrainCmd(int argc, char** argv) {
     return kOk;
   }
   auto fail = [&](const std::string& msg) {
-    if (a.has("json-progress")) {
-      std::string j = "{\"event\":\"error\",\"message\":\"";
-      for (char c : msg) j += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-      std::printf("%s\"}\n", j.c_str());
-      std::fflush(stdout);
-    }
+    if (a.has("json-progress")) printJsonLine({{"event", "error"}, {"message", msg}});
     return usageError("train", msg);
   };
   if (!a.error.empty()) return fail(a.error);
   if (!a.positional.empty()) return fail("unexpected argument " + a.positional[0]);
-  e2e::pipeline::TrainOptions o;
+  e2e::jobs::TrainRequest o;
   o.dbPath = dbPathFrom(a);
   o.task = a.get("task");
   o.method = a.get("method", "linear");
@@ -64,9 +73,8 @@ int runTrainCmd(int argc, char** argv) {
   o.baseModel = a.get("base-model");
   o.filterText = a.get("filter-text");
   o.labelKey = a.get("label-key");
-  o.modelDir = a.get("model");
+  o.model = a.get("model");
   o.resume = a.has("resume");
-  o.jsonProgress = a.has("json-progress");
   o.dryRun = a.has("dry-run");
   o.videoModel = a.get("video-model");
   o.targets = a.get("targets");
@@ -113,10 +121,16 @@ int runTrainCmd(int argc, char** argv) {
     return fail("--layer-decay needs a number in (0, 1]");
   std::signal(SIGINT, onTrainStop);
   std::signal(SIGTERM, onTrainStop);
-  const int rc = e2e::pipeline::runTrain(o, e2e::pipeline::Cancel{&gStop});
+  e2e::jobs::TrainEvents events;
+  if (a.has("json-progress")) events.event = [](const nlohmann::ordered_json& j) { printJsonLine(j); };
+  events.text = [](const std::string& line) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+    std::fflush(stderr);
+  };
+  const auto report = e2e::jobs::runTrain(o, events, gStop);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
-  return rc;
+  return exitCode(report.status);
 }
 }  // namespace
 

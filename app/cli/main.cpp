@@ -6,7 +6,11 @@
 #include <iostream>
 
 #include "commands.h"
+#include "common/build_info.h"
 #include "db/database.h"
+#ifdef E2E_CLI_WITH_TORCH
+#include "torch_info.h"
+#endif
 
 namespace e2e::cli {
 
@@ -102,6 +106,26 @@ std::string dbPathFrom(const ParsedArgs& a) {
 }  // namespace e2e::cli
 
 namespace {
+// `echo2ecg --version`: one "Name: value" line per fact (the GUI's Help > About reads the
+// libtorch and CUDA lines).
+void printVersion(FILE* out) {
+  std::fprintf(out, "%s\n", e2e::build::versionLine("echo2ecg").c_str());
+  std::fprintf(out, "Git revision: %s\n", e2e::build::gitRevision());
+  std::fprintf(out, "DCMTK: %s\n", *e2e::build::dcmtkVersion() ? e2e::build::dcmtkVersion() : "unknown");
+  std::fprintf(out, "SQLite: %s\n", e2e::db::Database::sqliteVersion());
+#ifdef E2E_CLI_WITH_TORCH
+  const auto t = e2e::cli::torchInfo();
+  std::fprintf(out, "libtorch: %s\n", t.version.c_str());
+  if (t.cudaUsable)
+    std::fprintf(out, "CUDA: usable (%d device%s)\n", t.cudaDevices, t.cudaDevices == 1 ? "" : "s");
+  else
+    std::fprintf(out, "CUDA: not usable (libtorch sees no CUDA device; model jobs run on the CPU)\n");
+#else
+  std::fprintf(out, "libtorch: not built (model jobs unavailable: embed, train, evaluate, predict, retrieve)\n");
+  std::fprintf(out, "CUDA: not usable (no libtorch in this build)\n");
+#endif
+}
+
 void printHelp(FILE* out) {
   std::fprintf(out,
                "Usage: echo2ecg COMMAND [OPTIONS]\n"
@@ -133,10 +157,8 @@ int main(int argc, char** argv) {
     printHelp(stdout);
     return e2e::cli::kOk;
   }
-  if (cmd == "--version") {
-#ifdef E2E_VERSION
-    std::printf("echo2ecg %s\n", E2E_VERSION);
-#endif
+  if (cmd == "--version" || cmd == "-V") {
+    printVersion(stdout);
     return e2e::cli::kOk;
   }
   for (const auto& c : e2e::cli::commands()) {

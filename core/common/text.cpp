@@ -1,29 +1,13 @@
 #include "common/text.h"
 
-#include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace e2e {
 
 std::string jsonQuote(const std::string& s) {
-  std::string o = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\r': o += "\\r"; break;
-      case '\t': o += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          o += b;
-        } else {
-          o += c;
-        }
-    }
-  }
-  return o + "\"";
+  // nlohmann-json's serialiser: ", \ and control characters escaped (\n, \t, \b, \f, \r, else \u00xx);
+  // bytes that are not valid UTF-8 become U+FFFD, so that the result is always valid JSON.
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::vector<std::string> splitCsvLine(const std::string& line) {

@@ -5,7 +5,8 @@
 
 namespace e2e {
 
-// A JSON string literal (with the quotes), control characters escaped as \uXXXX.
+// A JSON string literal (with the quotes), written by nlohmann-json: control characters escaped
+// (\n, \t, ..., others as \u00xx); bytes that are not valid UTF-8 become U+FFFD (always valid JSON).
 std::string jsonQuote(const std::string& s);
 
 // One CSV line into fields: RFC 4180 quoting ("" inside quotes is a quote), CR/LF dropped,

@@ -4,14 +4,20 @@
 
 #include <sqlite3.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
+
+#include <unistd.h>
 
 #include "common/hash.h"
 #include "db/schema.h"
@@ -125,46 +131,24 @@ std::vector<std::string> splitNonEmpty(const std::string& s, char sep) {
   if (!cur.empty()) out.push_back(cur);
   return out;
 }
-// Parses the flat {"class": number, ...} objects written by probabilitiesJson.
+// Parses the flat {"class": number, ...} objects written by probabilitiesJson (nlohmann-json).
+// Never throws: a text that is not a JSON object gives an empty map; null counts as 0 (as the
+// hand-written reader did), members of other types are skipped.
 std::map<std::string, double> parseProbabilities(const std::string& js) {
   std::map<std::string, double> out;
-  std::size_t i = 0;
-  while (true) {
-    i = js.find('"', i);
-    if (i == std::string::npos) break;
-    std::string key;
-    ++i;
-    while (i < js.size() && js[i] != '"') {
-      if (js[i] == '\\' && i + 1 < js.size()) {
-        ++i;
-        key += js[i] == 'n' ? '\n' : js[i] == 't' ? '\t' : js[i];
-      } else {
-        key += js[i];
-      }
-      ++i;
-    }
-    i = js.find(':', i);
-    if (i == std::string::npos) break;
-    ++i;
-    char* end = nullptr;
-    const double v = std::strtod(js.c_str() + i, &end);
-    out[key] = v;
-    i = end ? static_cast<std::size_t>(end - js.c_str()) : js.size();
+  const auto j = nlohmann::json::parse(js, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return out;  // also a parse error (discarded value)
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_number()) out[k] = v.get<double>();
+    else if (v.is_null()) out[k] = 0.0;
   }
   return out;
 }
+// {"class": probability, ...} (keys sorted); a value that is not finite is written as 0.
 std::string probabilitiesJson(const std::map<std::string, double>& p) {
-  std::ostringstream os;
-  os.precision(17);
-  os << '{';
-  bool first = true;
-  for (const auto& [k, v] : p) {
-    if (!first) os << ',';
-    first = false;
-    os << jsonQuote(k) << ":" << (std::isfinite(v) ? v : 0.0);
-  }
-  os << '}';
-  return os.str();
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : p) j[k] = std::isfinite(v) ? v : 0.0;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 }  // namespace
 
@@ -172,7 +156,7 @@ std::string probabilitiesJson(const std::map<std::string, double>& p) {
 
 class Database::Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
+  Stmt(const Database& owner, sqlite3* db, const char* sql) : owner_(owner), db_(db) {
     if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK)
       throw DbError(std::string("SQL prepare failed: ") + sqlite3_errmsg(db) + " in: " + sql);
   }
@@ -213,6 +197,7 @@ class Database::Stmt {
     if (rc == SQLITE_DONE) return false;
     const std::string msg = sqlite3_errmsg(db_);
     sqlite3_reset(st_);
+    if ((rc & 0xff) == SQLITE_READONLY) owner_.throwReadOnly(msg);
     throw DbError("SQL error: " + msg);
   }
   void run() {
@@ -240,13 +225,14 @@ class Database::Stmt {
   void check(int rc) {
     if (rc != SQLITE_OK) throw DbError(std::string("SQL bind failed: ") + sqlite3_errmsg(db_));
   }
+  const Database& owner_;
   sqlite3* db_;
   sqlite3_stmt* st_ = nullptr;
 };
 
 Database::Stmt& Database::stmt(const char* sql) {
   auto it = cache_.find(sql);
-  if (it == cache_.end()) it = cache_.emplace(sql, std::make_unique<Stmt>(db_, sql)).first;
+  if (it == cache_.end()) it = cache_.emplace(sql, std::make_unique<Stmt>(*this, db_, sql)).first;
   return it->second->reset();
 }
 
@@ -259,18 +245,121 @@ std::string Database::defaultPath() {
   return base + "/.local/share/echo2ecg/studies.db";
 }
 
+namespace {
+// "file:" URI of `path` (absolute, percent-encoded) with ?immutable=1: SQLite then reads the file
+// without locks and without the -shm file, which it could not create in a folder it may not write.
+std::string immutableUri(const std::string& path) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(path, ec);
+  if (ec) abs = path;
+  std::string uri = "file:";
+  for (unsigned char c : abs.string()) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      uri += static_cast<char>(c);
+    } else {
+      char b[4];
+      std::snprintf(b, sizeof b, "%%%02X", c);
+      uri += b;
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+// A read-only connection; nullptr (and `error`) when it cannot be opened.
+sqlite3* openReadOnlyHandle(const std::string& path, bool immutable, std::string& error) {
+  sqlite3* h = nullptr;
+  const std::string name = immutable ? immutableUri(path) : path;
+  const int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | (immutable ? SQLITE_OPEN_URI : 0);
+  if (sqlite3_open_v2(name.c_str(), &h, flags, nullptr) != SQLITE_OK) {
+    error = h ? sqlite3_errmsg(h) : "out of memory";
+    sqlite3_close(h);
+    return nullptr;
+  }
+  return h;
+}
+
+// Whether a plain read works on `h` (a read-only connection to a WAL database fails here when
+// SQLite can neither open nor create its -shm file).
+bool canRead(sqlite3* h) {
+  sqlite3_stmt* st = nullptr;
+  const bool ok = sqlite3_prepare_v2(h, "SELECT count(*) FROM sqlite_schema", -1, &st, nullptr) == SQLITE_OK &&
+                  sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_finalize(st);
+  return ok;
+}
+
+// Reading without the -shm file is only a faithful snapshot when no committed transaction waits
+// in the -wal file (a writer that did not close cleanly).
+bool walIsEmpty(const std::string& path) {
+  std::error_code ec;
+  const auto size = fs::file_size(path + "-wal", ec);
+  return ec || size == 0;
+}
+
+std::string errnoText(int err) { return std::strerror(err); }
+}  // namespace
+
+Database::WriteAccess Database::writeAccess(const std::string& path) {
+  std::error_code ec;
+  const fs::path file(path);
+  fs::path dir = file.parent_path();
+  if (dir.empty()) dir = ".";
+  if (fs::exists(file, ec)) {
+    if (::access(path.c_str(), W_OK) != 0) return {false, "the file is not writable: " + errnoText(errno)};
+  } else {
+    while (!dir.empty() && !fs::exists(dir, ec) && dir != dir.parent_path()) dir = dir.parent_path();
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return {false, "its folder " + dir.string() + " is not writable: " + errnoText(errno) +
+                       " (SQLite keeps its -wal and -shm files there)"};
+  return {true, ""};
+}
+
+void Database::throwReadOnly(const std::string& what) const {
+  std::string msg = "DB is read-only: " + path_ + " (" + (readOnlyReason_.empty() ? "opened read-only" : readOnlyReason_) + ")";
+  if (!what.empty()) msg += ": " + what;
+  throw ReadOnlyError(msg);
+}
+
 Database::Database(const std::string& path, Mode mode) : path_(path) {
   if (path.empty()) throw DbError("no database path given");
   std::error_code ec;
+  const bool exists = fs::exists(path, ec);
+  if (exists && mode != Mode::ReadOnly) {
+    const WriteAccess w = writeAccess(path);
+    if (!w.writable) {
+      readOnlyReason_ = w.reason;
+      if (mode == Mode::ReadWrite) throwReadOnly();
+      mode = Mode::ReadOnly;  // Auto: view it
+    }
+  }
+  if (mode == Mode::Auto) mode = Mode::ReadWrite;
+  readOnly_ = mode == Mode::ReadOnly;
+  if (readOnly_ && readOnlyReason_.empty()) readOnlyReason_ = "opened read-only";
   if (mode == Mode::ReadWrite) {
+    if (!exists) {
+      if (const WriteAccess w = writeAccess(path); !w.writable)
+        throw DbError(path + ": cannot create the database: " + w.reason);
+    }
     const fs::path parent = fs::path(path).parent_path();
     if (!parent.empty()) fs::create_directories(parent, ec);
-  } else if (!fs::exists(path, ec)) {
+  } else if (!exists) {
     throw DbError(path + ": database not found");
   }
-  const int flags = mode == Mode::ReadOnly ? SQLITE_OPEN_READONLY
-                                           : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+  if (readOnly_) {
+    std::string err;
+    db_ = openReadOnlyHandle(path, false, err);
+    if (!db_) throw DbError(path + ": cannot open database: " + err);
+    if (!canRead(db_) && !writeAccess(path).writable && walIsEmpty(path)) {
+      // A WAL database in a folder this process may not write: read it as an immutable snapshot.
+      sqlite3* snapshot = openReadOnlyHandle(path, true, err);
+      if (snapshot) {
+        sqlite3_close(db_);
+        db_ = snapshot;
+      }
+    }
+  } else if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr) != SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
@@ -279,6 +368,11 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
   try {
     sqlite3_busy_timeout(db_, 10000);
     sqlite3_extended_result_codes(db_, 1);
+    // SQLite itself may open a file read-only that access(2) called writable.
+    if (!readOnly_ && sqlite3_db_readonly(db_, "main") == 1) {
+      readOnlyReason_ = "SQLite can only open it read-only";
+      throwReadOnly();
+    }
     // A quick read proves it is a database at all (otherwise "file is not a database").
     schemaVersion();
     if (mode == Mode::ReadWrite) exec("PRAGMA journal_mode=WAL");
@@ -291,10 +385,16 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
       if (v > kLatestVersion)
         throw DbError(path + ": database schema version " + std::to_string(v) +
                       " is newer than this program supports (" + std::to_string(kLatestVersion) + ")");
-      if (v < kLatestVersion)
-        throw DbError(path + ": database schema version " + std::to_string(v) +
-                      " is older than this program's (" + std::to_string(kLatestVersion) +
-                      "); open it read-write once to migrate it");
+      if (v < kLatestVersion) {
+        const std::string older = "database schema version " + std::to_string(v) + " is older than this program's (" +
+                                  std::to_string(kLatestVersion) + ")";
+        const WriteAccess w = writeAccess(path);
+        if (!w.writable) {
+          readOnlyReason_ = w.reason;
+          throwReadOnly(older + " and cannot be migrated here; open it once with write access to migrate it");
+        }
+        throw DbError(path + ": " + older + "; open it read-write once to migrate it");
+      }
     }
   } catch (...) {
     cache_.clear();
@@ -311,9 +411,11 @@ Database::~Database() {
 
 void Database::exec(const std::string& sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errmsg(db_);
     sqlite3_free(err);
+    if ((rc & 0xff) == SQLITE_READONLY) throwReadOnly(msg);
     throw DbError(path_ + ": " + msg);
   }
 }
@@ -332,6 +434,29 @@ int Database::schemaVersion() {
   if (rc != SQLITE_ROW) throw DbError(path_ + ": " + sqlite3_errmsg(db_));
   return v;
 }
+
+int Database::peekSchemaVersion(const std::string& path) {
+  int version = -1;
+  // Read-only and no create flag: a missing file stays missing, nothing is written.
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return version;
+  std::string err;
+  sqlite3* db = openReadOnlyHandle(path, false, err);
+  if (db && !canRead(db) && !writeAccess(path).writable && walIsEmpty(path)) {
+    sqlite3_close(db);  // a WAL database in a folder this process may not write
+    db = openReadOnlyHandle(path, true, err);
+  }
+  if (db) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+      version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return version;
+}
+
+const char* Database::sqliteVersion() { return sqlite3_libversion(); }
 
 void Database::migrate() {
   const auto& steps = migrations();
@@ -367,6 +492,7 @@ void Database::migrate() {
 // ------------------------------------------------------- transactions ----
 
 Database::Transaction::Transaction(Database& db) : db_(db), depth_(db.txDepth_) {
+  if (db.readOnly_) db.throwReadOnly("cannot write");
   if (depth_ == 0)
     db_.exec("BEGIN IMMEDIATE");
   else
@@ -750,6 +876,22 @@ std::set<std::int64_t> Database::embeddedInstanceIds(const std::string& modelId,
   return out;
 }
 
+std::vector<EmbeddingKey> Database::embeddingKeysOfInstance(std::int64_t instanceRowId) {
+  std::vector<EmbeddingKey> out;
+  auto& q = stmt("SELECT model_id, weights_hash, preproc_version FROM embeddings WHERE instance_id = ?1 ORDER BY id DESC");
+  q.bind(1, instanceRowId);
+  while (q.step()) {
+    EmbeddingKey k;
+    k.instanceRowId = instanceRowId;
+    k.modelId = q.str(0);
+    k.weightsHash = q.str(1);
+    k.preprocVersion = q.str(2);
+    out.push_back(std::move(k));
+  }
+  q.reset();
+  return out;
+}
+
 std::vector<Database::StoredEmbedding> Database::embeddingsFor(const std::string& modelId,
                                                                const std::string& weightsHash,
                                                                const std::string& preprocVersion) {
@@ -1044,6 +1186,23 @@ std::optional<InstanceRow> Database::instanceById(std::int64_t id) {
   return r;
 }
 
+std::int64_t Database::maxInstanceRowId() {
+  auto& q = stmt("SELECT COALESCE(MAX(id), 0) FROM instances");
+  const std::int64_t v = q.step() ? q.i64(0) : 0;
+  q.reset();
+  return v;
+}
+
+std::vector<InstanceRow> Database::instancesAfter(std::int64_t rowId, std::size_t limit) {
+  std::vector<InstanceRow> out;
+  if (limit == 0) return out;
+  auto& q = stmt(E2E_INSTANCE_COLUMNS "WHERE i.id > ?1 ORDER BY i.id LIMIT ?2");
+  q.bind(1, rowId).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  while (q.step()) out.push_back(readInstance(q));
+  q.reset();
+  return out;
+}
+
 std::optional<InstanceRow> Database::instanceByUid(const std::string& uid) {
   auto& q = stmt(E2E_INSTANCE_COLUMNS "WHERE i.sop_instance_uid = ?1");
   q.bind(1, uid);
@@ -1179,6 +1338,40 @@ std::vector<std::string> Database::allContentHashes() {
   while (q.step()) out.push_back(q.str(0));
   q.reset();
   return out;
+}
+
+std::int64_t Database::dataVersion() {
+  auto& q = stmt("PRAGMA data_version");
+  std::int64_t v = q.step() ? q.i64(0) : 0;
+  q.reset();
+  return v;
+}
+
+Database::ContentStamp Database::contentStamp() {
+  ContentStamp c;
+  auto& q = stmt(
+      "SELECT (SELECT COUNT(*) FROM instances), (SELECT COALESCE(MAX(id),0) FROM instances), "
+      "(SELECT COUNT(*) FROM labels), (SELECT COALESCE(MAX(id),0) FROM labels), "
+      "(SELECT COUNT(*) FROM embeddings), (SELECT COALESCE(MAX(id),0) FROM embeddings), "
+      "(SELECT COUNT(*) FROM predictions), (SELECT COALESCE(MAX(id),0) FROM predictions), "
+      "(SELECT COUNT(*) FROM models), (SELECT COALESCE(MAX(id),0) FROM models), "
+      "(SELECT COALESCE(GROUP_CONCAT(model_id || ':' || version, ','),'') FROM "
+      "(SELECT model_id, version FROM models WHERE active = 1 ORDER BY model_id))");
+  if (q.step()) {
+    c.instances = q.i64(0);
+    c.maxInstanceId = q.i64(1);
+    c.labels = q.i64(2);
+    c.maxLabelId = q.i64(3);
+    c.embeddings = q.i64(4);
+    c.maxEmbeddingId = q.i64(5);
+    c.predictions = q.i64(6);
+    c.maxPredictionId = q.i64(7);
+    c.models = q.i64(8);
+    c.maxModelId = q.i64(9);
+    c.activeModels = q.str(10);
+  }
+  q.reset();
+  return c;
 }
 
 Counts Database::counts() {

@@ -22,6 +22,13 @@ class DbError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A write to (or a read-write open of) a database this process may not write: the message starts
+// with "DB is read-only: PATH (why)".
+class ReadOnlyError : public DbError {
+ public:
+  using DbError::DbError;
+};
+
 // DICOM PN normalisation for matching: each component group ('=') and component ('^') is
 // trimmed of spaces, trailing empty components/groups are dropped, letters are upper-cased.
 // "Doe^John^^" -> "DOE^JOHN"; "DOE^JOHN" -> "DOE^JOHN".
@@ -153,21 +160,48 @@ struct ModelRow {
 class Database {
  public:
   static constexpr int kLatestVersion = 5;
-  enum class Mode { ReadWrite, ReadOnly };
+  // ReadWrite: create/migrate/write; refuses (ReadOnlyError) a file this process may not write.
+  // ReadOnly: never writes; the file must exist and have the latest schema.
+  // Auto (for viewing: browsers, list/show): ReadWrite when the file and its folder are writable
+  // (or the file does not exist yet), else ReadOnly.
+  // A read-only connection to a WAL database whose folder cannot be written (SQLite cannot create
+  // the -shm file there) reads it as an immutable snapshot: changes others make later are not seen.
+  enum class Mode { ReadWrite, ReadOnly, Auto };
 
   // $E2E_DB, else ~/.local/share/echo2ecg/studies.db.
   static std::string defaultPath();
 
+  // Whether this process may write the database at `path`: the file (when it exists) and its
+  // folder (SQLite creates the -wal/-shm files beside it; for a new file the nearest existing
+  // folder) must be writable (access(2): permissions and read-only file systems). `reason` says
+  // which one is not, e.g. "the file is not writable: Permission denied".
+  struct WriteAccess {
+    bool writable = true;
+    std::string reason;
+  };
+  static WriteAccess writeAccess(const std::string& path);
+
   // Opens (creating the file and its parent folder in ReadWrite mode) and migrates to the
   // latest schema. Throws DbError if the file is not a database, or if its schema version is
-  // newer than this code knows (nothing is changed then).
+  // newer than this code knows (nothing is changed then); ReadOnlyError when ReadWrite is asked
+  // of a database this process may not write, or when an older schema would need a migration
+  // that a read-only database cannot get.
   explicit Database(const std::string& path, Mode mode = Mode::ReadWrite);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
   const std::string& path() const { return path_; }
+  // Opened read-only (Mode::ReadOnly, or Mode::Auto on a database this process may not write):
+  // every write throws ReadOnlyError. readOnlyReason(): why ("" when writable).
+  bool readOnly() const { return readOnly_; }
+  const std::string& readOnlyReason() const { return readOnlyReason_; }
   int schemaVersion();
+  // PRAGMA user_version of the file at `path`, read-only: never creates, migrates or writes.
+  // -1 when the file cannot be opened or read as an SQLite database.
+  static int peekSchemaVersion(const std::string& path);
+  // The version of the linked SQLite library, e.g. "3.40.1".
+  static const char* sqliteVersion();
   sqlite3* handle() { return db_; }
   void exec(const std::string& sql);  // for fixed SQL without values only
 
@@ -227,6 +261,8 @@ class Database {
   // The instance row ids that have a vector of this model/weights/preprocessing (ids only, no blobs).
   std::set<std::int64_t> embeddedInstanceIds(const std::string& modelId, const std::string& weightsHash,
                                              const std::string& preprocVersion);
+  // The keys of every vector stored for one instance, newest first (no blobs).
+  std::vector<EmbeddingKey> embeddingKeysOfInstance(std::int64_t instanceRowId);
   // Every vector of one model/weights/preprocessing (e.g. to build a retrieval index), by row id.
   struct StoredEmbedding {
     EmbeddingKey key;
@@ -266,10 +302,27 @@ class Database {
   std::vector<InstanceRow> listInstances(const Filter& f = {});
   std::optional<InstanceRow> instanceById(std::int64_t id);
   std::optional<InstanceRow> instanceByUid(const std::string& sopInstanceUid);
+  // The highest instance row id, 0 when there are none. Taken before an import, it marks what the
+  // import adds: row ids are assigned in increasing order.
+  std::int64_t maxInstanceRowId();
+  // The instances whose row id is above `rowId`, by ascending row id, at most `limit` of them.
+  std::vector<InstanceRow> instancesAfter(std::int64_t rowId, std::size_t limit);
   std::optional<InstanceDetails> details(std::int64_t instanceRowId);
   std::optional<std::int64_t> studyRowIdByUid(const std::string& studyUid);
   std::vector<std::string> allContentHashes();  // sha256 of every stored instance
   Counts counts();
+
+  // SQLite's PRAGMA data_version: changes whenever ANOTHER connection (another Database object, a
+  // child process, another program) commits to the file; cheap enough to poll.
+  std::int64_t dataVersion();
+  // What a view needs to tell which part of the database changed: per table, its row count and
+  // highest row id (a replaced row gets a new id), and the active model versions.
+  struct ContentStamp {
+    std::int64_t instances = 0, maxInstanceId = 0, labels = 0, maxLabelId = 0, embeddings = 0, maxEmbeddingId = 0;
+    std::int64_t predictions = 0, maxPredictionId = 0, models = 0, maxModelId = 0;
+    std::string activeModels;  // "id:version,..." of the active versions
+  };
+  ContentStamp contentStamp();
 
   // "ok" when PRAGMA integrity_check passes; foreign key violations as "table rowid parent".
   std::string integrityCheck();
@@ -288,9 +341,13 @@ class Database {
   std::int64_t insertInstanceRow(std::int64_t seriesRowId, const Identity& id, const FileFacts& file,
                                  SourceFormat fmt);
 
+  [[noreturn]] void throwReadOnly(const std::string& what = "") const;
+
   std::string path_;
   sqlite3* db_ = nullptr;
   int txDepth_ = 0;
+  bool readOnly_ = false;
+  std::string readOnlyReason_;
   std::map<std::string, std::unique_ptr<Stmt>> cache_;
 };
 

@@ -12,18 +12,10 @@
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcdatset.h>
 
-#ifdef E2E_HAVE_DICOM_ECG
 #include "io/dicom_ecg.h"
-#endif
-#ifdef E2E_HAVE_DICOM_ECHO
 #include "io/dicom_echo.h"
-#endif
-#ifdef E2E_HAVE_VIDEO
 #include "io/video_reader.h"
-#endif
-#ifdef E2E_HAVE_WFDB
 #include "io/wfdb.h"
-#endif
 
 namespace fs = std::filesystem;
 
@@ -34,41 +26,6 @@ std::string lowerExt(const std::string& path) {
   std::string e = fs::path(path).extension().string();
   std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
   return e;
-}
-
-// Fallback tables, used only when the corresponding reader library is not built in.
-bool fallbackWaveform(const std::string& uid) {
-  return uid.rfind("1.2.840.10008.5.1.4.1.1.9.", 0) == 0 && uid != "1.2.840.10008.5.1.4.1.1.9.4.1" &&
-         uid != "1.2.840.10008.5.1.4.1.1.9.4.2";
-}
-bool fallbackUltrasound(const std::string& uid) {
-  return uid == "1.2.840.10008.5.1.4.1.1.6.1" || uid == "1.2.840.10008.5.1.4.1.1.3.1" ||
-         uid == "1.2.840.10008.5.1.4.1.1.6" || uid == "1.2.840.10008.5.1.4.1.1.3" ||
-         uid == "1.2.840.10008.5.1.4.1.1.6.2";
-}
-
-bool waveformClass(const std::string& uid) {
-#ifdef E2E_HAVE_DICOM_ECG
-  return isWaveformSopClass(uid);
-#else
-  return fallbackWaveform(uid);
-#endif
-}
-bool ultrasoundClass(const std::string& uid) {
-#ifdef E2E_HAVE_DICOM_ECHO
-  return isUltrasoundSopClass(uid);
-#else
-  return fallbackUltrasound(uid);
-#endif
-}
-
-bool isVideoExt(const std::string& path) {
-#ifdef E2E_HAVE_VIDEO
-  return looksLikeVideoFile(path);
-#else
-  const std::string e = lowerExt(path);
-  return e == ".avi" || e == ".mp4" || e == ".mov" || e == ".mkv";
-#endif
 }
 
 }  // namespace
@@ -177,7 +134,7 @@ ProbeResult probeFile(const std::string& path) {
     r.format = SourceFormat::Wfdb;
     return r;
   }
-  if (isVideoExt(path)) {
+  if (looksLikeVideoFile(path)) {
     r.kind = ProbeKind::Video;
     r.format = SourceFormat::Video;
     return r;
@@ -194,10 +151,10 @@ ProbeResult probeFile(const std::string& path) {
     r.sopClassUid = uid;
     if (uid.empty()) {
       r.reason = "DICOM file without SOP Class UID";
-    } else if (waveformClass(uid)) {
+    } else if (isWaveformSopClass(uid)) {
       r.kind = ProbeKind::DicomEcg;
       r.format = SourceFormat::DicomEcg;
-    } else if (ultrasoundClass(uid)) {
+    } else if (isUltrasoundSopClass(uid)) {
       r.kind = ProbeKind::DicomEcho;
       r.format = SourceFormat::DicomEcho;
     } else {
@@ -223,50 +180,12 @@ ProbeResult probeFile(const std::string& path) {
   return r;
 }
 
-bool readerAvailable(ProbeKind k) {
-  switch (k) {
-#ifdef E2E_HAVE_DICOM_ECG
-    case ProbeKind::DicomEcg: return true;
-#endif
-#ifdef E2E_HAVE_DICOM_ECHO
-    case ProbeKind::DicomEcho: return true;
-#endif
-#ifdef E2E_HAVE_VIDEO
-    case ProbeKind::Video: return true;
-#endif
-#ifdef E2E_HAVE_WFDB
-    case ProbeKind::Wfdb: return true;
-#endif
-    default: return false;
-  }
-}
-
 LoadedObject readProbed(const std::string& path, const ProbeResult& probe) {
   switch (probe.kind) {
-    case ProbeKind::DicomEcg:
-#ifdef E2E_HAVE_DICOM_ECG
-      return readDicomEcg(path);
-#else
-      throw UnsupportedInput(path, "DICOM ECG reader not built into this binary");
-#endif
-    case ProbeKind::DicomEcho:
-#ifdef E2E_HAVE_DICOM_ECHO
-      return readDicomEchoInfo(path);
-#else
-      throw UnsupportedInput(path, "DICOM ultrasound reader not built into this binary");
-#endif
-    case ProbeKind::Wfdb:
-#ifdef E2E_HAVE_WFDB
-      return readWfdb(path);
-#else
-      throw UnsupportedInput(path, "WFDB reader not built into this binary");
-#endif
-    case ProbeKind::Video:
-#ifdef E2E_HAVE_VIDEO
-      return readVideoInfo(path);
-#else
-      throw UnsupportedInput(path, "video reader not built into this binary");
-#endif
+    case ProbeKind::DicomEcg: return readDicomEcg(path);
+    case ProbeKind::DicomEcho: return readDicomEchoInfo(path);
+    case ProbeKind::Wfdb: return readWfdb(path);
+    case ProbeKind::Video: return readVideoInfo(path);
     default:
       throw UnsupportedInput(path, probe.reason.empty() ? "unsupported input" : probe.reason);
   }

@@ -59,7 +59,4 @@ using LoadedObject = std::variant<EcgRecord, EchoInfo>;
 LoadedObject readAny(const std::string& path);
 LoadedObject readProbed(const std::string& path, const ProbeResult& probe);
 
-// Which readers were built into this binary (the dispatcher is usable without all of them).
-bool readerAvailable(ProbeKind k);
-
 }  // namespace e2e

@@ -3,6 +3,7 @@
 #include "model/autocast.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -157,14 +158,6 @@ double warmupCosineLr(double epoch, double baseLr, double minLr, double warmupEp
 void seedEverything(uint64_t seed) { torch::manual_seed(seed); }
 
 namespace {
-std::string jnum(double v) {
-  if (!std::isfinite(v)) return "null";
-  std::ostringstream os;
-  os.precision(10);
-  os << v;
-  return os.str();
-}
-
 torch::Tensor rngState() {
   auto gen = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(gen.mutex());
@@ -312,11 +305,12 @@ std::vector<EpochStats> ContrastiveTrainer::fit(ContrastiveDataset& train, Contr
   while (epoch_ < cfg_.epochs) {
     auto s = trainEpoch(train);
     const double vl = val ? evaluate(*val) : std::nan("");
-    std::ostringstream os;
-    os << "{\"task\":\"contrastive\",\"epoch\":" << s.epoch << ",\"step\":" << step_ << ",\"train_loss\":"
-       << jnum(s.loss) << ",\"val_loss\":" << jnum(vl) << ",\"lr\":" << jnum(s.lr) << ",\"seconds\":"
-       << jnum(s.seconds) << ",\"samples_per_s\":" << jnum(s.seconds > 0 ? s.samples / s.seconds : 0) << "}";
-    logJson(os.str());
+    // One metrics.jsonl line (nlohmann-json writes a number that is not finite, e.g. no val_loss, as null).
+    const nlohmann::ordered_json line{{"task", "contrastive"}, {"epoch", s.epoch},   {"step", step_},
+                                      {"train_loss", s.loss},  {"val_loss", vl},     {"lr", s.lr},
+                                      {"seconds", s.seconds},
+                                      {"samples_per_s", s.seconds > 0 ? s.samples / s.seconds : 0.0}};
+    logJson(line.dump());
     if (!last.empty()) saveCheckpoint(last);
     out.push_back(s);
   }
@@ -398,10 +392,9 @@ std::vector<EpochStats> LinearProbeTrainer::fit(LabeledDataset& train) {
   if (cfg_.resume && !last.empty() && std::filesystem::exists(last)) loadCheckpoint(last);
   while (epoch_ < cfg_.epochs) {
     auto s = trainEpoch(train);
-    std::ostringstream os;
-    os << "{\"task\":\"linear_probe\",\"epoch\":" << s.epoch << ",\"step\":" << step_ << ",\"train_loss\":"
-       << jnum(s.loss) << ",\"seconds\":" << jnum(s.seconds) << "}";
-    logJson(os.str());
+    const nlohmann::ordered_json line{
+        {"task", "linear_probe"}, {"epoch", s.epoch}, {"step", step_}, {"train_loss", s.loss}, {"seconds", s.seconds}};
+    logJson(line.dump());
     if (!last.empty()) saveCheckpoint(last);
     out.push_back(s);
   }

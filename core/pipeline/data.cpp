@@ -9,7 +9,8 @@
 #include <stdexcept>
 
 #include "io/reader.h"
-#include "pipeline/pipeline.h"
+#include "labels/study_labels.h"
+#include "pipeline/data.h"
 #include "signal/preprocess.h"
 
 namespace fs = std::filesystem;
@@ -91,7 +92,6 @@ std::vector<Sample> loadSamples(db::Database& db, const std::string& filterText,
   for (auto& i : db.listInstances(us)) echoByStudy[i.studyUid].push_back(i);
 
   std::vector<Sample> out;
-  std::map<std::int64_t, std::vector<db::LabelRow>> patientLabels;
   for (const char* modality : {"ECG"}) {
     db::Filter ef;
     ef.modality = modality;
@@ -116,11 +116,7 @@ std::vector<Sample> loadSamples(db::Database& db, const std::string& filterText,
         }
       }
       if (requireEcho && s.echoInstanceIds.empty()) continue;
-      auto pl = patientLabels.find(s.patientRowId);
-      if (pl == patientLabels.end()) pl = patientLabels.emplace(s.patientRowId, db.labelsForPatient(s.patientRowId)).first;
-      for (auto& l : pl->second)
-        if (!l.studyRowId) applyLabel(s, l.key, l.value);
-      for (auto& l : db.labelsForStudy(s.studyRowId)) applyLabel(s, l.key, l.value);
+      for (auto& [key, value] : labels::studyLabels(db, s.patientRowId, s.studyRowId)) applyLabel(s, key, value);
       if (s.lvefClass < 0 && std::isfinite(s.lvefPercent))
         s.lvefClass = s.lvefPercent < 40 ? 0 : (s.lvefPercent < 50 ? 1 : 2);
       out.push_back(std::move(s));

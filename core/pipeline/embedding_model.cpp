@@ -8,46 +8,26 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 namespace fs = std::filesystem;
 
 namespace e2e::pipeline {
 
 namespace {
 
-// The string value of a top-level-unique key in a JSON text ("key": "value"), unescaped.
-std::optional<std::string> jsonStringField(const std::string& text, const std::string& key) {
-  const std::string pat = "\"" + key + "\"";
-  std::size_t p = 0;
-  while ((p = text.find(pat, p)) != std::string::npos) {
-    std::size_t q = p + pat.size();
-    while (q < text.size() && std::isspace(static_cast<unsigned char>(text[q]))) ++q;
-    if (q >= text.size() || text[q] != ':') {
-      p += pat.size();
-      continue;
-    }
-    ++q;
-    while (q < text.size() && std::isspace(static_cast<unsigned char>(text[q]))) ++q;
-    if (q >= text.size() || text[q] != '"') return std::nullopt;
-    std::string out;
-    for (++q; q < text.size() && text[q] != '"'; ++q) {
-      char c = text[q];
-      if (c == '\\' && q + 1 < text.size()) {
-        c = text[++q];
-        if (c == 'n') c = '\n';
-        else if (c == 't') c = '\t';
-        else if (c == 'r') c = '\r';
-        else if (c == 'u' && q + 4 < text.size()) {
-          const long v = std::strtol(text.substr(q + 1, 4).c_str(), nullptr, 16);
-          q += 4;
-          if (v < 0x80) out += static_cast<char>(v);
-          continue;
-        }
-      }
-      out += c;
-    }
-    return out;
-  }
-  return std::nullopt;
+// The string member `key` of a JSON object; nullopt when absent or not a string.
+std::optional<std::string> stringMember(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+// A model card (models.card_json); an empty object when the text is not a JSON object (the card then
+// names no "bundle_dir", which the callers report).
+nlohmann::json parseCard(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() ? j : nlohmann::json::object();
 }
 
 std::string readText(const fs::path& p) {
@@ -56,6 +36,21 @@ std::string readText(const fs::path& p) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+// A bundle directory's bundle.json as a JSON object; std::runtime_error naming the file when it is not one.
+nlohmann::json readBundleJson(const fs::path& p) {
+  const std::string text = readText(p);
+  try {
+    auto j = nlohmann::json::parse(text);
+    if (!j.is_object()) throw std::runtime_error(p.string() + " is not a JSON object");
+    return j;
+  } catch (const nlohmann::json::exception& e) {
+    std::string why = e.what();  // "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
+    if (const auto b = why.find("] "); why.rfind("[json.exception.", 0) == 0 && b != std::string::npos)
+      why.erase(0, b + 2);
+    throw std::runtime_error(p.string() + " is not valid JSON (" + why + ")");
+  }
 }
 
 bool looksLikeDirectory(const std::string& spec) {
@@ -72,15 +67,15 @@ void checkBundleFiles(const EmbeddingModel& m, const std::string& what) {
     throw std::runtime_error("the files of " + what + " are gone: " + json.string() +
                              " does not exist (restore the run directory, or activate another version: "
                              "`echo2ecg models list`)");
-  const std::string text = readText(json);
-  const std::string weights = jsonStringField(text, "weights").value_or("echo2ecg.pt");
-  const std::string video = jsonStringField(text, "video_weights").value_or(weights);
+  const nlohmann::json bundle = readBundleJson(json);
+  const std::string weights = stringMember(bundle, "weights").value_or("echo2ecg.pt");
+  const std::string video = stringMember(bundle, "video_weights").value_or(weights);
   for (const auto& f : {weights, video})
     if (!fs::exists(fs::path(m.dir) / f))
       throw std::runtime_error("the weights of " + what + " are gone: " + (fs::path(m.dir) / f).string() +
                                " does not exist (restore them, or activate another version)");
   if (m.source == EmbeddingModel::Source::Registry) {
-    const auto recorded = jsonStringField(text, "weights_hash");
+    const auto recorded = stringMember(bundle, "weights_hash");
     if (recorded && !recorded->empty() && *recorded != m.weightsHash)
       throw std::runtime_error("the files of " + what + " in " + m.dir + " changed since it was registered (bundle.json " +
                                "weights hash " + recorded->substr(0, 12) + ", registered " +
@@ -95,7 +90,7 @@ EmbeddingModel fromRow(const db::ModelRow& row) {
   m.version = row.version;
   m.weightsHash = row.weightsHash;
   m.active = row.active;
-  m.dir = jsonStringField(row.cardJson, "bundle_dir").value_or("");
+  m.dir = stringMember(parseCard(row.cardJson), "bundle_dir").value_or("");
   return m;
 }
 
@@ -105,11 +100,11 @@ EmbeddingModel fromDirectory(const std::string& dir, EmbeddingModel::Source sour
   m.dir = fs::absolute(dir).lexically_normal().string();
   const fs::path json = fs::path(m.dir) / "bundle.json";
   if (!fs::exists(json)) throw std::runtime_error("no bundle.json in " + dir);
-  const std::string text = readText(json);
+  const nlohmann::json bundle = readBundleJson(json);
   // Same defaults as the pipeline's loadBundle.
-  m.modelId = jsonStringField(text, "model_id").value_or("echo2ecg");
-  m.version = jsonStringField(text, "version").value_or("1");
-  m.weightsHash = jsonStringField(text, "weights_hash").value_or("");
+  m.modelId = stringMember(bundle, "model_id").value_or("echo2ecg");
+  m.version = stringMember(bundle, "version").value_or("1");
+  m.weightsHash = stringMember(bundle, "weights_hash").value_or("");
   if (checkFiles) checkBundleFiles(m, "the bundle in " + dir);
   return m;
 }

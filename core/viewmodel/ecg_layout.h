@@ -3,7 +3,7 @@
 // and which time window each panel shows. Also the caliper and QTc arithmetic.
 //
 // Coordinates: origin at the top-left corner of the grid area, x to the right, y down, mm.
-// The painter (ui/widgets/EcgPainter) adds the header strip and margins around it.
+// The painter (ui/ecg/EcgPainter) adds the header strip and margins around it.
 #pragma once
 
 #include <optional>

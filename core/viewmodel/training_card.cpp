@@ -7,36 +7,39 @@
 namespace e2e::vm {
 
 namespace {
-std::map<std::string, double> numbersOf(const JsonValue* o) {
+std::map<std::string, double> numbersOf(const JsonValue& o) {
   std::map<std::string, double> m;
-  if (!o || !o->isObject()) return m;
-  for (const auto& kv : o->object)
-    if (kv.second.isNumber()) m[kv.first] = kv.second.number;
+  if (!o.is_object()) return m;
+  for (auto it = o.begin(); it != o.end(); ++it)
+    if (it.value().is_number()) m[it.key()] = it.value().get<double>();
   return m;
 }
 
+// Objects and arrays of containers one member per line (2-space indent); arrays of scalars,
+// scalars and empty containers compact (toJson).
 void pretty(const JsonValue& v, std::string& o, int indent) {
   const std::string pad(static_cast<std::size_t>(indent + 2), ' '), end(static_cast<std::size_t>(indent), ' ');
-  if (v.isObject() && !v.object.empty()) {
+  if (v.is_object() && !v.empty()) {
     o += "{\n";
-    for (std::size_t k = 0; k < v.object.size(); ++k) {
-      o += pad + jsonQuote(v.object[k].first) + ": ";
-      pretty(v.object[k].second, o, indent + 2);
-      o += k + 1 < v.object.size() ? ",\n" : "\n";
+    std::size_t k = 0;
+    for (auto it = v.begin(); it != v.end(); ++it, ++k) {
+      o += pad + toJson(JsonValue(it.key())) + ": ";
+      pretty(it.value(), o, indent + 2);
+      o += k + 1 < v.size() ? ",\n" : "\n";
     }
     o += end + "}";
-  } else if (v.isArray() && !v.array.empty()) {
+  } else if (v.is_array() && !v.empty()) {
     bool scalars = true;
-    for (const auto& e : v.array) scalars = scalars && !e.isArray() && !e.isObject();
+    for (const auto& e : v) scalars = scalars && !e.is_array() && !e.is_object();
     if (scalars) {
       o += toJson(v);
       return;
     }
     o += "[\n";
-    for (std::size_t k = 0; k < v.array.size(); ++k) {
+    for (std::size_t k = 0; k < v.size(); ++k) {
       o += pad;
-      pretty(v.array[k], o, indent + 2);
-      o += k + 1 < v.array.size() ? ",\n" : "\n";
+      pretty(v[k], o, indent + 2);
+      o += k + 1 < v.size() ? ",\n" : "\n";
     }
     o += end + "]";
   } else {
@@ -47,12 +50,12 @@ void pretty(const JsonValue& v, std::string& o, int indent) {
 
 std::map<std::string, double> cardMetrics(const std::string& cardJson) {
   JsonValue j;
-  if (!parseJson(cardJson, j) || !j.isObject()) return {};
+  if (!parseJson(cardJson, j) || !j.is_object()) return {};
   for (const char* k : {"metrics", "test_metrics"}) {
-    const JsonValue* m = j.get(k);
-    if (!m || !m->isObject()) continue;
-    if (const JsonValue* t = m->get("test"); t && t->isObject()) return numbersOf(t);
-    auto n = numbersOf(m);
+    const auto m = j.find(k);
+    if (m == j.end() || !m->is_object()) continue;
+    if (const auto t = m->find("test"); t != m->end() && t->is_object()) return numbersOf(*t);
+    auto n = numbersOf(*m);
     if (!n.empty()) return n;
   }
   return {};

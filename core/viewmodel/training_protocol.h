@@ -1,5 +1,5 @@
-// The training job progress protocol (docs/training-protocol.md), Qt-free: a small JSON reader
-// and the parser of one stdout line of `echo2ecg train --json-progress` into a typed event.
+// The training job progress protocol (docs/training-protocol.md), Qt-free: JSON helpers on
+// nlohmann-json and the parser of one stdout line of `echo2ecg train --json-progress` into a typed event.
 // Malformed lines never throw: they come back as !ok with a warning for the log.
 #pragma once
 #include <map>
@@ -7,33 +7,19 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/text.h"
 
 namespace e2e::vm {
 
-// ---- minimal JSON (RFC 8259 values; numbers as double)
-struct JsonValue {
-  enum class Type { Null, Bool, Number, String, Array, Object };
-  Type type = Type::Null;
-  bool boolean = false;
-  double number = 0;
-  std::string string;
-  std::vector<JsonValue> array;
-  std::vector<std::pair<std::string, JsonValue>> object;  // in document order
-
-  bool isNull() const { return type == Type::Null; }
-  bool isNumber() const { return type == Type::Number; }
-  bool isString() const { return type == Type::String; }
-  bool isArray() const { return type == Type::Array; }
-  bool isObject() const { return type == Type::Object; }
-  // Member of an object (nullptr if absent or not an object).
-  const JsonValue* get(const std::string& key) const;
-  double num(const std::string& key, double def) const;
-  std::string str(const std::string& key, const std::string& def = "") const;
-};
-// Parses a complete JSON text; false (and *error) on any syntax error or trailing garbage.
+// ---- JSON: nlohmann-json's ordered_json (objects keep document order)
+using JsonValue = nlohmann::ordered_json;
+// Parses a complete JSON text; false (and *error) on any syntax error, trailing garbage, invalid
+// UTF-8 or nesting deeper than 64 levels. Never throws.
 bool parseJson(const std::string& text, JsonValue& out, std::string* error = nullptr);
-// Compact serialisation (numbers with up to 17 significant digits).
+// Compact serialisation (shortest round-trip numbers; numbers that are not finite as null; bytes
+// that are not valid UTF-8 as U+FFFD). Never throws.
 std::string toJson(const JsonValue& v);
 // Escapes a string as a JSON string literal (with the quotes): the shared helper.
 using e2e::jsonQuote;

@@ -241,6 +241,12 @@ void TrainingRun::finished(int exitCode, bool crashed) {
   error_ = error_.empty() ? why : why + ": " + error_;
 }
 
+void TrainingRun::failedToStart(const std::string& why) {
+  if (state_ != RunState::Running && state_ != RunState::Checking && state_ != RunState::Cancelling) return;
+  state_ = RunState::Failed;
+  error_ = why;
+}
+
 double TrainingRun::progress() const {
   if (state_ == RunState::Done) return 1.0;
   if (totalSteps_ <= 0) return 0.0;

@@ -59,8 +59,11 @@ class TrainingRun {
   bool apply(const TrainingEvent& e);
   // One stdout line: parses and applies; a malformed line adds a warning and changes nothing.
   bool applyLine(const std::string& line);
-  // The process ended (crashed: killed by a signal / failed to start).
+  // The process ended (crashed: killed by a signal).
   void finished(int exitCode, bool crashed);
+  // The process could not be started at all, or the job was refused before it started (e.g. a
+  // read-only database): Failed, with `why` as the message ("cannot start PROGRAM: reason").
+  void failedToStart(const std::string& why);
 
   // ---- what the panel shows
   const std::vector<CurvePoint>& stepLoss() const { return stepLoss_; }          // x: global step

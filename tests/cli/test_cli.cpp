@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "test_util.h"
+#include "unprivileged.h"
 
 namespace fs = std::filesystem;
 
@@ -49,6 +51,13 @@ class CliTest : public ::testing::Test {
       dup2(o, 1);
       dup2(e, 2);
       dup2(in, 0);
+      if (asUnprivileged_) {  // as root: run it as nobody (the output files are open already)
+        const std::string why = e2e::test::becomeUnprivileged();
+        if (!why.empty()) {
+          std::fprintf(stderr, "%s\n", why.c_str());
+          _exit(126);
+        }
+      }
       for (const auto& kv : env) putenv(const_cast<char*>(kv.c_str()));
       std::vector<char*> argv;
       argv.push_back(const_cast<char*>("echo2ecg"));
@@ -69,6 +78,7 @@ class CliTest : public ::testing::Test {
 
   fs::path dir_;
   std::string db_;
+  bool asUnprivileged_ = false;  // run(): as nobody where the test runs as root
 };
 
 bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
@@ -189,4 +199,51 @@ TEST_F(CliTest, ConflictsGiveExit3AndDefaultDbFromEnvironment) {
   auto l = run({"list", "instances"}, {"E2E_DB=" + envDb});
   EXPECT_EQ(l.rc, 0);
   EXPECT_TRUE(has(l.out, "OBXXXX1A"));
+}
+
+TEST_F(CliTest, VersionNamesTheBuildAndTheLibraries) {
+  for (const char* flag : {"--version", "-V"}) {
+    auto r = run({flag});
+    ASSERT_EQ(r.rc, 0) << r.err;
+    EXPECT_TRUE(has(r.out, "echo2ecg 0.1.0 (git ")) << r.out;
+    for (const char* field : {"Git revision: ", "DCMTK: ", "SQLite: ", "libtorch: ", "CUDA: "})
+      EXPECT_TRUE(has(r.out, std::string("\n") + field)) << field << " missing in:\n" << r.out;
+    EXPECT_FALSE(has(r.out, "DCMTK: unknown")) << r.out;
+    EXPECT_FALSE(has(r.out, "Git revision: \n")) << r.out;
+  }
+}
+
+// A database this user may not write (file 0444 in a folder 0555; as root the CLI runs as nobody):
+// list, show and info read it; import says it is read-only and changes nothing.
+TEST_F(CliTest, ReadOnlyDatabaseCanBeViewedButNotImportedInto) {
+  const std::string shared = e2e::test::sharedTempDir("e2e-cli-readonly");
+  ASSERT_FALSE(shared.empty());
+  const std::string roDir = shared + "/ro", ro = roDir + "/studies.db";
+  fs::create_directories(roDir);
+  auto imp = run({"import", data("ecg_dicom"), "--db", ro});
+  ASSERT_EQ(imp.rc, 0) << imp.out << imp.err;
+  ASSERT_FALSE(fs::exists(ro + "-wal"));
+  ASSERT_EQ(::chmod(ro.c_str(), 0444), 0);
+  ASSERT_EQ(::chmod(roDir.c_str(), 0555), 0);
+
+  asUnprivileged_ = true;
+  auto list = run({"list", "instances", "--db", ro});
+  EXPECT_EQ(list.rc, 0) << list.err;
+  EXPECT_TRUE(has(list.out, "1.3.6.1.4.1.6018.3.999")) << list.out << list.err;
+  auto show = run({"show", "1.3.6.1.4.1.6018.3.999", "--db", ro});
+  EXPECT_EQ(show.rc, 0) << show.err;
+  EXPECT_TRUE(has(show.out, "123-654")) << show.out;
+  auto info = run({"info", "--db", ro});
+  EXPECT_EQ(info.rc, 0) << info.err;
+  EXPECT_TRUE(has(info.out, "schema version 5")) << info.out;
+  EXPECT_TRUE(has(info.out, "Access: read-only")) << info.out;
+  EXPECT_TRUE(has(info.out, "Contents: 2 patients")) << info.out;
+  auto again = run({"import", data("ecg_wfdb"), "--db", ro});
+  EXPECT_EQ(again.rc, 1) << again.out << again.err;
+  EXPECT_TRUE(has(again.err, "DB is read-only: " + ro)) << again.err;
+  asUnprivileged_ = false;
+
+  auto after = run({"list", "instances", "--db", ro});
+  EXPECT_FALSE(has(after.out, "WFDB")) << after.out;  // nothing was imported
+  e2e::test::removeSharedTempDir(shared);
 }

@@ -30,9 +30,27 @@ TEST(Leads, CanonicalNames) {
 
 #include "common/text.h"
 
+#include <nlohmann/json.hpp>
+
 TEST(Text, JsonQuoteEscapesControlAndQuotes) {
   EXPECT_EQ(jsonQuote("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
   EXPECT_EQ(jsonQuote(std::string("x\x01y", 3)), "\"x\\u0001y\"");
+}
+
+// jsonQuote is nlohmann-json's string serialiser: always valid JSON that reads back as the input.
+TEST(Text, JsonQuoteIsValidJsonThatRoundTrips) {
+  EXPECT_EQ(jsonQuote(""), "\"\"");
+  EXPECT_EQ(jsonQuote("\t\r\b\f\x1f/"), "\"\\t\\r\\b\\f\\u001f/\"");
+  EXPECT_EQ(jsonQuote("\xC3\xA9 \xE2\x82\xAC \x7f"), "\"\xC3\xA9 \xE2\x82\xAC \x7f\"");  // UTF-8 and DEL unchanged
+  const std::string nul("a\0b", 3);
+  EXPECT_EQ(jsonQuote(nul), "\"a\\u0000b\"");
+  for (const std::string s : {std::string("plain"), std::string("q\"b\\n\n"), nul, std::string("\xF0\x9F\x98\x80 emoji")})
+    EXPECT_EQ(nlohmann::json::parse(jsonQuote(s)).get<std::string>(), s) << s;
+  // Bytes that are not UTF-8 (a Latin-1 name) become U+FFFD: the text stays parseable.
+  const std::string latin1 = "M\xFCller";
+  const std::string q = jsonQuote(latin1);
+  EXPECT_EQ(q, "\"M\xEF\xBF\xBDller\"");
+  EXPECT_TRUE(nlohmann::json::accept(q));
 }
 
 TEST(Text, SplitCsvLineQuotesAndTrims) {

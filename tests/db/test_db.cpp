@@ -3,12 +3,18 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "common/hash.h"
+#include "db/change_watch.h"
 #include "db/database.h"
+#include "db_records.h"
 
 namespace fs = std::filesystem;
 using namespace e2e;
@@ -29,42 +35,6 @@ class DbTest : public ::testing::Test {
   std::string dbPath() const { return (dir_ / "studies.db").string(); }
   fs::path dir_;
 };
-
-EcgRecord makeEcg(const std::string& sop, const std::string& name = "DOE^JOHN", const std::string& pid = "P001") {
-  EcgRecord r;
-  r.format = SourceFormat::DicomEcg;
-  r.identity.patientId = pid;
-  r.identity.patientName = name;
-  r.identity.birthDate = "19500101";
-  r.identity.sex = "M";
-  r.identity.studyUid = "1.2.826.0.1.1." + sop;
-  r.identity.studyDate = "20240315";
-  r.identity.studyTime = "101500";
-  r.identity.studyDescription = "Resting ECG";
-  r.identity.seriesUid = "1.2.826.0.1.2." + sop;
-  r.identity.modality = "ECG";
-  r.identity.sopClassUid = "1.2.840.10008.5.1.4.1.1.9.1.1";
-  r.identity.sopInstanceUid = "1.2.826.0.1.3." + sop;
-  EcgGroup g;
-  g.label = "RHYTHM";
-  g.samplingHz = 500;
-  g.numSamples = 5000;
-  for (const auto& l : standardLeads()) {
-    EcgChannel c;
-    c.label = l;
-    g.channels.push_back(c);
-  }
-  r.groups.push_back(g);
-  r.measurements.heartRateBpm = 61;
-  r.measurements.prMs = 160;
-  r.measurements.qrsMs = 92;
-  r.measurements.qtMs = 400;
-  r.measurements.qtcMs = 402;
-  r.measurements.qtcFormula = "Bazett";
-  r.measurements.qrsAxisDeg = 45;
-  r.statements = {"Sinus rhythm", "Normal ECG"};
-  return r;
-}
 
 EchoInfo makeEcho(const std::string& sop, const std::string& studyUid) {
   EchoInfo e;
@@ -207,7 +177,7 @@ TEST_F(DbTest, MigratesVersion1FixtureAndKeepsData) {
     db.setStudyLabel(d->study.id, "lvef_percent", "55", "test");
     EXPECT_EQ(db.labelsForStudy(d->study.id).size(), 1u);
     // PN rule applies to the old rows too: a new study of "DOE^JOHN" joins patient 1.
-    EXPECT_EQ(db.insertEcg(makeEcg("9"), facts("/new.dcm", "new")).status, InsertStatus::Added);
+    EXPECT_EQ(db.insertEcg(test::makeEcg("9"), facts("/new.dcm", "new")).status, InsertStatus::Added);
     EXPECT_EQ(db.counts().patients, 1);
     EXPECT_EQ(db.integrityCheck(), "ok");
     EXPECT_TRUE(db.foreignKeyViolations().empty());
@@ -239,13 +209,13 @@ TEST_F(DbTest, RejectsNonDatabaseFile) {
 
 TEST_F(DbTest, InsertEcgAndEchoThenQuery) {
   Database db(dbPath());
-  auto ecg = makeEcg("1");
+  auto ecg = test::makeEcg("1");
   auto r1 = db.insertEcg(ecg, facts("/data/ecg1.dcm", "ecg-one"));
   ASSERT_EQ(r1.status, InsertStatus::Added);
   auto echo = makeEcho("1", ecg.identity.studyUid);  // same study, other series
   auto r2 = db.insertEcho(echo, facts("/data/echo1.dcm", "echo-one"));
   ASSERT_EQ(r2.status, InsertStatus::Added);
-  auto other = makeEcg("2", "ROE^RICHARD", "P002");
+  auto other = test::makeEcg("2", "ROE^RICHARD", "P002");
   other.identity.studyDate = "20230101";
   ASSERT_EQ(db.insertEcg(other, facts("/data/ecg2.dcm", "ecg-two")).status, InsertStatus::Added);
 
@@ -313,7 +283,7 @@ TEST_F(DbTest, InsertEcgAndEchoThenQuery) {
 
 TEST_F(DbTest, ReinsertSameContentIsSkippedDifferentContentIsConflict) {
   Database db(dbPath());
-  auto ecg = makeEcg("1");
+  auto ecg = test::makeEcg("1");
   ASSERT_EQ(db.insertEcg(ecg, facts("/a.dcm", "content")).status, InsertStatus::Added);
   const auto before = db.counts();
   auto again = db.insertEcg(ecg, facts("/copy/a.dcm", "content"));
@@ -337,7 +307,7 @@ TEST_F(DbTest, ReinsertSameContentIsSkippedDifferentContentIsConflict) {
 
 TEST_F(DbTest, NonDicomSourcesGetDerivedStableUids) {
   Database db(dbPath());
-  EcgRecord r = makeEcg("x");
+  EcgRecord r = test::makeEcg("x");
   r.format = SourceFormat::Wfdb;
   r.identity = Identity{};
   r.identity.patientId = "rec1";
@@ -355,15 +325,15 @@ TEST_F(DbTest, TransactionRollsBackEverything) {
   Database db(dbPath());
   {
     Database::Transaction tx(db);
-    ASSERT_EQ(db.insertEcg(makeEcg("1"), facts("/1", "1")).status, InsertStatus::Added);  // nested savepoint
-    ASSERT_EQ(db.insertEcg(makeEcg("2"), facts("/2", "2")).status, InsertStatus::Added);
+    ASSERT_EQ(db.insertEcg(test::makeEcg("1"), facts("/1", "1")).status, InsertStatus::Added);  // nested savepoint
+    ASSERT_EQ(db.insertEcg(test::makeEcg("2"), facts("/2", "2")).status, InsertStatus::Added);
     // no commit
   }
   EXPECT_EQ(db.counts().instances, 0);
   EXPECT_EQ(db.counts().patients, 0);
   {
     Database::Transaction tx(db);
-    ASSERT_EQ(db.insertEcg(makeEcg("1"), facts("/1", "1")).status, InsertStatus::Added);
+    ASSERT_EQ(db.insertEcg(test::makeEcg("1"), facts("/1", "1")).status, InsertStatus::Added);
     tx.commit();
   }
   EXPECT_EQ(db.counts().instances, 1);
@@ -371,7 +341,7 @@ TEST_F(DbTest, TransactionRollsBackEverything) {
 
 TEST_F(DbTest, CascadeDeleteAndIntegrity) {
   Database db(dbPath());
-  auto ecg = makeEcg("1");
+  auto ecg = test::makeEcg("1");
   auto r1 = db.insertEcg(ecg, facts("/1", "1"));
   auto r2 = db.insertEcho(makeEcho("1", ecg.identity.studyUid), facts("/2", "2"));
   db.addPrediction({0, r1.instanceId, "ecg2lvef", "1.0", "abc", "lvef_class", {{"<40", 0.1}, {"40-49", 0.2}, {">=50", 0.7}}, ""});
@@ -398,7 +368,7 @@ TEST_F(DbTest, CascadeDeleteAndIntegrity) {
 
 TEST_F(DbTest, LabelsEmbeddingsPredictionsModels) {
   Database db(dbPath());
-  auto ecg = makeEcg("1");
+  auto ecg = test::makeEcg("1");
   auto r = db.insertEcg(ecg, facts("/1", "1"));
   const auto study = *db.studyRowIdByUid(ecg.identity.studyUid);
   db.setStudyLabel(study, "lvef_percent", "35", "echo-report");
@@ -470,10 +440,10 @@ TEST_F(DbTest, LabelsEmbeddingsPredictionsModels) {
 
 TEST_F(DbTest, EmbeddingSetsCountsAndDeletionByKey) {
   Database db(dbPath());
-  auto ecg = makeEcg("1");
+  auto ecg = test::makeEcg("1");
   const auto r = db.insertEcg(ecg, facts("/e1", "e1"));
   ASSERT_EQ(db.insertEcho(makeEcho("1", ecg.identity.studyUid), facts("/u1", "u1")).status, InsertStatus::Added);
-  auto other = makeEcg("2", "ROE^RICHARD", "P002");
+  auto other = test::makeEcg("2", "ROE^RICHARD", "P002");
   const auto r2 = db.insertEcg(other, facts("/e2", "e2"));  // a study without echo
   const auto study = *db.studyRowIdByUid(ecg.identity.studyUid);
   auto put = [&](std::optional<std::int64_t> inst, std::optional<std::int64_t> st, const std::string& model,
@@ -520,9 +490,167 @@ TEST_F(DbTest, SecondConnectionSeesCommittedDataOnly) {
   Database reader(dbPath());
   {
     Database::Transaction tx(writer);
-    writer.insertEcg(makeEcg("1"), facts("/1", "1"));
+    writer.insertEcg(test::makeEcg("1"), facts("/1", "1"));
     EXPECT_EQ(reader.counts().instances, 0);  // WAL: readers are not blocked, see the last commit
     tx.commit();
   }
   EXPECT_EQ(reader.counts().instances, 1);
+}
+
+TEST_F(DbTest, MaxInstanceRowIdAndInstancesAfterListWhatAnImportAdded) {
+  Database db(dbPath());
+  EXPECT_EQ(db.maxInstanceRowId(), 0);
+  EXPECT_TRUE(db.instancesAfter(0, 10).empty());
+  const auto first = db.insertEcg(test::makeEcg("1"), facts("/data/ecg1.dcm", "ecg-one"));
+  ASSERT_EQ(first.status, InsertStatus::Added);
+  const std::int64_t before = db.maxInstanceRowId();
+  EXPECT_EQ(before, first.instanceId);
+
+  // "The import": one ECG and one echo loop.
+  const auto ecg = test::makeEcg("2", "ROE^RICHARD", "P002");
+  const auto a = db.insertEcg(ecg, facts("/data/ecg2.dcm", "ecg-two"));
+  const auto b = db.insertEcho(makeEcho("1", ecg.identity.studyUid), facts("/data/echo1.dcm", "echo-one"));
+  ASSERT_EQ(a.status, InsertStatus::Added);
+  ASSERT_EQ(b.status, InsertStatus::Added);
+  EXPECT_EQ(db.maxInstanceRowId(), b.instanceId);
+
+  const auto added = db.instancesAfter(before, 100);
+  ASSERT_EQ(added.size(), 2u);
+  EXPECT_EQ(added[0].id, a.instanceId);
+  EXPECT_EQ(added[0].path, "/data/ecg2.dcm");
+  EXPECT_EQ(added[0].format, toString(SourceFormat::DicomEcg));
+  EXPECT_EQ(added[1].id, b.instanceId);
+  EXPECT_EQ(added[1].path, "/data/echo1.dcm");
+  EXPECT_EQ(added[1].format, toString(SourceFormat::DicomEcho));
+  EXPECT_EQ(added[1].modality, "US");
+
+  const auto limited = db.instancesAfter(before, 1);  // the limit keeps the first ones
+  ASSERT_EQ(limited.size(), 1u);
+  EXPECT_EQ(limited[0].id, a.instanceId);
+  EXPECT_TRUE(db.instancesAfter(before, 0).empty());
+  EXPECT_EQ(db.instancesAfter(0, 100).size(), 3u);
+  EXPECT_TRUE(db.instancesAfter(db.maxInstanceRowId(), 100).empty());
+}
+
+TEST_F(DbTest, PeekSchemaVersionReadsWithoutCreatingOrMigrating) {
+  // Missing file: -1, and nothing is created.
+  EXPECT_EQ(Database::peekSchemaVersion(dbPath()), -1);
+  EXPECT_FALSE(fs::exists(dbPath()));
+  { Database db(dbPath()); }
+  EXPECT_EQ(Database::peekSchemaVersion(dbPath()), Database::kLatestVersion);
+  // An older version is reported as it is (not migrated).
+  rawExec(dbPath(), "PRAGMA user_version = 1");
+  EXPECT_EQ(Database::peekSchemaVersion(dbPath()), 1);
+  EXPECT_EQ(userVersion(dbPath()), 1);
+  rawExec(dbPath(), "PRAGMA user_version = " + std::to_string(Database::kLatestVersion + 3));
+  EXPECT_EQ(Database::peekSchemaVersion(dbPath()), Database::kLatestVersion + 3);
+  // Not an SQLite file: -1.
+  const std::string text = (dir_ / "notes.db").string();
+  {
+    std::ofstream f(text);
+    f << "this is not an SQLite database, just some text that is long enough to have a header......";
+  }
+  EXPECT_EQ(Database::peekSchemaVersion(text), -1);
+  EXPECT_FALSE(std::string(Database::sqliteVersion()).empty());
+}
+
+// predictions.probabilities is a JSON object {"class": probability} (nlohmann-json): it round-trips
+// any class name, a value that is not finite is stored as 0, and a malformed stored text reads as
+// no probabilities instead of failing.
+TEST_F(DbTest, PredictionProbabilitiesJsonRoundTripAndMalformedText) {
+  Database db(dbPath());
+  const auto r = db.insertEcg(test::makeEcg("1"), facts("/p1", "p1"));
+  const std::map<std::string, double> probs = {
+      {"<40", 0.125}, {"40-49", 0.1}, {"q\"uote\\back", 1e-300}, {"new\nline\ttab", 0.3}, {"\xC3\xA9t\xC3\xA9", 1.0 / 3},
+      {"nan", std::nan("")}, {"inf", INFINITY}};
+  const auto id = db.addPrediction({0, r.instanceId, "m", "1", "w", "t", probs, ""});
+  auto preds = db.predictionsFor(r.instanceId);
+  ASSERT_EQ(preds.size(), 1u);
+  ASSERT_EQ(preds[0].probabilities.size(), probs.size());
+  for (const auto& [k, v] : probs) {
+    ASSERT_TRUE(preds[0].probabilities.count(k)) << k;
+    EXPECT_EQ(preds[0].probabilities.at(k), std::isfinite(v) ? v : 0.0) << k;  // exact: 17 significant digits
+  }
+  // The stored text is a JSON object with one number per class (other programs read it).
+  std::string stored;
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(dbPath().c_str(), &raw), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(raw, ("SELECT probabilities FROM predictions WHERE id = " + std::to_string(id)).c_str(),
+                                 -1, &st, nullptr),
+              SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW) stored = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+  }
+  const auto j = nlohmann::json::parse(stored, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << stored;
+  EXPECT_EQ(j.size(), probs.size());
+  for (const auto& [k, v] : j.items()) EXPECT_TRUE(v.is_number()) << k << " in " << stored;
+  EXPECT_EQ(stored.find("null"), std::string::npos) << stored;
+  EXPECT_EQ(stored.front(), '{');
+  EXPECT_NE(stored.find("\"<40\":0.125"), std::string::npos) << stored;
+
+  // Stored by something else: malformed or of the wrong shape. Never throws.
+  auto readBack = [&](const std::string& text) {
+    std::string quoted = "'";
+    for (char c : text) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    db.exec("UPDATE predictions SET probabilities = " + quoted + "' WHERE id = " + std::to_string(id));
+    const auto p = db.predictionsFor(r.instanceId);
+    EXPECT_EQ(p.size(), 1u);
+    return p.empty() ? std::map<std::string, double>{} : p[0].probabilities;
+  };
+  EXPECT_TRUE(readBack("").empty());
+  EXPECT_TRUE(readBack("not json").empty());
+  EXPECT_TRUE(readBack("{\"a\":0.5,").empty());  // truncated
+  EXPECT_TRUE(readBack("[0.5,0.5]").empty());
+  EXPECT_TRUE(readBack("0.5").empty());
+  EXPECT_TRUE(readBack("{\"a\":0.5} trailing").empty());
+  // Members that are not numbers: null reads as 0 (as before), strings/arrays/objects are skipped.
+  const auto mixed = readBack(R"({"a":"x","b":null,"c":2,"d":[1],"e":{"f":1},"g":-1.5e-3})");
+  EXPECT_EQ(mixed, (std::map<std::string, double>{{"b", 0.0}, {"c", 2.0}, {"g", -1.5e-3}}));
+  EXPECT_EQ(readBack("{ \"x\" : 1 , \"y\" : 0.25 }"), (std::map<std::string, double>{{"x", 1.0}, {"y", 0.25}}));
+}
+
+// The views' one notification path: a watch on its own read-only connection sees what other
+// connections commit (an import, a child process), part by part, and nothing when nothing changed.
+TEST_F(DbTest, DatabaseWatchReportsWhichPartOthersChanged) {
+  { Database create(dbPath()); }
+  db::DatabaseWatch watch(dbPath());
+  EXPECT_FALSE(watch.poll().any());
+  Database writer(dbPath());
+  const auto ecg = test::makeEcg("w1");
+  ASSERT_EQ(writer.insertEcg(ecg, facts("/data/w1.dcm", "w1")).status, InsertStatus::Added);
+  auto c = watch.poll();
+  EXPECT_TRUE(c.studies);
+  EXPECT_FALSE(c.embeddings || c.models || c.labels || c.predictions);
+  EXPECT_FALSE(watch.poll().any()) << "reported once";
+
+  writer.setStudyLabel(*writer.studyRowIdByUid(ecg.identity.studyUid), "lvef_percent", "40", "test");
+  c = watch.poll();
+  EXPECT_TRUE(c.labels);
+  EXPECT_FALSE(c.studies);
+
+  ModelRow m;
+  m.modelId = "echo2ecg-pretrain";
+  m.version = "1";
+  writer.registerModel(m);
+  EXPECT_TRUE(watch.poll().models);
+  writer.setActiveModel("echo2ecg-pretrain", "1");  // activation alone changes no row count
+  EXPECT_TRUE(watch.poll().models);
+
+  EmbeddingKey k;
+  k.instanceRowId = writer.listInstances().front().id;
+  k.modelId = "echo2ecg-pretrain:1/ecg-aligned";
+  k.weightsHash = "w";
+  k.preprocVersion = "p";
+  writer.putEmbedding(k, {1.f, 2.f});
+  c = watch.poll();
+  EXPECT_TRUE(c.embeddings);
+  EXPECT_FALSE(c.models);
+  writer.putEmbedding(k, {3.f, 4.f});  // replaced: same count, maybe the same row id
+  c = watch.poll();
+  EXPECT_TRUE(c.embeddings || c.other);
+  EXPECT_FALSE(watch.poll().any());
 }

@@ -12,8 +12,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "app/ui_setup.h"
 #include "common/types.h"
-#include "ui_setup.h"
 
 namespace e2e::test {
 
@@ -33,10 +33,7 @@ inline QApplication* app(bool needDisplay = false) {
     auto* a = new QApplication(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("Echo2ECG-tests"));
     QApplication::setApplicationName(QStringLiteral("gui-tests"));
-    // Keep the user's settings untouched.
-    const QString dir = QDir::tempPath() + QStringLiteral("/e2e-gui-test-settings-%1").arg(QCoreApplication::applicationPid());
-    QSettings::setDefaultFormat(QSettings::IniFormat);
-    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, dir);
+    // Settings go to the test process's own XDG_CONFIG_HOME (tests/test_main.cpp), never the user's.
     (void)a;
   }
   return static_cast<QApplication*>(qApp);

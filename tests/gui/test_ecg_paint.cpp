@@ -5,7 +5,7 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 
-#include "EcgPainter.h"
+#include "ecg/EcgPainter.h"
 #include "gui_test_util.h"
 
 using namespace e2e;

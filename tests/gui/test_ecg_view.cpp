@@ -1,5 +1,5 @@
 // Drives the real EcgView widget (offscreen): layouts, settings, cursor readout, calipers,
-// display filters, the real Mortara DICOM ECG when the reader is built.
+// display filters, the real Mortara DICOM ECG, the study browser.
 #include <gtest/gtest.h>
 
 #include <QCheckBox>
@@ -7,15 +7,17 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QMouseEvent>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTemporaryDir>
 #include <QTest>
 
-#include "EcgView.h"
+#include "browser/StudyBrowser.h"
+#include "db/database.h"
+#include "ecg/EcgView.h"
 #include "gui_test_util.h"
-#include "test_util.h"
-
-#ifdef E2E_HAVE_DICOM_ECG
 #include "io/dicom_ecg.h"
-#endif
+#include "test_util.h"
 
 using namespace e2e;
 using namespace e2e::ui;
@@ -135,7 +137,6 @@ TEST(EcgView, CursorReadoutAndCalipers) {
 
 TEST(EcgView, DisplayFiltersAreZeroPhaseAndLabelled) {
   test::app();
-  if (!displayFiltersAvailable()) GTEST_SKIP() << "core/signal (e2e_signal) not in this build";
   // 1 mV 50 Hz mains on a 0.3 mV 1 Hz sine.
   const EcgRecord rec = test::makeRecord([](const std::string&, double t) {
     return 0.3 * std::sin(2 * M_PI * 1.0 * t) + 1.0 * std::sin(2 * M_PI * 50.0 * t);
@@ -160,9 +161,6 @@ TEST(EcgView, DisplayFiltersAreZeroPhaseAndLabelled) {
 }
 
 TEST(EcgView, RealMortaraEcg) {
-#ifndef E2E_HAVE_DICOM_ECG
-  GTEST_SKIP() << "DICOM ECG reader not in this build";
-#else
   test::app();
   const auto path = test::dataFile("ecg_dicom/pydicom_debian/waveform_ecg.dcm");
   const EcgRecord rec = readDicomEcg(path.string());
@@ -186,7 +184,6 @@ TEST(EcgView, RealMortaraEcg) {
   if (rec.median()) EXPECT_GT(view.spec().params.medianDurationS, 0.3);
   const QString header = ecgMeasurementLine(rec, QStringLiteral("Bazett"));
   EXPECT_TRUE(header.contains(QStringLiteral("HR "))) << header.toStdString();
-#endif
 }
 
 TEST(EcgView, PagesThroughALongRecord) {
@@ -221,14 +218,6 @@ TEST(EcgView, PagesThroughALongRecord) {
   EXPECT_DOUBLE_EQ(view.startTime(), 0.0);
   EXPECT_FALSE(start->isEnabled());
 }
-
-#ifdef E2E_HAVE_DB
-#include <QSignalSpy>
-#include <QTableView>
-#include <QTemporaryDir>
-
-#include "StudyBrowser.h"
-#include "db/database.h"
 
 TEST(StudyBrowser, ListsTheDatabaseInstances) {
   test::app();
@@ -349,4 +338,3 @@ TEST(StudyBrowser, FiltersByModalityDateAndLabelAndSorts) {
   model.sort(0, Qt::DescendingOrder);  // by patient name
   EXPECT_EQ(model.row(0)->patientName, QStringLiteral("BETA BOB"));
 }
-#endif

@@ -8,15 +8,12 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include "EcgView.h"
-#include "EchoView.h"
-#include "MainWindow.h"
+#include "app/MainWindow.h"
+#include "ecg/EcgView.h"
+#include "echo/EchoView.h"
 #include "gui_test_util.h"
-#include "test_util.h"
-
-#ifdef E2E_HAVE_DICOM_ECHO
 #include "io/dicom_echo.h"
-#endif
+#include "test_util.h"
 
 using namespace e2e;
 using namespace e2e::ui;
@@ -258,9 +255,6 @@ TEST(EchoView, CalibratedDistanceAndRefusal) {
 }
 
 TEST(EchoView, RealExecho8Frames) {
-#ifndef E2E_HAVE_DICOM_ECHO
-  GTEST_SKIP() << "DICOM echo reader not in this build";
-#else
   REQUIRE_DISPLAY();
   const auto path = test::dataFile("us_dicom/godcm_barre/US-MONO2-8-8x-execho.dcm");
   EchoView v;
@@ -279,7 +273,6 @@ TEST(EchoView, RealExecho8Frames) {
   QApplication::processEvents();
   fb = v.glWidget()->grabFramebuffer();
   EXPECT_LT(meanAbsDiff(v, fb, v.currentFrame()), 20.0);
-#endif
 }
 
 TEST(EchoGrid, GridsOfViews) {
@@ -318,13 +311,10 @@ TEST(MainWindow, OpensRealFilesAndSavesScreenshots) {
   ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
   const QString ecg = QString::fromStdString(test::dataFile("ecg_dicom/pydicom_debian/waveform_ecg.dcm").string());
   const QString echo = QString::fromStdString(test::dataFile("us_dicom/godcm_barre/US-MONO2-8-8x-execho.dcm").string());
-#ifdef E2E_HAVE_DICOM_ECG
   ASSERT_TRUE(w.openPath(ecg, false));
   EXPECT_TRUE(w.ecgView()->hasRecord());
   EXPECT_EQ(w.tabs()->currentWidget(), w.ecgView());
   w.ecgView()->setLayoutKind(vm::EcgLayoutKind::Grid3x4Rhythm);
-#endif
-#ifdef E2E_HAVE_DICOM_ECHO
   w.echoGrid()->setGrid(1, 2);
   ASSERT_TRUE(w.openPath(echo, false));
   EXPECT_TRUE(w.echoGrid()->view(0)->hasLoop());
@@ -334,8 +324,7 @@ TEST(MainWindow, OpensRealFilesAndSavesScreenshots) {
   w.echoGrid()->view(0)->measure(QPointF(40, 40), QPointF(90, 80));
   w.echoGrid()->view(1)->setFrame(4);
   w.echoGrid()->view(1)->measure(QPointF(30, 40), QPointF(130, 90));
-#endif
-  if (EchoView::canReadDicomEcho()) EXPECT_FALSE(w.recentFiles().isEmpty());
+  EXPECT_FALSE(w.recentFiles().isEmpty());
 
   // docs/screenshots is refreshed with E2E_UPDATE_SCREENSHOTS=1; otherwise a temporary folder.
   QTemporaryDir tmp;

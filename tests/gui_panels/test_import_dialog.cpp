@@ -8,8 +8,8 @@
 #include <QTableWidget>
 #include <fstream>
 
-#include "ImportDialog.h"
-#include "StudyBrowser.h"
+#include "browser/ImportDialog.h"
+#include "browser/StudyBrowser.h"
 #include "db/database.h"
 #include "panels_test_util.h"
 

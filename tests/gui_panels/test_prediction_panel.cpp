@@ -8,9 +8,9 @@
 #include <QPushButton>
 #include <fstream>
 
-#include "PredictionPanel.h"
+#include "ai/PredictionPanel.h"
 #include "db/database.h"
-#include "importer/importer.h"
+#include "jobs/import/importer.h"
 #include "panels_test_util.h"
 
 using namespace e2e;

@@ -12,15 +12,16 @@
 #include <QSettings>
 #include <QTableView>
 
-#include "EchoView.h"
-#include "ImportDialog.h"
-#include "MainWindow.h"
-#include "PredictionPanel.h"
-#include "RetrievalPanel.h"
-#include "StudyBrowser.h"
-#include "db/database.h"
-#include "importer/importer.h"
+#include "ai/PredictionPanel.h"
+#include "ai/RetrievalPanel.h"
+#include "app/MainWindow.h"
+#include "browser/ImportDialog.h"
+#include "browser/StudyBrowser.h"
 #include "cohort_fixture.h"
+#include "db/database.h"
+#include "echo/EchoView.h"
+#include "jobs/import/importer.h"
+#include "pipeline/embedding_model.h"
 #include "panels_test_util.h"
 #include "synth/cohort.h"
 
@@ -71,7 +72,7 @@ struct Cohort {
       k.studyRowId = st;
       k.modelId = model;
       k.weightsHash = hash;
-      k.preprocVersion = "pp1";
+      k.preprocVersion = pipeline::kPreprocVersion;
       d.putEmbedding(k, v);
     };
     put(ecg[0], std::nullopt, kEcgModel, "w1", {1, 0, 0, 0});

@@ -9,6 +9,8 @@
 #include <string>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/types.h"
 #include "model/autocast.h"
 #include "model/model.h"
@@ -234,7 +236,7 @@ TEST(Autocast, ContrastiveStepOnCpu) {
 }
 
 TEST(Parity, MatchesPyTorchReference) {
-  if (!pythonHasTorch()) GTEST_SKIP() << "/usr/bin/python3 has no torch";
+  ASSERT_TRUE(pythonHasTorch()) << "/usr/bin/python3 has no torch, the parity oracle (installer/install-deps.sh installs python3-torch)";
   const auto& dir = referenceDir();
   ASSERT_FALSE(dir.empty()) << "reference script failed";
   auto weights = loadTensorArchive((dir / "weights.pt").string());
@@ -258,7 +260,7 @@ TEST(Parity, MatchesPyTorchReference) {
 }
 
 TEST(Parity, ConvertsOfficialCheckpointLayouts) {
-  if (!pythonHasTorch()) GTEST_SKIP() << "/usr/bin/python3 has no torch";
+  ASSERT_TRUE(pythonHasTorch()) << "/usr/bin/python3 has no torch, the parity oracle (installer/install-deps.sh installs python3-torch)";
   const auto& dir = referenceDir();
   ASSERT_FALSE(dir.empty());
   const std::string conv = kPython + " " + E2E_SOURCE_DIR + "/tools/convert_checkpoint.py ";
@@ -426,6 +428,13 @@ TEST(Trainer, FitResumesAndLogs) {
   while (std::getline(f, line)) {
     ++lines;
     EXPECT_NE(line.find("\"train_loss\":"), std::string::npos);
+    // One JSON object per line (nlohmann-json): numbers, and null for the val_loss of b's epoch (no val set).
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << line;
+    EXPECT_EQ(j.value("task", ""), "contrastive");
+    EXPECT_EQ(j.at("epoch").get<int>(), lines - 1) << line;
+    for (const char* k : {"step", "train_loss", "lr", "seconds", "samples_per_s"}) EXPECT_TRUE(j.at(k).is_number()) << k;
+    EXPECT_TRUE(lines < 3 ? j.at("val_loss").is_number() : j.at("val_loss").is_null()) << line;
   }
   EXPECT_EQ(lines, 3);
 }

@@ -129,7 +129,7 @@ TEST(Mvit, SmallInputShapesAndCrop) {
 }
 
 TEST(Mvit, MatchesTorchvisionAndLoadsConvertedEchoPrime) {
-  if (!pythonHasTorchvision()) GTEST_SKIP() << "/usr/bin/python3 has no torch/torchvision";
+  ASSERT_TRUE(pythonHasTorchvision()) << "/usr/bin/python3 has no torch/torchvision, the parity oracle (installer/install-deps.sh installs python3-torchvision)";
   TempDir d("ref");
   // Threads: the process default (at::get_num_threads(), 1 on the 2-core dev VM), or E2E_MVIT_THREADS
   // (e.g. 2 = what the pipeline uses on this 2-core machine); Python gets the same count.

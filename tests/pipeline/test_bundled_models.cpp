@@ -14,9 +14,9 @@
 #include "cli_util.h"
 #include "cohort_fixture.h"
 #include "db/database.h"
-#include "importer/importer.h"
+#include "jobs/import/importer.h"
 #include "model/metrics.h"
-#include "pipeline/pipeline.h"
+#include "pipeline/data.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -125,7 +125,7 @@ TEST_F(BundledModels, ShippedHeadsKeepTheirSkillOnUnseenSyntheticPatients) {
 // the bundle's input.
 TEST_F(BundledModels, PredictOnRealDicomEcgs) {
   const fs::path dir = test::dataFile("ecg_dicom");
-  if (!fs::exists(dir)) GTEST_SKIP() << "missing " << dir;
+  ASSERT_TRUE(fs::exists(dir)) << "missing real test data " << dir << " (../shared/data or E2E_DATA_DIR)";
   const fs::path dbPath = cohort_.dir / "real.db";
   auto imp = cli("import " + quote(dir.string()) + " --db " + quote(dbPath.string()));
   ASSERT_EQ(imp.rc, 0) << imp.out;
@@ -235,7 +235,7 @@ TEST_F(BundledModels, AnExplicitBundleDirectoryGetsItsOwnHeads) {
 // DCMTK cannot decode are each reported once, with their path, and embed exits 3 (finished with errors).
 TEST_F(BundledModels, EmbedsTheRealEchoFilesAndNamesTheUndecodableOnes) {
   const fs::path us = test::dataFile("us_dicom");
-  if (!fs::exists(us)) GTEST_SKIP() << "missing " << us;
+  ASSERT_TRUE(fs::exists(us)) << "missing real test data " << us << " (../shared/data or E2E_DATA_DIR)";
   const fs::path dbPath = cohort_.dir / "real_echo.db";
   auto imp = cli("import " + quote(us.string()) + " --db " + quote(dbPath.string()));
   ASSERT_TRUE(imp.rc == 0 || imp.rc == 3) << imp.out;

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "db/database.h"
-#include "importer/importer.h"
+#include "jobs/import/importer.h"
 #include "synth/cohort.h"
 #include "synth_test_util.h"
 

@@ -24,9 +24,7 @@ inline QApplication* panelApp() {
     new QApplication(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("Echo2ECG-tests"));
     QApplication::setApplicationName(QStringLiteral("training-panel-tests"));
-    QSettings::setDefaultFormat(QSettings::IniFormat);
-    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope,
-                       QDir::tempPath() + QStringLiteral("/e2e-panel-test-settings-%1").arg(::getpid()));
+    // Settings go to the test process's own XDG_CONFIG_HOME (tests/test_main.cpp), never the user's.
   }
   return static_cast<QApplication*>(qApp);
 }

@@ -14,10 +14,11 @@
 #include <cstdlib>
 #include <memory>
 
-#include "LabelEditor.h"
-#include "ModelRegistryView.h"
-#include "TrainingPanel.h"
+#include "jobs/JobRunner.h"
 #include "panel_test_util.h"
+#include "training/LabelEditor.h"
+#include "training/ModelRegistryView.h"
+#include "training/TrainingPanel.h"
 
 using e2e::ui::LabelEditor;
 using e2e::ui::ModelRegistryView;
@@ -78,7 +79,7 @@ TEST_F(TrainingPanelTest, DefaultsAndCohort) {
   EXPECT_EQ(c.seed, 0);
   EXPECT_EQ(c.device, "auto");
   EXPECT_EQ(c.labelKey, "lvef_class");
-  EXPECT_TRUE(p.trainerProgram().endsWith(QStringLiteral("/echo2ecg")));
+  EXPECT_EQ(p.trainerProgram(), e2e::ui::echo2ecgPath());  // the one lookup ("" when there is none)
   EXPECT_TRUE(p.cohortLabel()->text().startsWith(QStringLiteral("20 patient")));
   EXPECT_EQ(p.runsRoot(), QDir(tmp_.path()).filePath(QStringLiteral("runs")));
   EXPECT_FALSE(p.cancelButton()->isEnabled());
@@ -238,12 +239,19 @@ TEST_F(TrainingPanelTest, CrashShowsAClearError) {
   EXPECT_TRUE(p->resumeButton()->isEnabled());  // a checkpoint of epoch 0 exists
   EXPECT_TRUE(p->startButton()->isEnabled());
 
-  // A trainer that cannot start at all.
-  p->setTrainerProgram(tmp_.filePath(QStringLiteral("no-such-trainer")));
+  // A trainer that cannot start at all: not a crash, "cannot start PROGRAM: reason".
+  const QString missing = tmp_.filePath(QStringLiteral("no-such-trainer"));
+  p->setTrainerProgram(missing);
   ASSERT_TRUE(p->startTraining());
   ASSERT_TRUE(e2e::test::waitUntil([&] { return ended(*p); }));
   EXPECT_EQ(p->state(), RunState::Failed);
   EXPECT_TRUE(p->logView()->toPlainText().contains(QStringLiteral("Cannot start")));
+  const QString status = p->statusLabel()->text();
+  EXPECT_TRUE(status.startsWith(QStringLiteral("Failed: cannot start ") + missing + QStringLiteral(": ")))
+      << status.toStdString();
+  EXPECT_FALSE(status.contains(QStringLiteral("crashed"))) << status.toStdString();
+  EXPECT_TRUE(status.contains(QStringLiteral("No such file")) || status.contains(QStringLiteral("execve")))
+      << "the reason (QProcess::errorString) is shown: " << status.toStdString();
 }
 
 TEST_F(TrainingPanelTest, MalformedLinesAreLoggedAndIgnored) {

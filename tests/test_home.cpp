@@ -1,0 +1,80 @@
+#include "test_home.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+#include <vector>
+
+namespace e2e::test {
+namespace {
+
+std::string g_root;
+pid_t g_owner = 0;
+
+[[noreturn]] void fail(const std::string& what) {
+  std::fprintf(stderr, "e2e test isolation: %s: %s\n", what.c_str(), std::strerror(errno));
+  std::fflush(stderr);
+  std::_Exit(2);
+}
+
+void makeDirs(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) {
+    errno = ec.value();
+    fail("cannot create " + path);
+  }
+  ::chmod(path.c_str(), 0700);
+}
+
+void setDir(const char* var, const std::string& path) {
+  makeDirs(path);
+  if (::setenv(var, path.c_str(), 1) != 0) fail(std::string("setenv ") + var);
+}
+
+void removeAtExit() { removeIsolatedHome(); }
+
+}  // namespace
+
+std::string isolateHome() {
+  if (!g_root.empty()) return g_root;
+  std::string base = "/tmp";
+  if (const char* t = std::getenv("TMPDIR"); t && *t) base = t;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  std::string templ = base + "/e2e-test-home-XXXXXX";
+  std::vector<char> buf(templ.begin(), templ.end());
+  buf.push_back('\0');
+  if (!::mkdtemp(buf.data())) fail("mkdtemp " + templ);
+  g_root = buf.data();
+  g_owner = ::getpid();
+
+  // The layout of a normal home, so that code using $HOME/.local/share directly ends up in the
+  // same place as code using $XDG_DATA_HOME.
+  const std::string home = g_root + "/home";
+  setDir("HOME", home);
+  setDir("XDG_CONFIG_HOME", home + "/.config");
+  setDir("XDG_DATA_HOME", home + "/.local/share");
+  setDir("XDG_CACHE_HOME", home + "/.cache");
+  setDir("XDG_STATE_HOME", home + "/.local/state");
+  ::unsetenv("E2E_DB");
+  std::atexit(removeAtExit);
+  return g_root;
+}
+
+const std::string& isolatedHomeRoot() { return g_root; }
+
+void removeIsolatedHome() {
+  if (g_root.empty() || ::getpid() != g_owner) return;
+  std::error_code ec;
+  std::filesystem::remove_all(g_root, ec);
+  if (ec) std::fprintf(stderr, "e2e test isolation: cannot remove %s: %s\n", g_root.c_str(), ec.message().c_str());
+  g_root.clear();
+}
+
+}  // namespace e2e::test

@@ -1,0 +1,353 @@
+#include "ecg/EcgPainter.h"
+
+#include <QFont>
+#include <QFontMetricsF>
+#include <QPageLayout>
+#include <QPageSize>
+#include <QPainter>
+#include <QPainterPath>
+#include <QPdfWriter>
+
+#include <algorithm>
+#include <cmath>
+
+namespace e2e::ui {
+
+namespace {
+constexpr double kMarginMm = 6.0;
+constexpr double kHeaderMm = 30.0;
+constexpr double kLegendMm = 8.0;
+constexpr double kA4W = 297.0, kA4H = 210.0;
+
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+QString fmtNum(double v, const char* unit) {
+  if (!std::isfinite(v)) return QStringLiteral("—");
+  return QString::number(v, 'f', 0) + QStringLiteral(" ") + QString::fromLatin1(unit);
+}
+
+QString formatDate(const std::string& d) {
+  if (d.size() < 8) return qs(d);
+  return qs(d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2));
+}
+
+QString formatTime(const std::string& t) {
+  if (t.size() < 4) return qs(t);
+  return qs(t.substr(0, 2) + ":" + t.substr(2, 2));
+}
+
+QString formatName(const std::string& pn) {
+  QString n = qs(pn).trimmed();
+  if (n.isEmpty()) return QStringLiteral("(no name)");
+  QStringList parts = n.split(QLatin1Char('^'));
+  while (!parts.isEmpty() && parts.back().trimmed().isEmpty()) parts.removeLast();
+  if (parts.size() >= 2) return parts[0].trimmed().toUpper() + QStringLiteral(", ") + parts.mid(1).join(QLatin1Char(' ')).trimmed();
+  return parts.value(0);
+}
+
+void setFontMm(QPainter& p, double mm, double pxPerMm, bool bold = false) {
+  QFont f(QStringLiteral("DejaVu Sans"));
+  f.setPixelSize(std::max(1, static_cast<int>(std::lround(mm * pxPerMm))));
+  f.setBold(bold);
+  p.setFont(f);
+}
+}  // namespace
+
+void prepareEcgSpec(EcgPaintSpec& spec) {
+  spec.params.leads.clear();
+  spec.params.durationS = 10.0;
+  spec.params.medianDurationS = 0.0;
+  if (!spec.record) return;
+  if (const EcgGroup* g = spec.record->rhythm()) {
+    for (const auto& c : g->channels) spec.params.leads.push_back(c.label);
+    if (g->samplingHz > 0) spec.params.durationS = static_cast<double>(g->numSamples) / g->samplingHz;
+  }
+  if (const EcgGroup* m = spec.record->median(); m && spec.showMedian && m->samplingHz > 0)
+    spec.params.medianDurationS = static_cast<double>(m->numSamples) / m->samplingHz;
+}
+
+EcgPageGeometry ecgPageGeometry(const EcgPaintSpec& spec) {
+  EcgPageGeometry g;
+  g.layout = vm::computeEcgLayout(spec.params);
+  const double contentW = g.layout.widthMm;
+  const double contentH = kHeaderMm + g.layout.heightMm + kLegendMm;
+  if (contentW + 2 * kMarginMm <= kA4W && contentH + 2 * kMarginMm <= kA4H) {
+    g.pageMm = QSizeF(kA4W, kA4H);
+  } else {
+    g.pageMm = QSizeF(contentW + 2 * kMarginMm, contentH + 2 * kMarginMm);
+  }
+  const double x0 = std::floor((g.pageMm.width() - contentW) / 2.0);
+  g.headerMm = QRectF(x0, kMarginMm, contentW, kHeaderMm);
+  g.gridOriginMm = QPointF(x0, kMarginMm + kHeaderMm);
+  g.legendMm = QRectF(x0, kMarginMm + kHeaderMm + g.layout.heightMm, contentW, kLegendMm);
+  return g;
+}
+
+QString ecgPatientLine(const EcgRecord& r) {
+  const auto& id = r.identity;
+  QStringList parts;
+  parts << formatName(id.patientName);
+  if (!id.patientId.empty()) parts << QStringLiteral("ID ") + qs(id.patientId);
+  if (!id.birthDate.empty()) parts << QStringLiteral("DOB ") + formatDate(id.birthDate);
+  if (!id.age.empty()) {
+    QString a = qs(id.age);
+    while (a.size() > 1 && a.startsWith(QLatin1Char('0'))) a.remove(0, 1);
+    parts << QStringLiteral("Age ") + a;
+  } else if (auto it = r.extra.find("Age"); it != r.extra.end()) {
+    parts << QStringLiteral("Age ") + qs(it->second);
+  }
+  if (!id.sex.empty()) parts << QStringLiteral("Sex ") + qs(id.sex);
+  else if (auto it = r.extra.find("Sex"); it != r.extra.end()) parts << QStringLiteral("Sex ") + qs(it->second);
+  return parts.join(QStringLiteral("   "));
+}
+
+QString ecgMeasurementLine(const EcgRecord& r, const QString& qtcFormula) {
+  const auto& m = r.measurements;
+  const auto qtc = vm::qtcFor(m, qtcFormula.toStdString());
+  QStringList parts;
+  parts << QStringLiteral("HR ") + fmtNum(m.heartRateBpm, "bpm");
+  parts << QStringLiteral("PR ") + fmtNum(m.prMs, "ms");
+  parts << QStringLiteral("QRS ") + fmtNum(m.qrsMs, "ms");
+  QString qt = QStringLiteral("QT/QTc ") + (std::isfinite(m.qtMs) ? QString::number(m.qtMs, 'f', 0) : QStringLiteral("—")) +
+               QStringLiteral("/") + (std::isfinite(qtc.qtcMs) ? QString::number(qtc.qtcMs, 'f', 0) : QStringLiteral("—")) +
+               QStringLiteral(" ms");
+  if (!qtc.formula.empty())
+    qt += QStringLiteral(" (") + qs(qtc.formula) + (qtc.computed ? QStringLiteral(", computed") : QString()) + QStringLiteral(")");
+  parts << qt;
+  auto ax = [](double v) { return std::isfinite(v) ? QString::number(v, 'f', 0) : QStringLiteral("—"); };
+  if (std::isfinite(m.pAxisDeg) || std::isfinite(m.qrsAxisDeg) || std::isfinite(m.tAxisDeg))
+    parts << QStringLiteral("P/QRS/T axes ") + ax(m.pAxisDeg) + QStringLiteral("/") + ax(m.qrsAxisDeg) +
+                 QStringLiteral("/") + ax(m.tAxisDeg) + QStringLiteral("°");
+  return parts.join(QStringLiteral("    "));
+}
+
+QString ecgLegendLine(const EcgPaintSpec& spec) {
+  QStringList parts;
+  parts << QString::number(spec.params.speedMmPerS) + QStringLiteral(" mm/s");
+  parts << QString::number(spec.params.gainMmPerMv) + QStringLiteral(" mm/mV");
+  QString dev;
+  if (spec.record)
+    if (const EcgGroup* g = spec.record->rhythm()) {
+      dev = qs(vm::deviceFilterText(*g));
+      if (g->samplingHz > 0) parts << QString::number(g->samplingHz) + QStringLiteral(" Hz sampling");
+    }
+  parts << QStringLiteral("Device filters: ") + (dev.isEmpty() ? QStringLiteral("not stated") : dev);
+  parts << QStringLiteral("Display filters: ") + spec.displayFilterText;
+  parts << QStringLiteral("Layout ") + QString::fromLatin1(vm::toString(spec.params.layout)) +
+               (spec.params.order == vm::LeadOrder::Cabrera ? QStringLiteral(" (Cabrera)") : QString());
+  if (spec.params.durationS > 10.0 + 1e-6) {
+    const auto l = vm::computeEcgLayout(spec.params);
+    parts << QStringLiteral("Shown %1-%2 s of %3 s").arg(l.startS, 0, 'f', 1).arg(l.endS, 0, 'f', 1).arg(spec.params.durationS, 0, 'f', 1);
+  }
+  if (spec.record)
+    if (const EcgGroup* g = spec.record->rhythm()) {
+      QStringList extra;
+      const auto& std12 = standardLeads();
+      bool twelve = true;
+      for (const auto& l : std12) twelve = twelve && g->channel(l) != nullptr;
+      if (twelve)
+        for (const auto& c : g->channels)
+          if (std::find(std12.begin(), std12.end(), c.label) == std12.end()) extra << qs(c.label);
+      if (!extra.isEmpty()) parts << QStringLiteral("Not shown: ") + extra.join(QStringLiteral(", "));
+    }
+  return parts.join(QStringLiteral("    "));
+}
+
+namespace {
+
+void drawGrid(QPainter& p, const QPointF& o, double wMm, double hMm, double k) {
+  p.setRenderHint(QPainter::Antialiasing, false);
+  const double minorW = std::max(1.0, std::round(0.08 * k));
+  const double majorW = std::max(1.0, std::round(0.16 * k));
+  auto line = [&](double x1, double y1, double x2, double y2) {
+    p.drawLine(QPointF(std::round((o.x() + x1) * k), std::round((o.y() + y1) * k)),
+               QPointF(std::round((o.x() + x2) * k), std::round((o.y() + y2) * k)));
+  };
+  const int nx = static_cast<int>(std::floor(wMm + 1e-6)), ny = static_cast<int>(std::floor(hMm + 1e-6));
+  QPen minor(ecgMinorGridColor(), minorW);
+  minor.setCapStyle(Qt::FlatCap);
+  p.setPen(minor);
+  for (int i = 0; i <= nx; ++i)
+    if (i % 5) line(i, 0, i, ny);
+  for (int j = 0; j <= ny; ++j)
+    if (j % 5) line(0, j, nx, j);
+  QPen major(ecgMajorGridColor(), majorW);
+  major.setCapStyle(Qt::FlatCap);
+  p.setPen(major);
+  for (int i = 0; i <= nx; i += 5) line(i, 0, i, ny);
+  for (int j = 0; j <= ny; j += 5) line(0, j, nx, j);
+}
+
+}  // namespace
+
+void paintEcg(QPainter& p, const EcgPaintSpec& specIn, double k) {
+  EcgPaintSpec spec = specIn;
+  const EcgPageGeometry geo = ecgPageGeometry(spec);
+  const auto& L = geo.layout;
+  const QPointF o = geo.gridOriginMm;
+  auto X = [&](double xMm) { return (o.x() + xMm) * k; };
+  auto Y = [&](double yMm) { return (o.y() + yMm) * k; };
+
+  p.save();
+  p.fillRect(QRectF(0, 0, geo.pageMm.width() * k, geo.pageMm.height() * k), Qt::white);
+
+  // ---- header ----
+  const QRectF h(geo.headerMm.x() * k, geo.headerMm.y() * k, geo.headerMm.width() * k, geo.headerMm.height() * k);
+  p.setPen(Qt::black);
+  if (spec.record) {
+    const EcgRecord& r = *spec.record;
+    setFontMm(p, 3.2, k, true);
+    p.drawText(QRectF(h.x(), h.y(), h.width() * 0.62, 4.5 * k), Qt::AlignLeft | Qt::AlignVCenter, ecgPatientLine(r));
+    setFontMm(p, 2.6, k);
+    QStringList right;
+    if (!r.identity.studyDate.empty())
+      right << formatDate(r.identity.studyDate) + QStringLiteral(" ") + formatTime(r.identity.studyTime);
+    const QString dev = qs(r.identity.manufacturer + " " + r.identity.modelName).trimmed();
+    if (!dev.isEmpty()) right << dev;
+    right << QString::fromLatin1(toString(r.format));
+    p.drawText(QRectF(h.x() + h.width() * 0.62, h.y(), h.width() * 0.38, 4.5 * k), Qt::AlignRight | Qt::AlignVCenter,
+               right.join(QStringLiteral("   ")));
+    setFontMm(p, 2.8, k, true);
+    p.drawText(QRectF(h.x(), h.y() + 5.0 * k, h.width(), 4.5 * k), Qt::AlignLeft | Qt::AlignVCenter,
+               ecgMeasurementLine(r, spec.qtcFormula));
+    // Device statements (interpretation), then diagnoses.
+    setFontMm(p, 2.5, k);
+    QStringList st;
+    for (const auto& s : r.statements) st << qs(s);
+    if (st.isEmpty())
+      for (const auto& d : r.diagnoses) st << QStringLiteral("Dx ") + qs(d);
+    if (st.isEmpty()) st << QStringLiteral("(no device statements)");
+    const int maxLines = 5;
+    const double lineH = 3.5 * k;
+    const double colW = h.width() / 2.0;
+    for (int i = 0; i < std::min<int>(st.size(), 2 * maxLines); ++i) {
+      const int col = i / maxLines, row = i % maxLines;
+      QString text = st[i];
+      if (i == 2 * maxLines - 1 && st.size() > 2 * maxLines) text = QStringLiteral("… (%1 more)").arg(st.size() - i);
+      p.drawText(QRectF(h.x() + col * colW, h.y() + 11.0 * k + row * lineH, colW - 2 * k, lineH),
+                 Qt::AlignLeft | Qt::AlignVCenter, QFontMetricsF(p.font()).elidedText(text, Qt::ElideRight, colW - 2 * k));
+    }
+  } else {
+    setFontMm(p, 3.2, k, true);
+    p.drawText(h, Qt::AlignLeft | Qt::AlignTop, QStringLiteral("No ECG loaded"));
+  }
+
+  // ---- grid ----
+  drawGrid(p, o, L.widthMm, L.heightMm, k);
+
+  // ---- calibration pulses: 1 mV x 200 ms at the current gain and speed ----
+  p.setRenderHint(QPainter::Antialiasing, false);
+  const double traceW = std::max(1.0, std::round(0.2 * k));
+  QPen trace(ecgTraceColor(), traceW, Qt::SolidLine, Qt::FlatCap, Qt::MiterJoin);
+  p.setPen(trace);
+  for (const auto& c : L.pulses) {
+    const double xb = std::round(X(c.xMm)), xe = std::round(X(c.xMm + c.wMm));
+    const double yb = std::round(Y(c.baselineYMm)), yt = std::round(Y(c.baselineYMm - c.hMm));
+    QPolygonF poly;
+    poly << QPointF(std::round(X(0.5)), yb) << QPointF(xb, yb) << QPointF(xb, yt) << QPointF(xe, yt) << QPointF(xe, yb)
+         << QPointF(std::round(X(L.calAreaMm - 0.5)), yb);
+    p.drawPolyline(poly);
+  }
+
+  // ---- traces ----
+  p.setRenderHint(QPainter::Antialiasing, true);
+  const QRectF gridRect(X(0), Y(0), L.widthMm * k, L.heightMm * k);
+  for (const auto& panel : L.panels) {
+    const EcgGroup* g = nullptr;
+    if (spec.record) g = panel.median ? spec.record->median() : spec.record->rhythm();
+    const EcgChannel* ch = (g && panel.available) ? g->channel(panel.lead) : nullptr;
+    // Lead label.
+    setFontMm(p, 3.0, k, true);
+    p.setPen(Qt::black);
+    p.drawText(QPointF(X(panel.xMm + 1.0), Y(panel.yMm + 4.0)), qs(panel.label));
+    if (panel.col > 0 && !panel.median) {
+      // Column boundary tick across the baseline.
+      p.setPen(QPen(Qt::black, traceW));
+      p.drawLine(QPointF(X(panel.xMm), Y(panel.baselineYMm - 2.5)), QPointF(X(panel.xMm), Y(panel.baselineYMm + 2.5)));
+    }
+    if (!ch || g->samplingHz <= 0 || ch->samples.empty()) {
+      setFontMm(p, 2.5, k);
+      p.setPen(Qt::gray);
+      p.drawText(QPointF(X(panel.xMm + 8.0), Y(panel.yMm + 4.0)), QStringLiteral("(no data)"));
+      continue;
+    }
+    const double fs = g->samplingHz;
+    const auto n = static_cast<long>(ch->samples.size());
+    const long i0 = std::max(0L, static_cast<long>(std::floor(panel.t0 * fs)));
+    const long i1 = std::min(n, static_cast<long>(std::ceil(panel.t1 * fs)));
+    if (i1 - i0 < 2) continue;
+    const double sign = panel.inverted ? -1.0 : 1.0;
+    const double speed = spec.params.speedMmPerS, gain = spec.params.gainMmPerMv;
+    QPainterPath path;
+    bool started = false;
+    for (long i = i0; i < i1; ++i) {
+      const float v = ch->samples[static_cast<std::size_t>(i)];
+      if (!std::isfinite(v)) { started = false; continue; }
+      const QPointF pt(X(panel.xMm + (i / fs - panel.t0) * speed), Y(panel.baselineYMm - sign * v * gain));
+      if (!started) { path.moveTo(pt); started = true; }
+      else path.lineTo(pt);
+    }
+    p.save();
+    p.setClipRect(gridRect);
+    p.setPen(QPen(ecgTraceColor(), std::max(1.0, 0.2 * k), Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+    p.setBrush(Qt::NoBrush);
+    p.drawPath(path);
+    p.restore();
+  }
+  if (L.medianTopMm >= 0) {
+    setFontMm(p, 2.6, k, true);
+    p.setPen(Qt::black);
+    p.drawText(QPointF(X(0), Y(L.medianTopMm - 1.0)), QStringLiteral("Median beats"));
+  }
+
+  // ---- legend ----
+  setFontMm(p, 2.6, k);
+  p.setPen(Qt::black);
+  const QRectF lg(geo.legendMm.x() * k, geo.legendMm.y() * k, geo.legendMm.width() * k, geo.legendMm.height() * k);
+  p.drawText(lg, Qt::AlignLeft | Qt::AlignVCenter, ecgLegendLine(spec));
+  p.restore();
+}
+
+QImage renderEcgImage(const EcgPaintSpec& spec, double k) {
+  const auto geo = ecgPageGeometry(spec);
+  QImage img(static_cast<int>(std::ceil(geo.pageMm.width() * k)), static_cast<int>(std::ceil(geo.pageMm.height() * k)),
+             QImage::Format_RGB32);
+  img.fill(Qt::white);
+  QPainter p(&img);
+  paintEcg(p, spec, k);
+  p.end();
+  img.setDotsPerMeterX(static_cast<int>(std::lround(k * 1000)));
+  img.setDotsPerMeterY(static_cast<int>(std::lround(k * 1000)));
+  return img;
+}
+
+bool exportEcgPng(const EcgPaintSpec& spec, const QString& path, double k) {
+  return renderEcgImage(spec, k).save(path, "PNG");
+}
+
+bool exportEcgPdf(const EcgPaintSpec& spec, const QString& path, QString* error) {
+  const auto geo = ecgPageGeometry(spec);
+  QPdfWriter w(path);
+  w.setResolution(600);
+  // QPageSize is portrait; a wide page is a portrait size in landscape orientation.
+  const bool landscape = geo.pageMm.width() > geo.pageMm.height();
+  const QSizeF portrait = landscape ? geo.pageMm.transposed() : geo.pageMm;
+  QPageSize size(portrait, QPageSize::Millimeter, QStringLiteral("ECG"), QPageSize::FuzzyMatch);
+  if (!w.setPageLayout(QPageLayout(size, landscape ? QPageLayout::Landscape : QPageLayout::Portrait,
+                                   QMarginsF(0, 0, 0, 0), QPageLayout::Millimeter))) {
+    if (error) *error = QStringLiteral("cannot set the PDF page size");
+    return false;
+  }
+  w.setCreator(QStringLiteral("Echo2ECG Workstation"));
+  w.setTitle(QStringLiteral("12-lead ECG"));
+  QPainter p;
+  if (!p.begin(&w)) {
+    if (error) *error = QStringLiteral("cannot write ") + path;
+    return false;
+  }
+  paintEcg(p, spec, w.resolution() / 25.4);
+  p.end();
+  return true;
+}
+
+}  // namespace e2e::ui

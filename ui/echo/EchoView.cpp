@@ -1,0 +1,573 @@
+#include "echo/EchoView.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QKeyEvent>
+#include <QMouseEvent>
+#include <QOpenGLContext>
+#include <QOpenGLFunctions>
+#include <QOpenGLPaintDevice>
+#include <QPainter>
+#include <QSlider>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <vtkCamera.h>
+#include <vtkGenericOpenGLRenderWindow.h>
+#include <vtkImageActor.h>
+#include <vtkImageData.h>
+#include <vtkImageProperty.h>
+#include <vtkNew.h>
+#include <vtkOpenGLState.h>
+#include <vtkPointData.h>
+#include <vtkRenderer.h>
+#include <vtkSmartPointer.h>
+#include <vtkUnsignedCharArray.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "io/dicom_echo.h"
+
+namespace e2e::ui {
+
+// ------------------------------------------------------------- GL widget ----
+
+struct EchoGLWidget::Vtk {
+  vtkNew<vtkGenericOpenGLRenderWindow> window;
+  vtkNew<vtkRenderer> renderer;
+  vtkNew<vtkImageActor> actor;
+  vtkSmartPointer<vtkImageData> image;
+  bool initialised = false;
+  int cols = 0, rows = 0, channels = 0;
+};
+
+EchoGLWidget::EchoGLWidget(QWidget* parent) : QOpenGLWidget(parent), vtk_(std::make_unique<Vtk>()) {
+  setMinimumSize(160, 120);
+  setMouseTracking(false);
+  auto& v = *vtk_;
+  v.window->SetOwnContext(false);
+  v.window->SetFrameBlitModeToBlitToCurrent();
+  v.window->SetReadyForRendering(false);
+  v.window->SetForceMaximumHardwareLineWidth(1);
+  v.window->SetMultiSamples(0);
+  v.window->AddRenderer(v.renderer);
+  v.renderer->SetBackground(0, 0, 0);
+  v.renderer->SetBackgroundAlpha(1.0);
+  v.renderer->AddActor(v.actor);
+  v.actor->InterpolateOn();
+  v.actor->GetProperty()->SetColorWindow(255.0);
+  v.actor->GetProperty()->SetColorLevel(127.5);
+  v.actor->VisibilityOff();
+  v.renderer->GetActiveCamera()->ParallelProjectionOn();
+}
+
+EchoGLWidget::~EchoGLWidget() {
+  if (vtk_ && vtk_->initialised && context()) {
+    makeCurrent();
+    vtk_->window->SetReadyForRendering(true);
+    vtk_->window->Finalize();
+    doneCurrent();
+  }
+}
+
+void EchoGLWidget::setFrames(std::shared_ptr<const EchoFrames> frames) {
+  frames_ = std::move(frames);
+  frame_ = 0;
+  dirty_ = true;
+  line_.reset();
+  overlayText_.clear();
+  update();
+}
+
+void EchoGLWidget::showFrame(int index) {
+  if (!hasImage()) return;
+  frame_ = std::clamp(index, 0, frames_->frames - 1);
+  dirty_ = true;
+  update();
+}
+
+void EchoGLWidget::setOverlay(std::optional<std::pair<QPointF, QPointF>> line, const QString& text) {
+  line_ = std::move(line);
+  overlayText_ = text;
+  update();
+}
+
+void EchoGLWidget::setCornerText(const QString& l, const QString& r) {
+  cornerLeft_ = l;
+  cornerRight_ = r;
+  update();
+}
+
+void EchoGLWidget::uploadFrame() {
+  auto& v = *vtk_;
+  if (!hasImage()) {
+    v.actor->VisibilityOff();
+    return;
+  }
+  const int cols = frames_->cols, rows = frames_->rows, ch = frames_->channels;
+  if (!v.image || v.cols != cols || v.rows != rows || v.channels != ch) {
+    v.image = vtkSmartPointer<vtkImageData>::New();
+    v.image->SetDimensions(cols, rows, 1);
+    v.image->SetSpacing(1, 1, 1);
+    v.image->SetOrigin(0, 0, 0);
+    v.image->AllocateScalars(VTK_UNSIGNED_CHAR, ch);
+    v.cols = cols;
+    v.rows = rows;
+    v.channels = ch;
+    v.actor->SetInputData(v.image);
+  }
+  // VTK's y axis points up: copy rows flipped so that DICOM row 0 is at the top.
+  auto* dst = static_cast<std::uint8_t*>(v.image->GetScalarPointer());
+  const std::uint8_t* src = frames_->frame(frame_);
+  const std::size_t rowBytes = static_cast<std::size_t>(cols) * ch;
+  for (int r = 0; r < rows; ++r)
+    std::memcpy(dst + static_cast<std::size_t>(rows - 1 - r) * rowBytes, src + static_cast<std::size_t>(r) * rowBytes, rowBytes);
+  v.image->Modified();
+  v.actor->VisibilityOn();
+}
+
+void EchoGLWidget::fitCamera() {
+  auto& v = *vtk_;
+  if (!v.image) return;
+  const double w = std::max(1, width()), h = std::max(1, height());
+  const double s = std::min(w / v.cols, h / v.rows);  // widget px per image px
+  auto* cam = v.renderer->GetActiveCamera();
+  const double cx = (v.cols - 1) / 2.0, cy = (v.rows - 1) / 2.0;
+  cam->SetFocalPoint(cx, cy, 0);
+  cam->SetPosition(cx, cy, 1000);
+  cam->SetViewUp(0, 1, 0);
+  cam->SetParallelScale(h / s / 2.0);
+  v.renderer->ResetCameraClippingRange();
+}
+
+QPointF EchoGLWidget::widgetToImage(const QPointF& p) const {
+  if (!hasImage()) return {};
+  const double w = std::max(1, width()), h = std::max(1, height());
+  const double s = std::min(w / frames_->cols, h / frames_->rows);
+  return QPointF((p.x() - w / 2.0) / s + (frames_->cols - 1) / 2.0,
+                 (p.y() - h / 2.0) / s + (frames_->rows - 1) / 2.0);
+}
+
+QPointF EchoGLWidget::imageToWidget(const QPointF& img) const {
+  if (!hasImage()) return {};
+  const double w = std::max(1, width()), h = std::max(1, height());
+  const double s = std::min(w / frames_->cols, h / frames_->rows);
+  return QPointF((img.x() - (frames_->cols - 1) / 2.0) * s + w / 2.0, (img.y() - (frames_->rows - 1) / 2.0) * s + h / 2.0);
+}
+
+QRectF EchoGLWidget::imageRectInWidget() const {
+  if (!hasImage()) return {};
+  return QRectF(imageToWidget(QPointF(-0.5, -0.5)), imageToWidget(QPointF(frames_->cols - 0.5, frames_->rows - 0.5)));
+}
+
+void EchoGLWidget::initializeGL() {
+  auto& v = *vtk_;
+  v.window->SetIsCurrent(true);
+  v.window->SetSupportsOpenGL(true);
+  v.window->SetReadyForRendering(true);
+  v.window->SetMapped(1);
+  v.window->OpenGLInitContext();
+  v.window->SetReadyForRendering(false);
+  v.initialised = true;
+}
+
+void EchoGLWidget::resizeGL(int, int) { dirty_ = true; }
+
+void EchoGLWidget::paintGL() {
+  auto& v = *vtk_;
+  if (dirty_) {
+    uploadFrame();
+    dirty_ = false;
+  }
+  const qreal dpr = devicePixelRatioF();
+  fitCamera();
+  v.window->SetIsCurrent(true);
+  v.window->SetReadyForRendering(true);
+  v.window->SetSize(static_cast<int>(width() * dpr), static_cast<int>(height() * dpr));
+  v.window->GetState()->Reset();
+  v.window->GetState()->Push();
+  v.window->Render();
+  v.window->GetState()->Pop();
+  v.window->SetReadyForRendering(false);
+  ++renders_;
+
+  // Overlay with QPainter on top of the VTK image: VTK may leave its own framebuffer bound.
+  if (auto* ctx = QOpenGLContext::currentContext()) {
+    ctx->functions()->glBindFramebuffer(GL_FRAMEBUFFER, defaultFramebufferObject());
+    ctx->functions()->glViewport(0, 0, static_cast<int>(width() * dpr), static_cast<int>(height() * dpr));
+  }
+  // Paint through a QOpenGLPaintDevice rather than the widget: QWidget::grab()/render()
+  // redirect widget painters, which would send the overlay elsewhere.
+  QOpenGLPaintDevice device(QSize(static_cast<int>(width() * dpr), static_cast<int>(height() * dpr)));
+  device.setDevicePixelRatio(dpr);
+  QPainter p(&device);
+  p.setRenderHint(QPainter::Antialiasing, true);
+  QFont f = font();
+  f.setPointSizeF(9);
+  f.setBold(true);
+  p.setFont(f);
+  p.setPen(QColor(255, 230, 90));
+  if (!cornerLeft_.isEmpty()) p.drawText(QRectF(6, 4, width() - 12, 20), Qt::AlignLeft | Qt::AlignTop, cornerLeft_);
+  if (!cornerRight_.isEmpty()) p.drawText(QRectF(6, 4, width() - 12, 20), Qt::AlignRight | Qt::AlignTop, cornerRight_);
+  if (line_) {
+    const QPointF a = imageToWidget(line_->first), b = imageToWidget(line_->second);
+    p.setPen(QPen(QColor(80, 255, 120), 2));
+    p.drawLine(a, b);
+    for (const QPointF& c : {a, b}) {
+      p.drawLine(c + QPointF(-5, 0), c + QPointF(5, 0));
+      p.drawLine(c + QPointF(0, -5), c + QPointF(0, 5));
+    }
+    if (!overlayText_.isEmpty()) {
+      const QPointF at = b + QPointF(8, -8);
+      const QRectF box = QFontMetricsF(f).boundingRect(overlayText_).translated(at).adjusted(-3, -2, 3, 2);
+      p.fillRect(box, QColor(0, 0, 0, 170));
+      p.setPen(QColor(80, 255, 120));
+      p.drawText(at, overlayText_);
+    }
+  }
+  p.end();
+}
+
+void EchoGLWidget::mousePressEvent(QMouseEvent* e) {
+  if (e->button() == Qt::LeftButton && hasImage()) Q_EMIT pressed(widgetToImage(e->position()));
+}
+void EchoGLWidget::mouseMoveEvent(QMouseEvent* e) {
+  if ((e->buttons() & Qt::LeftButton) && hasImage()) Q_EMIT dragged(widgetToImage(e->position()));
+}
+void EchoGLWidget::mouseReleaseEvent(QMouseEvent* e) {
+  if (e->button() == Qt::LeftButton && hasImage()) Q_EMIT released(widgetToImage(e->position()));
+}
+
+// ------------------------------------------------------------------ view ----
+
+EchoView::EchoView(QWidget* parent) : QWidget(parent) {
+  gl_ = new EchoGLWidget(this);
+  gl_->setFocusPolicy(Qt::NoFocus);
+  setFocusPolicy(Qt::StrongFocus);
+  timer_ = new QTimer(this);
+  timer_->setTimerType(Qt::PreciseTimer);
+  connect(timer_, &QTimer::timeout, this, &EchoView::tick);
+
+  auto mkBtn = [this](const QString& text, const QString& tip) {
+    auto* b = new QToolButton(this);
+    b->setText(text);
+    b->setToolTip(tip);
+    b->setAutoRaise(true);
+    return b;
+  };
+  prevBtn_ = mkBtn(QStringLiteral("◀|"), QStringLiteral("Previous frame"));
+  playBtn_ = mkBtn(QStringLiteral("▶"), QStringLiteral("Play / pause"));
+  nextBtn_ = mkBtn(QStringLiteral("|▶"), QStringLiteral("Next frame"));
+  loopBox_ = new QCheckBox(QStringLiteral("Loop"), this);
+  loopBox_->setChecked(true);
+  speedBox_ = new QComboBox(this);
+  for (double s : {0.25, 0.5, 1.0, 1.5, 2.0}) speedBox_->addItem(QStringLiteral("%1x").arg(s), s);
+  speedBox_->setCurrentIndex(2);
+  slider_ = new QSlider(Qt::Horizontal, this);
+  slider_->setRange(0, 0);
+  frameLabel_ = new QLabel(QStringLiteral("—"), this);
+  frameLabel_->setMinimumWidth(60);
+  infoLabel_ = new QLabel(this);
+  measureLabel_ = new QLabel(this);
+  measureLabel_->setObjectName(QStringLiteral("measureLabel"));
+
+  auto* controls = new QHBoxLayout;
+  controls->setContentsMargins(2, 0, 2, 0);
+  controls->addWidget(prevBtn_);
+  controls->addWidget(playBtn_);
+  controls->addWidget(nextBtn_);
+  controls->addWidget(slider_, 1);
+  controls->addWidget(frameLabel_);
+  controls->addWidget(speedBox_);
+  controls->addWidget(loopBox_);
+  auto* info = new QHBoxLayout;
+  info->setContentsMargins(4, 0, 4, 0);
+  info->setSpacing(16);
+  infoLabel_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  info->addWidget(infoLabel_, 1);
+  measureLabel_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  measureLabel_->setContentsMargins(4, 0, 4, 0);
+  measureLabel_->hide();
+  auto* v = new QVBoxLayout(this);
+  v->setContentsMargins(1, 1, 1, 1);
+  v->setSpacing(1);
+  v->addWidget(gl_, 1);
+  v->addLayout(controls);
+  v->addLayout(info);
+  v->addWidget(measureLabel_);
+
+  connect(playBtn_, &QToolButton::clicked, this, &EchoView::togglePlay);
+  connect(prevBtn_, &QToolButton::clicked, this, [this] { pause(); step(-1); });
+  connect(nextBtn_, &QToolButton::clicked, this, [this] { pause(); step(1); });
+  connect(loopBox_, &QCheckBox::toggled, this, &EchoView::setLoopPlayback);
+  connect(speedBox_, QOverload<int>::of(&QComboBox::currentIndexChanged), this,
+          [this] { setSpeed(speedBox_->currentData().toDouble()); });
+  connect(slider_, &QSlider::sliderMoved, this, [this](int i) { pause(); setFrame(i); });
+  connect(slider_, &QSlider::valueChanged, this, [this](int i) {
+    if (i != frame_) setFrame(i);
+  });
+  connect(gl_, &EchoGLWidget::pressed, this, [this](QPointF p) {
+    measureStart_ = p;
+    gl_->setOverlay(std::make_pair(p, p), QString());
+  });
+  connect(gl_, &EchoGLWidget::dragged, this, [this](QPointF p) {
+    if (measureStart_) measure(*measureStart_, p);
+  });
+  connect(gl_, &EchoGLWidget::released, this, [this](QPointF p) {
+    if (measureStart_) measure(*measureStart_, p);
+    measureStart_.reset();
+  });
+  updateLabels();
+}
+
+void EchoView::openFile(const QString& path) {
+  EchoInfo info = readDicomEchoInfo(path.toStdString());
+  auto frames = std::make_shared<EchoFrames>(readDicomEchoFrames(path.toStdString()));
+  setLoop(info, frames);
+}
+
+void EchoView::setLoop(const EchoInfo& info, std::shared_ptr<const EchoFrames> frames) {
+  pause();
+  info_ = info;
+  frames_ = std::move(frames);
+  const int n = frames_ ? frames_->frames : 0;
+  if (info_.frames != n) info_.frames = n;
+  const double speed = cine_.speed();
+  const bool loop = cine_.loop();
+  cine_ = vm::CineModel(n, info_.fps, info_.frameTimesMs);
+  cine_.setSpeed(speed);
+  cine_.setLoop(loop);
+  frame_ = 0;
+  measureText_.clear();
+  measureLabel_->clear();
+  measureLabel_->hide();
+  slider_->blockSignals(true);
+  slider_->setRange(0, std::max(0, n - 1));
+  slider_->setValue(0);
+  slider_->blockSignals(false);
+  gl_->setFrames(frames_);
+  updateLabels();
+}
+
+void EchoView::clear() {
+  pause();
+  info_ = EchoInfo{};
+  frames_.reset();
+  cine_ = vm::CineModel();
+  frame_ = 0;
+  gl_->setFrames(nullptr);
+  slider_->setRange(0, 0);
+  updateLabels();
+}
+
+QString EchoView::fpsText() const {
+  if (!frames_) return QString();
+  QString s = QString::fromStdString(vm::fpsText(cine_.fps(), info_.fps > 0 ? info_.fpsSource : FrameRateSource::Default));
+  if (cine_.usesFrameTimeVector()) s += QStringLiteral(", per-frame times");
+  return s;
+}
+
+QString EchoView::viewText() const {
+  if (!frames_) return QString();
+  if (info_.viewLabel.empty()) return QStringLiteral("View: unknown");
+  return QStringLiteral("View: %1 (%2)").arg(QString::fromStdString(info_.viewLabel), QString::fromLatin1(toString(info_.viewSource)));
+}
+
+void EchoView::updateLabels() {
+  const int n = frames_ ? frames_->frames : 0;
+  frameLabel_->setText(n ? QStringLiteral("%1/%2").arg(frame_ + 1).arg(n) : QStringLiteral("—"));
+  playBtn_->setText(playing_ ? QStringLiteral("❚❚") : QStringLiteral("▶"));
+  if (!frames_) {
+    infoLabel_->setText(QStringLiteral("No loop"));
+    gl_->setCornerText(QString(), QString());
+    return;
+  }
+  const QString file = QString::fromStdString(info_.sourcePath);
+  infoLabel_->setText(QStringLiteral("%1   %2   %3x%4").arg(fpsText(), viewText()).arg(frames_->cols).arg(frames_->rows));
+  infoLabel_->setToolTip(file);
+  gl_->setToolTip(file);
+  const QString left = (info_.viewLabel.empty() ? QStringLiteral("view ?") : QString::fromStdString(info_.viewLabel)) +
+                       QStringLiteral("   ") + QString::fromStdString(info_.sourcePath).section(QLatin1Char('/'), -1);
+  const double t = cine_.frameStartMs(frame_);
+  gl_->setCornerText(left, QStringLiteral("%1/%2  %3 ms").arg(frame_ + 1).arg(n).arg(t, 0, 'f', 0));
+}
+
+void EchoView::play() {
+  if (!frames_ || frames_->frames < 2 || playing_) return;
+  if (!cine_.loop() && frame_ >= frames_->frames - 1) frame_ = 0;
+  playing_ = true;
+  playStartFrame_ = frame_;
+  clock_.start();
+  timer_->start(std::max(4, static_cast<int>(cine_.intervalMs(frame_) / 2.0)));
+  updateLabels();
+  Q_EMIT playingChanged(true);
+}
+
+void EchoView::pause() {
+  if (!playing_) return;
+  playing_ = false;
+  timer_->stop();
+  updateLabels();
+  Q_EMIT playingChanged(false);
+}
+
+void EchoView::togglePlay() { playing_ ? pause() : play(); }
+
+void EchoView::keyPressEvent(QKeyEvent* e) {
+  switch (e->key()) {
+    case Qt::Key_Space: togglePlay(); break;
+    case Qt::Key_Left: pause(); step(-1); break;
+    case Qt::Key_Right: pause(); step(1); break;
+    case Qt::Key_Home: pause(); setFrame(0); break;
+    case Qt::Key_End: pause(); if (frames_) setFrame(frames_->frames - 1); break;
+    default: QWidget::keyPressEvent(e);
+  }
+}
+
+void EchoView::tick() {
+  if (!playing_) return;
+  const double elapsed = static_cast<double>(clock_.nsecsElapsed()) / 1e6;
+  const int f = cine_.frameAt(elapsed, playStartFrame_);
+  if (f != frame_) setFrame(f);
+  if (cine_.finishedAt(elapsed, playStartFrame_)) pause();
+}
+
+void EchoView::setFrame(int i) {
+  if (!frames_) return;
+  i = std::clamp(i, 0, frames_->frames - 1);
+  if (i == frame_ && gl_->shownFrame() == i) return;
+  frame_ = i;
+  gl_->showFrame(i);
+  slider_->blockSignals(true);
+  slider_->setValue(i);
+  slider_->blockSignals(false);
+  updateLabels();
+  Q_EMIT frameChanged(i);
+}
+
+void EchoView::step(int delta) { setFrame(cine_.step(frame_, delta)); }
+
+void EchoView::setSpeed(double s) {
+  const bool was = playing_;
+  pause();
+  cine_.setSpeed(s);
+  const int idx = speedBox_->findData(cine_.speed());
+  if (idx >= 0 && idx != speedBox_->currentIndex()) {
+    speedBox_->blockSignals(true);
+    speedBox_->setCurrentIndex(idx);
+    speedBox_->blockSignals(false);
+  }
+  if (was) play();
+}
+
+void EchoView::setLoopPlayback(bool on) {
+  cine_.setLoop(on);
+  if (loopBox_->isChecked() != on) loopBox_->setChecked(on);
+}
+
+vm::DistanceResult EchoView::measure(const QPointF& a, const QPointF& b) {
+  const auto r = vm::regionDistanceCm(info_.regions, a.x(), a.y(), b.x(), b.y());
+  measureText_ = r.ok ? QStringLiteral("%1 cm").arg(r.cm, 0, 'f', 2)
+                      : QStringLiteral("no distance: ") + QString::fromStdString(r.reason);
+  measureLabel_->setText(r.ok ? QStringLiteral("Distance: ") + measureText_ : measureText_);
+  measureLabel_->show();
+  gl_->setOverlay(std::make_pair(a, b), r.ok ? measureText_ : QStringLiteral("uncalibrated"));
+  Q_EMIT measurementChanged(measureText_);
+  return r;
+}
+
+// ------------------------------------------------------------------ grid ----
+
+EchoGrid::EchoGrid(QWidget* parent) : QWidget(parent) {
+  auto* bar = new QHBoxLayout;
+  bar->setContentsMargins(4, 2, 4, 2);
+  bar->addWidget(new QLabel(QStringLiteral("Grid"), this));
+  for (auto [r, c] : {std::pair{1, 1}, std::pair{1, 2}, std::pair{2, 2}}) {
+    auto* b = new QToolButton(this);
+    b->setText(QStringLiteral("%1x%2").arg(r).arg(c));
+    b->setObjectName(QStringLiteral("grid%1x%2").arg(r).arg(c));
+    connect(b, &QToolButton::clicked, this, [this, r = r, c = c] { setGrid(r, c); });
+    bar->addWidget(b);
+  }
+  auto* playAllBtn = new QToolButton(this);
+  playAllBtn->setText(QStringLiteral("▶ all"));
+  connect(playAllBtn, &QToolButton::clicked, this, &EchoGrid::playAll);
+  auto* pauseAllBtn = new QToolButton(this);
+  pauseAllBtn->setText(QStringLiteral("❚❚ all"));
+  connect(pauseAllBtn, &QToolButton::clicked, this, &EchoGrid::pauseAll);
+  bar->addSpacing(12);
+  bar->addWidget(playAllBtn);
+  bar->addWidget(pauseAllBtn);
+  bar->addStretch(1);
+  area_ = new QWidget(this);
+  new QGridLayout(area_);
+  area_->layout()->setContentsMargins(0, 0, 0, 0);
+  auto* v = new QVBoxLayout(this);
+  v->setContentsMargins(0, 0, 0, 0);
+  v->addLayout(bar);
+  v->addWidget(area_, 1);
+  for (int i = 0; i < 4; ++i) {
+    auto* view = new EchoView(area_);
+    view->setObjectName(QStringLiteral("echoView%1").arg(i));
+    views_.push_back(view);
+  }
+  relayout();
+}
+
+EchoView* EchoGrid::view(int i) const {
+  return (i >= 0 && i < static_cast<int>(views_.size())) ? views_[static_cast<std::size_t>(i)] : nullptr;
+}
+
+void EchoGrid::setGrid(int rows, int cols) {
+  rows_ = std::clamp(rows, 1, 2);
+  cols_ = std::clamp(cols, 1, 2);
+  relayout();
+}
+
+void EchoGrid::relayout() {
+  auto* g = static_cast<QGridLayout*>(area_->layout());
+  for (auto* v : views_) g->removeWidget(v);
+  for (int i = 0; i < static_cast<int>(views_.size()); ++i) {
+    auto* v = views_[static_cast<std::size_t>(i)];
+    if (i < viewCount()) {
+      g->addWidget(v, i / cols_, i % cols_);
+      v->show();
+    } else {
+      v->pause();
+      v->hide();
+    }
+  }
+  for (int r = 0; r < 2; ++r) g->setRowStretch(r, r < rows_ ? 1 : 0);
+  for (int c = 0; c < 2; ++c) g->setColumnStretch(c, c < cols_ ? 1 : 0);
+}
+
+int EchoGrid::addLoop(const EchoInfo& info, std::shared_ptr<const EchoFrames> frames) {
+  int idx = -1;
+  for (int i = 0; i < viewCount(); ++i)
+    if (!view(i)->hasLoop()) { idx = i; break; }
+  if (idx < 0) idx = (next_++) % viewCount();
+  view(idx)->setLoop(info, std::move(frames));
+  return idx;
+}
+
+int EchoGrid::openFile(const QString& path) {
+  EchoInfo info = readDicomEchoInfo(path.toStdString());
+  auto frames = std::make_shared<EchoFrames>(readDicomEchoFrames(path.toStdString()));
+  return addLoop(info, frames);
+}
+
+void EchoGrid::playAll() {
+  for (int i = 0; i < viewCount(); ++i) view(i)->play();
+}
+
+void EchoGrid::pauseAll() {
+  for (auto* v : views_) v->pause();
+}
+
+}  // namespace e2e::ui
