@@ -13,6 +13,8 @@
 #include "viewmodel/training_protocol.h"
 
 namespace {
+using e2e::cli::kOk;
+using e2e::cli::kRuntimeError;
 
 const char* orDash(const std::string& s) { return s.empty() ? "-" : s.c_str(); }
 
@@ -77,25 +79,88 @@ int afterActivation(e2e::db::Database& db, const std::string& dbPath, const std:
   return e2e::cli::kOk;
 }
 
+void printModelsHelp() {
+  std::printf(
+      "Usage: echo2ecg models list [--db FILE]\n"
+      "       echo2ecg models show MODEL_ID VERSION [--db FILE]\n"
+      "       echo2ecg models activate MODEL_ID VERSION [--embed [--json-progress]] [--db FILE]\n"
+      "       echo2ecg models register --model-id ID --version V --weights-hash H [--parent ID:V]\n"
+      "                                [--card FILE | --card-json JSON] [--activate] [--db FILE]\n"
+      "The model registry: versions of trained models with their cards (data, recipe, metrics).\n"
+      "  list      one version per line (tab-separated), '*' marks the active version of a model\n"
+      "  show      the card of one version (JSON)\n"
+      "  activate  make this version the one used for predictions of its model id; for an embedding\n"
+      "            model (echo2ecg-pretrain) the one used by embed / retrieve: without --embed it prints\n"
+      "            how many embeddings of the version are missing and the command to make them, with\n"
+      "            --embed it runs `echo2ecg embed --model MODEL_ID:VERSION` right away (progress on stderr)\n"
+      "  register  add a version (training jobs do this themselves)\n");
+}
+
+// models list: one version per line, '*' marks the active version of a model id.
+int listModels(e2e::db::Database& db) {
+  std::printf("active\tmodel_id\tversion\tparent\tweights_hash\tcreated\tmetrics\n");
+  const auto models = db.listModels();
+  for (const auto& m : models)
+    std::printf("%s\t%s\t%s\t%s\t%.12s\t%s\t%s\n", m.active ? "*" : "", m.modelId.c_str(), m.version.c_str(),
+                orDash(m.parent), orDash(m.weightsHash), orDash(m.createdAt),
+                orDash(e2e::vm::cardMetricsSummary(m.cardJson, 4)));
+  std::fprintf(stderr, "%zu model version(s)\n", models.size());
+  return kOk;
+}
+
+// models show ID VERSION (the card) / models activate ID VERSION [--embed].
+int showOrActivate(e2e::db::Database& db, const std::string& dbPath, const e2e::cli::ParsedArgs& a, bool activate) {
+  const std::string id = a.positional[1], ver = a.positional[2];
+  for (const auto& m : db.listModels()) {
+    if (m.modelId != id || m.version != ver) continue;
+    if (activate) {
+      db.setActiveModel(id, ver);
+      std::fprintf(stderr, "active: %s %s\n", id.c_str(), ver.c_str());
+      return afterActivation(db, dbPath, id, ver, a.has("embed"), a.has("json-progress"));
+    } else {
+      std::printf("model_id: %s\nversion: %s\nparent: %s\nweights_hash: %s\ncreated: %s\nactive: %s\ncard:\n%s\n",
+                  m.modelId.c_str(), m.version.c_str(), orDash(m.parent), orDash(m.weightsHash),
+                  orDash(m.createdAt), m.active ? "yes" : "no", e2e::vm::prettyJson(m.cardJson).c_str());
+    }
+    return kOk;
+  }
+  std::fprintf(stderr, "echo2ecg models: no model %s version %s\n", id.c_str(), ver.c_str());
+  return kRuntimeError;
+}
+
+// models register --model-id ID --version V ... [--activate]
+int registerModel(e2e::db::Database& db, const e2e::cli::ParsedArgs& a) {
+  using namespace e2e::cli;
+  e2e::db::ModelRow m;
+  m.modelId = a.get("model-id");
+  m.version = a.get("version");
+  m.parent = a.get("parent");
+  m.weightsHash = a.get("weights-hash");
+  if (m.modelId.empty() || m.version.empty()) return usageError("models", "register needs --model-id and --version");
+  if (a.has("card")) {
+    std::ifstream in(a.get("card"));
+    if (!in) return usageError("models", "cannot read --card " + a.get("card"));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    m.cardJson = ss.str();
+} else {
+    m.cardJson = a.get("card-json", "{}");
+}
+  e2e::vm::JsonValue j;
+  std::string err;
+  if (!e2e::vm::parseJson(m.cardJson, j, &err)) return usageError("models", "the card is not JSON: " + err);
+  db.registerModel(m);
+  if (a.has("activate")) db.setActiveModel(m.modelId, m.version);
+  std::fprintf(stderr, "registered: %s %s\n", m.modelId.c_str(), m.version.c_str());
+  return kOk;
+}
+
 int runModels(int argc, char** argv) {
   using namespace e2e::cli;
   auto a = parseArgs(argc, argv, {"db", "model-id", "version", "parent", "weights-hash", "card", "card-json"},
                      {"activate", "embed", "json-progress"});
   if (a.help) {
-    std::printf(
-        "Usage: echo2ecg models list [--db FILE]\n"
-        "       echo2ecg models show MODEL_ID VERSION [--db FILE]\n"
-        "       echo2ecg models activate MODEL_ID VERSION [--embed [--json-progress]] [--db FILE]\n"
-        "       echo2ecg models register --model-id ID --version V --weights-hash H [--parent ID:V]\n"
-        "                                [--card FILE | --card-json JSON] [--activate] [--db FILE]\n"
-        "The model registry: versions of trained models with their cards (data, recipe, metrics).\n"
-        "  list      one version per line (tab-separated), '*' marks the active version of a model\n"
-        "  show      the card of one version (JSON)\n"
-        "  activate  make this version the one used for predictions of its model id; for an embedding\n"
-        "            model (echo2ecg-pretrain) the one used by embed / retrieve: without --embed it prints\n"
-        "            how many embeddings of the version are missing and the command to make them, with\n"
-        "            --embed it runs `echo2ecg embed --model MODEL_ID:VERSION` right away (progress on stderr)\n"
-        "  register  add a version (training jobs do this themselves)\n");
+    printModelsHelp();
     return kOk;
   }
   if (!a.error.empty()) return usageError("models", a.error);
@@ -113,57 +178,9 @@ int runModels(int argc, char** argv) {
   }
   try {
     e2e::db::Database db(dbPath);
-    if (action == "list") {
-      std::printf("active\tmodel_id\tversion\tparent\tweights_hash\tcreated\tmetrics\n");
-      const auto models = db.listModels();
-      for (const auto& m : models)
-        std::printf("%s\t%s\t%s\t%s\t%.12s\t%s\t%s\n", m.active ? "*" : "", m.modelId.c_str(), m.version.c_str(),
-                    orDash(m.parent), orDash(m.weightsHash), orDash(m.createdAt),
-                    orDash(e2e::vm::cardMetricsSummary(m.cardJson, 4)));
-      std::fprintf(stderr, "%zu model version(s)\n", models.size());
-      return kOk;
-    }
-    if (action == "show" || action == "activate") {
-      const std::string id = a.positional[1], ver = a.positional[2];
-      for (const auto& m : db.listModels()) {
-        if (m.modelId != id || m.version != ver) continue;
-        if (action == "activate") {
-          db.setActiveModel(id, ver);
-          std::fprintf(stderr, "active: %s %s\n", id.c_str(), ver.c_str());
-          return afterActivation(db, dbPath, id, ver, a.has("embed"), a.has("json-progress"));
-        } else {
-          std::printf("model_id: %s\nversion: %s\nparent: %s\nweights_hash: %s\ncreated: %s\nactive: %s\ncard:\n%s\n",
-                      m.modelId.c_str(), m.version.c_str(), orDash(m.parent), orDash(m.weightsHash),
-                      orDash(m.createdAt), m.active ? "yes" : "no", e2e::vm::prettyJson(m.cardJson).c_str());
-        }
-        return kOk;
-      }
-      std::fprintf(stderr, "echo2ecg models: no model %s version %s\n", id.c_str(), ver.c_str());
-      return kRuntimeError;
-    }
-    // register
-    e2e::db::ModelRow m;
-    m.modelId = a.get("model-id");
-    m.version = a.get("version");
-    m.parent = a.get("parent");
-    m.weightsHash = a.get("weights-hash");
-    if (m.modelId.empty() || m.version.empty()) return usageError("models", "register needs --model-id and --version");
-    if (a.has("card")) {
-      std::ifstream in(a.get("card"));
-      if (!in) return usageError("models", "cannot read --card " + a.get("card"));
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      m.cardJson = ss.str();
-    } else {
-      m.cardJson = a.get("card-json", "{}");
-    }
-    e2e::vm::JsonValue j;
-    std::string err;
-    if (!e2e::vm::parseJson(m.cardJson, j, &err)) return usageError("models", "the card is not JSON: " + err);
-    db.registerModel(m);
-    if (a.has("activate")) db.setActiveModel(m.modelId, m.version);
-    std::fprintf(stderr, "registered: %s %s\n", m.modelId.c_str(), m.version.c_str());
-    return kOk;
+    if (action == "list") return listModels(db);
+    if (action == "show" || action == "activate") return showOrActivate(db, dbPath, a, action == "activate");
+    return registerModel(db, a);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "echo2ecg models: %s\n", e.what());
     return kRuntimeError;

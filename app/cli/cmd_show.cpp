@@ -21,6 +21,60 @@ void num(const char* label, double v, const char* unit) {
   std::printf(whole ? "    %-14s %.0f %s\n" : "    %-14s %.1f %s\n", label, v, unit);
 }
 
+void showEcg(const e2e::db::EcgRow& e) {
+  std::printf("ECG\n");
+  if (!e.manufacturer.empty() || !e.modelName.empty())
+    std::printf("  Device: %s %s\n", orDash(e.manufacturer), e.modelName.c_str());
+  std::printf("  Sampling: %.6g Hz, %lld samples (%.2f s), %d leads%s\n", e.samplingHz,
+              static_cast<long long>(e.numSamples), e.samplingHz > 0 ? e.numSamples / e.samplingHz : 0.0,
+              e.numLeads, e.hasMedian ? ", median beats present" : "");
+  std::string leads;
+  for (const auto& l : e.leads) leads += (leads.empty() ? "" : " ") + l;
+  std::printf("  Leads: %s\n", orDash(leads));
+  std::printf("  Measurements:\n");
+  const auto& m = e.measurements;
+  num("Heart rate", m.heartRateBpm, "bpm");
+  num("RR", m.rrMs, "ms");
+  num("PR", m.prMs, "ms");
+  num("QRS", m.qrsMs, "ms");
+  num("QT", m.qtMs, "ms");
+  num("QTc", m.qtcMs, m.qtcFormula.empty() ? "ms" : ("ms (" + m.qtcFormula + ")").c_str());
+  num("P axis", m.pAxisDeg, "deg");
+  num("QRS axis", m.qrsAxisDeg, "deg");
+  num("T axis", m.tAxisDeg, "deg");
+  if (!e.statements.empty()) {
+    std::printf("  Statements:\n");
+    for (const auto& s : e.statements) std::printf("    %s\n", s.c_str());
+  }
+  if (!e.diagnoses.empty()) {
+    std::string dx;
+    for (const auto& s : e.diagnoses) dx += (dx.empty() ? "" : ", ") + s;
+    std::printf("  Diagnoses: %s\n", dx.c_str());
+  }
+}
+
+void showEcho(const e2e::db::EchoRow& e) {
+  std::printf("Echo loop\n");
+  if (!e.manufacturer.empty() || !e.modelName.empty())
+    std::printf("  Device: %s %s\n", orDash(e.manufacturer), e.modelName.c_str());
+  std::printf("  Geometry: %d x %d, %d frames, %d sample(s)/pixel, %d/%d bits\n", e.cols, e.rows, e.frames,
+              e.samplesPerPixel, e.bitsStored, e.bitsAllocated);
+  if (std::isfinite(e.fps) && e.fps > 0)
+    std::printf("  Frame rate: %.6g fps (source: %s), duration %.3f s\n", e.fps, e.fpsSource.c_str(),
+                e.frames / e.fps);
+  else
+    std::printf("  Frame rate: - (source: %s)\n", e.fpsSource.c_str());
+  std::printf("  Photometric: %s\n  Transfer syntax: %s\n", orDash(e.photometric), orDash(e.transferSyntaxUid));
+  std::printf("  View: %s (source: %s%s%s)\n", orDash(e.viewLabel), e.viewSource.c_str(),
+              e.viewCode.empty() ? "" : ", code ", e.viewCode.c_str());
+  std::printf("  Regions: %zu\n", e.regions.size());
+  int k = 0;
+  for (const auto& r : e.regions)
+    std::printf("    #%d [%d,%d]-[%d,%d] format %d type %d flags %d, %.6g %s/px x %.6g %s/px\n", k++, r.x0, r.y0,
+                r.x1, r.y1, r.spatialFormat, r.dataType, r.flags, r.deltaX,
+                e2e::ultrasoundUnitName(r.unitsX).c_str(), r.deltaY, e2e::ultrasoundUnitName(r.unitsY).c_str());
+}
+
 void showInstance(e2e::db::Database& db, std::int64_t id) {
   const auto d = db.details(id);
   if (!d) return;
@@ -42,60 +96,8 @@ void showInstance(e2e::db::Database& db, std::int64_t id) {
   std::printf("Series %lld\n  UID: %s\n  Modality: %s  Number: %d  Description: %s\n",
               static_cast<long long>(d->series.id), d->series.seriesUid.c_str(), orDash(d->series.modality),
               d->series.number, orDash(d->series.description));
-  if (d->ecg) {
-    const auto& e = *d->ecg;
-    std::printf("ECG\n");
-    if (!e.manufacturer.empty() || !e.modelName.empty())
-      std::printf("  Device: %s %s\n", orDash(e.manufacturer), e.modelName.c_str());
-    std::printf("  Sampling: %.6g Hz, %lld samples (%.2f s), %d leads%s\n", e.samplingHz,
-                static_cast<long long>(e.numSamples), e.samplingHz > 0 ? e.numSamples / e.samplingHz : 0.0,
-                e.numLeads, e.hasMedian ? ", median beats present" : "");
-    std::string leads;
-    for (const auto& l : e.leads) leads += (leads.empty() ? "" : " ") + l;
-    std::printf("  Leads: %s\n", orDash(leads));
-    std::printf("  Measurements:\n");
-    const auto& m = e.measurements;
-    num("Heart rate", m.heartRateBpm, "bpm");
-    num("RR", m.rrMs, "ms");
-    num("PR", m.prMs, "ms");
-    num("QRS", m.qrsMs, "ms");
-    num("QT", m.qtMs, "ms");
-    num("QTc", m.qtcMs, m.qtcFormula.empty() ? "ms" : ("ms (" + m.qtcFormula + ")").c_str());
-    num("P axis", m.pAxisDeg, "deg");
-    num("QRS axis", m.qrsAxisDeg, "deg");
-    num("T axis", m.tAxisDeg, "deg");
-    if (!e.statements.empty()) {
-      std::printf("  Statements:\n");
-      for (const auto& s : e.statements) std::printf("    %s\n", s.c_str());
-    }
-    if (!e.diagnoses.empty()) {
-      std::string dx;
-      for (const auto& s : e.diagnoses) dx += (dx.empty() ? "" : ", ") + s;
-      std::printf("  Diagnoses: %s\n", dx.c_str());
-    }
-  }
-  if (d->echo) {
-    const auto& e = *d->echo;
-    std::printf("Echo loop\n");
-    if (!e.manufacturer.empty() || !e.modelName.empty())
-      std::printf("  Device: %s %s\n", orDash(e.manufacturer), e.modelName.c_str());
-    std::printf("  Geometry: %d x %d, %d frames, %d sample(s)/pixel, %d/%d bits\n", e.cols, e.rows, e.frames,
-                e.samplesPerPixel, e.bitsStored, e.bitsAllocated);
-    if (std::isfinite(e.fps) && e.fps > 0)
-      std::printf("  Frame rate: %.6g fps (source: %s), duration %.3f s\n", e.fps, e.fpsSource.c_str(),
-                  e.frames / e.fps);
-    else
-      std::printf("  Frame rate: - (source: %s)\n", e.fpsSource.c_str());
-    std::printf("  Photometric: %s\n  Transfer syntax: %s\n", orDash(e.photometric), orDash(e.transferSyntaxUid));
-    std::printf("  View: %s (source: %s%s%s)\n", orDash(e.viewLabel), e.viewSource.c_str(),
-                e.viewCode.empty() ? "" : ", code ", e.viewCode.c_str());
-    std::printf("  Regions: %zu\n", e.regions.size());
-    int k = 0;
-    for (const auto& r : e.regions)
-      std::printf("    #%d [%d,%d]-[%d,%d] format %d type %d flags %d, %.6g %s/px x %.6g %s/px\n", k++, r.x0, r.y0,
-                  r.x1, r.y1, r.spatialFormat, r.dataType, r.flags, r.deltaX,
-                  e2e::ultrasoundUnitName(r.unitsX).c_str(), r.deltaY, e2e::ultrasoundUnitName(r.unitsY).c_str());
-  }
+  if (d->ecg) showEcg(*d->ecg);
+  if (d->echo) showEcho(*d->echo);
   if (!d->labels.empty()) {
     std::printf("Labels\n");
     for (const auto& l : d->labels)

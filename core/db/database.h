@@ -332,6 +332,10 @@ class Database {
   friend class Transaction;
   class Stmt;
   Stmt& stmt(const char* sql);
+  // opening (the constructor's steps)
+  Mode resolveOpenMode(Mode mode, bool exists);  // sets readOnly_ / readOnlyReason_
+  void configureConnection(Mode mode);           // pragmas, then migrate or check the schema
+  void requireCurrentSchema();                   // a read-only open needs the latest schema
   void migrate();
   // labels of a study (study = true) or a patient
   void setLabel(bool study, std::int64_t ownerRowId, const std::string& key, const std::string& value,

@@ -1,4 +1,6 @@
-// DICOM waveform ECG reader. See dicom_ecg.h.
+// DICOM waveform ECG reader: file checks, loading, identity and the public entry points.
+// Waveform decoding is in dicom_ecg_waveform.cpp, annotations in dicom_ecg_annotations.cpp.
+// See dicom_ecg.h.
 #include "io/dicom_ecg.h"
 
 #include <dcmtk/config/osconfig.h>
@@ -24,13 +26,11 @@
 #include <sstream>
 #include <vector>
 
+#include "io/dicom_ecg_internal.h"
+
 namespace e2e {
 
-namespace {
-
-constexpr const char* kWaveformPrefix = "1.2.840.10008.5.1.4.1.1.9.";
-// Files larger than this cannot be a sane waveform object: refuse before loading.
-constexpr std::uintmax_t kMaxFileBytes = std::uintmax_t(1) << 30;  // 1 GiB
+namespace dicom_ecg_detail {
 
 std::string trim(const std::string& s) {
   std::size_t b = 0, e = s.size();
@@ -49,14 +49,13 @@ std::string upper(std::string s) {
   return s;
 }
 
-// Whole (multi-valued) string value of an element of this item, trimmed; "" if absent.
 std::string getString(DcmItem& item, const DcmTagKey& key) {
   OFString v;
   if (item.findAndGetOFStringArray(key, v, OFFalse).good()) return trim(v.c_str());
   return {};
 }
 
-std::optional<double> getDouble(DcmItem& item, const DcmTagKey& key, unsigned long pos = 0) {
+std::optional<double> getDouble(DcmItem& item, const DcmTagKey& key, unsigned long pos) {
   Float64 v = 0;
   if (item.findAndGetFloat64(key, v, pos, OFFalse).good() && std::isfinite(v)) return v;
   // DS stored with stray characters: parse the string ourselves.
@@ -72,7 +71,7 @@ std::optional<double> getDouble(DcmItem& item, const DcmTagKey& key, unsigned lo
   return std::nullopt;
 }
 
-std::optional<long> getInteger(DcmItem& item, const DcmTagKey& key, unsigned long pos = 0) {
+std::optional<long> getInteger(DcmItem& item, const DcmTagKey& key, unsigned long pos) {
   Uint16 u16 = 0;
   if (item.findAndGetUint16(key, u16, pos, OFFalse).good()) return static_cast<long>(u16);
   Uint32 u32 = 0;
@@ -82,11 +81,6 @@ std::optional<long> getInteger(DcmItem& item, const DcmTagKey& key, unsigned lon
   if (auto d = getDouble(item, key, pos)) return static_cast<long>(std::lround(*d));
   return std::nullopt;
 }
-
-struct Code {
-  std::string value, scheme, meaning;
-  bool empty() const { return value.empty() && meaning.empty(); }
-};
 
 // First item of a code sequence.
 Code getCode(DcmItem& item, const DcmTagKey& seqKey) {
@@ -107,6 +101,12 @@ std::string fmt(double v) {
   os << v;
   return os.str();
 }
+
+namespace {
+
+constexpr const char* kWaveformPrefix = "1.2.840.10008.5.1.4.1.1.9.";
+// Files larger than this cannot be a sane waveform object: refuse before loading.
+constexpr std::uintmax_t kMaxFileBytes = std::uintmax_t(1) << 30;  // 1 GiB
 
 // --------------------------------------------------------------- leads ----
 
@@ -131,6 +131,8 @@ std::string leadFromNumber(const std::string& digits) {
   return it == leadNumberTable().end() ? std::string() : it->second;
 }
 
+}  // namespace
+
 // Clean a free-text lead description ("Lead I (Einthoven)", "aVR, augmented ...") and
 // normalise it; only accepts text with a letter so that bare numbers are not taken as leads.
 std::string leadFromText(const std::string& text) {
@@ -141,218 +143,7 @@ std::string leadFromText(const std::string& text) {
   return canonicalLeadName(t);
 }
 
-// ------------------------------------------------------------ samples ----
-
-// Byte stream (little-endian file order) of an OB/OW/UN element.
-bool elementBytes(DcmElement* el, std::vector<std::uint8_t>& out, std::string& why) {
-  out.clear();
-  if (!el) {
-    why = "element absent";
-    return false;
-  }
-  const DcmEVR vr = el->getTag().getEVR();
-  const Uint32 len = el->getLength();
-  if (len == 0) return true;
-  if (len == DCM_UndefinedLength) {
-    why = "encapsulated (undefined length) waveform data is not supported";
-    return false;
-  }
-  Uint16* w = nullptr;
-  if (vr == EVR_OW || vr == EVR_ox || vr == EVR_xs) {
-    OFCondition c = el->getUint16Array(w);
-    if (c.bad()) w = nullptr;
-  }
-  if (w) {
-    const std::size_t n = len / 2;
-    out.resize(n * 2);
-    for (std::size_t i = 0; i < n; ++i) {
-      out[2 * i] = static_cast<std::uint8_t>(w[i] & 0xff);
-      out[2 * i + 1] = static_cast<std::uint8_t>(w[i] >> 8);
-    }
-    return true;
-  }
-  Uint8* b = nullptr;
-  OFCondition c = el->getUint8Array(b);
-  if (c.bad() || !b) {
-    if (len % 2 == 0 && el->getUint16Array(w).good() && w) {
-      out.resize(len);
-      for (std::size_t i = 0; i < len / 2; ++i) {
-        out[2 * i] = static_cast<std::uint8_t>(w[i] & 0xff);
-        out[2 * i + 1] = static_cast<std::uint8_t>(w[i] >> 8);
-      }
-      return true;
-    }
-    why = std::string("cannot read bytes (VR ") + DcmVR(vr).getVRName() + "): " + c.text();
-    return false;
-  }
-  out.assign(b, b + len);
-  return true;
-}
-
-// G.711 mu-law / A-law expansion to 16-bit linear PCM.
-int decodeMuLaw(std::uint8_t u) {
-  u = static_cast<std::uint8_t>(~u);
-  int t = ((u & 0x0f) << 3) + 0x84;
-  t <<= (u & 0x70) >> 4;
-  return (u & 0x80) ? (0x84 - t) : (t - 0x84);
-}
-
-int decodeALaw(std::uint8_t a) {
-  a ^= 0x55;
-  int t = (a & 0x0f) << 4;
-  const int seg = (a & 0x70) >> 4;
-  switch (seg) {
-    case 0: t += 8; break;
-    case 1: t += 0x108; break;
-    default: t += 0x108; t <<= seg - 1;
-  }
-  return (a & 0x80) ? t : -t;
-}
-
-struct SampleFormat {
-  int bytes = 2;
-  std::string interp;  // SB UB MB AB SS US SL UL
-};
-
-std::uint64_t rawBits(const std::uint8_t* p, int bytes) {
-  std::uint64_t v = 0;
-  for (int k = 0; k < bytes; ++k) v |= static_cast<std::uint64_t>(p[k]) << (8 * k);
-  return v;
-}
-
-double decodeSample(std::uint64_t bits, const SampleFormat& f) {
-  const std::string& i = f.interp;
-  if (i == "SB") return static_cast<double>(static_cast<std::int8_t>(bits & 0xff));
-  if (i == "UB") return static_cast<double>(bits & 0xff);
-  if (i == "MB") return decodeMuLaw(static_cast<std::uint8_t>(bits));
-  if (i == "AB") return decodeALaw(static_cast<std::uint8_t>(bits));
-  if (i == "SS") return static_cast<double>(static_cast<std::int16_t>(bits & 0xffff));
-  if (i == "US") return static_cast<double>(bits & 0xffff);
-  if (i == "SL") return static_cast<double>(static_cast<std::int32_t>(bits & 0xffffffffu));
-  return static_cast<double>(bits & 0xffffffffu);  // UL
-}
-
-// Scale from a ChannelSensitivityUnits code to mV, or nullopt if not a voltage.
-std::optional<double> voltScaleToMv(const Code& unit) {
-  std::string v = unit.value;
-  if (v == "uV" || v == "UV" || v == "uv" || v == "\xC2\xB5V" || v == "\xB5V") return 1e-3;
-  if (v == "mV" || v == "MV" || v == "mv") return 1.0;
-  if (v == "V" || v == "v") return 1e3;
-  if (v == "nV" || v == "nv") return 1e-6;
-  const std::string m = lower(unit.meaning);
-  if (v.empty()) {
-    if (m == "microvolt" || m == "microvolts") return 1e-3;
-    if (m == "millivolt" || m == "millivolts") return 1.0;
-    if (m == "volt" || m == "volts") return 1e3;
-  }
-  return std::nullopt;
-}
-
-// ------------------------------------------------------- annotations ----
-
-enum class MeasureField { None, HeartRate, RR, PR, QRS, QT, QTc, PAxis, QRSAxis, TAxis };
-
-MeasureField fieldFromCode(const std::string& code) {
-  static const std::map<std::string, MeasureField> t = {
-      // SCPECG codes (as written by e.g. Mortara ELI devices).
-      {"5.10.2.1-3", MeasureField::RR},
-      {"5.13.5-7", MeasureField::PR},
-      {"5.13.5-9", MeasureField::QRS},
-      {"5.13.5-11", MeasureField::QT},
-      {"5.10.2.5-5", MeasureField::QTc},
-      {"5.10.3-11", MeasureField::PAxis},
-      {"5.10.3-13", MeasureField::QRSAxis},
-      {"5.10.3-15", MeasureField::TAxis},
-      // MDC (ISO/IEEE 11073-10102; DICOM CID 3687 and neighbours).
-      {"2:15872", MeasureField::PR},
-      {"2:16156", MeasureField::QRS},
-      {"2:16160", MeasureField::QT},
-      {"2:15876", MeasureField::QTc},
-      {"2:15880", MeasureField::QTc},
-      {"2:15892", MeasureField::QTc},
-      {"2:16168", MeasureField::RR},
-      {"2:16128", MeasureField::PAxis},
-      {"2:16132", MeasureField::QRSAxis},
-      {"2:16136", MeasureField::TAxis},
-      {"2:16770", MeasureField::HeartRate},
-      {"2:16016", MeasureField::HeartRate},
-      {"MDC_ECG_TIME_PD_PR", MeasureField::PR},
-      {"MDC_ECG_TIME_PD_QRS", MeasureField::QRS},
-      {"MDC_ECG_TIME_PD_QT", MeasureField::QT},
-      {"MDC_ECG_TIME_PD_QTc", MeasureField::QTc},
-      {"MDC_ECG_TIME_PD_RR", MeasureField::RR},
-      {"MDC_ECG_ANGLE_P_FRONT", MeasureField::PAxis},
-      {"MDC_ECG_ANGLE_QRS_FRONT", MeasureField::QRSAxis},
-      {"MDC_ECG_ANGLE_T_FRONT", MeasureField::TAxis},
-      {"MDC_ECG_HEART_RATE", MeasureField::HeartRate},
-      // LOINC.
-      {"8867-4", MeasureField::HeartRate},
-      {"8625-6", MeasureField::PR},
-      {"8633-0", MeasureField::QRS},
-      {"8634-8", MeasureField::QT},
-      {"8636-3", MeasureField::QTc},
-      {"8626-4", MeasureField::PAxis},
-      {"8632-2", MeasureField::QRSAxis},
-      {"9997-8", MeasureField::QRSAxis},
-      {"8638-9", MeasureField::TAxis}};
-  auto it = t.find(code);
-  return it == t.end() ? MeasureField::None : it->second;
-}
-
-MeasureField fieldFromMeaning(const std::string& meaning) {
-  std::string m = lower(meaning);
-  m.erase(std::remove_if(m.begin(), m.end(), [](unsigned char c) { return c == '-' || c == '_'; }),
-          m.end());
-  auto has = [&](const char* s) { return m.find(s) != std::string::npos; };
-  if (has("axis")) {
-    if (has("qrs") || has("r wave") || has("r axis")) return MeasureField::QRSAxis;
-    if (has("p ") || m.rfind("p", 0) == 0) return MeasureField::PAxis;
-    if (has("t ") || m.rfind("t", 0) == 0) return MeasureField::TAxis;
-    return MeasureField::None;
-  }
-  if (has("qtc")) return MeasureField::QTc;
-  if (has("qt interval") || m == "qt") return MeasureField::QT;
-  if (has("qrs dur") || m == "qrs") return MeasureField::QRS;
-  if (has("pr interval") || has("pq interval") || m == "pr") return MeasureField::PR;
-  if (has("rr interval") || m == "rr") return MeasureField::RR;
-  if (has("heart rate") || has("ventricular rate") || has("vent rate") || m == "hr")
-    return MeasureField::HeartRate;
-  return MeasureField::None;
-}
-
-// Converts a measurement to the unit of its EcgMeasurements field (ms, deg, bpm).
-double toFieldUnit(MeasureField f, double v, const std::string& unit) {
-  const std::string u = lower(unit);
-  switch (f) {
-    case MeasureField::RR: case MeasureField::PR: case MeasureField::QRS:
-    case MeasureField::QT: case MeasureField::QTc:
-      if (u == "s" || u == "sec") return v * 1000.0;
-      if (u == "us") return v / 1000.0;
-      return v;
-    case MeasureField::PAxis: case MeasureField::QRSAxis: case MeasureField::TAxis:
-      if (u == "rad") return v * 57.29577951308232;
-      return v;
-    case MeasureField::HeartRate:
-      if (u == "/s" || u == "hz" || u == "{h.b.}/s") return v * 60.0;
-      return v;
-    default:
-      return v;
-  }
-}
-
-std::string qtcFormula(const std::string& code, const std::string& meaning) {
-  if (code == "2:15880") return "Bazett";
-  if (code == "2:15892") return "Fridericia";
-  const std::string m = lower(meaning);
-  for (const char* f : {"bazett", "fridericia", "framingham", "hodges"})
-    if (m.find(f) != std::string::npos) {
-      std::string s = f;
-      s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
-      return s;
-    }
-  return {};
-}
-
+namespace {
 
 // ---------------------------------------------------- structure check ----
 // DCMTK accepts some truncated files silently (a stream that ends inside an
@@ -487,39 +278,7 @@ class StructureScanner {
   const std::vector<std::uint8_t>& b_;
 };
 
-// ------------------------------------------------------------- groups ----
-
-struct GroupResult {
-  EcgGroup group;
-  int originalIndex = 0;
-  std::vector<int> channelMap;  // original channel index -> kept index, or -1
-};
-
-class Reader {
- public:
-  explicit Reader(const std::string& path) : path_(path) {}
-
-  EcgRecord read();
-
- private:
-  [[noreturn]] void fail(const std::string& cause) const { throw ReadError(path_, cause); }
-  void warn(const std::string& w) { rec_.warnings.push_back(w); }
-
-  void checkFile();
-  void load();
-  void readIdentity();
-  std::optional<GroupResult> readGroup(DcmItem& item, int index);
-  void readAnnotations();
-
-  std::string path_;
-  DcmFileFormat ff_;
-  DcmDataset* ds_ = nullptr;
-  EcgRecord rec_;
-  bool ecgSop_ = false;
-  std::vector<std::string> skipped_;
-  std::map<int, int> groupMap_;                     // original group -> record group
-  std::map<int, std::vector<int>> channelMaps_;     // original group -> channel map
-};
+}  // namespace
 
 void Reader::checkFile() {
   std::error_code ec;
@@ -629,272 +388,6 @@ void Reader::readIdentity() {
   }
 }
 
-std::optional<GroupResult> Reader::readGroup(DcmItem& item, int gi) {
-  const std::string where = "WaveformSequence item " + std::to_string(gi + 1);
-  GroupResult res;
-  res.originalIndex = gi;
-  EcgGroup& g = res.group;
-
-  auto nch = getInteger(item, DCM_NumberOfWaveformChannels);
-  auto ns = getInteger(item, DCM_NumberOfWaveformSamples);
-  auto fs = getDouble(item, DCM_SamplingFrequency);
-  if (!nch || *nch <= 0) fail(where + ": missing or invalid NumberOfWaveformChannels");
-  if (!ns || *ns <= 0) fail(where + ": missing or invalid NumberOfWaveformSamples");
-  if (!fs || !(*fs > 0.0)) fail(where + ": missing or invalid SamplingFrequency");
-  g.samplingHz = *fs;
-  g.numSamples = static_cast<std::size_t>(*ns);
-  g.originality = getString(item, DCM_WaveformOriginality);
-
-  auto bitsAlloc = getInteger(item, DCM_WaveformBitsAllocated);
-  if (!bitsAlloc) fail(where + ": missing WaveformBitsAllocated");
-  SampleFormat sf;
-  sf.interp = upper(getString(item, DCM_WaveformSampleInterpretation));
-  if (*bitsAlloc != 8 && *bitsAlloc != 16 && *bitsAlloc != 32)
-    fail(where + ": unsupported WaveformBitsAllocated " + std::to_string(*bitsAlloc) + " (8, 16 or 32 expected)");
-  sf.bytes = static_cast<int>(*bitsAlloc / 8);
-  if (sf.interp.empty()) {
-    sf.interp = sf.bytes == 1 ? "SB" : sf.bytes == 2 ? "SS" : "SL";
-    warn(where + ": WaveformSampleInterpretation missing, assuming " + sf.interp);
-  }
-  {
-    const std::string& i = sf.interp;
-    int need = (i == "SB" || i == "UB" || i == "MB" || i == "AB") ? 1
-               : (i == "SS" || i == "US")                         ? 2
-               : (i == "SL" || i == "UL")                         ? 4
-                                                                  : 0;
-    if (need == 0) fail(where + ": unsupported WaveformSampleInterpretation '" + i + "'");
-    if (need != sf.bytes)
-      fail(where + ": WaveformSampleInterpretation " + i + " does not match WaveformBitsAllocated " +
-           std::to_string(*bitsAlloc));
-  }
-
-  DcmSequenceOfItems* chSeq = nullptr;
-  if (item.findAndGetSequence(DCM_ChannelDefinitionSequence, chSeq).bad() || !chSeq || chSeq->card() == 0)
-    fail(where + ": missing ChannelDefinitionSequence");
-  if (static_cast<long>(chSeq->card()) != *nch)
-    fail(where + ": ChannelDefinitionSequence has " + std::to_string(chSeq->card()) +
-         " items but NumberOfWaveformChannels is " + std::to_string(*nch));
-
-  // Waveform data and its length.
-  DcmElement* dataEl = nullptr;
-  if (item.findAndGetElement(DCM_WaveformData, dataEl, OFFalse).bad() || !dataEl)
-    fail(where + ": missing WaveformData");
-  std::vector<std::uint8_t> bytes;
-  std::string why;
-  if (!elementBytes(dataEl, bytes, why)) fail(where + ": cannot read WaveformData: " + why);
-  const std::uint64_t expected = static_cast<std::uint64_t>(*nch) * static_cast<std::uint64_t>(*ns) *
-                                 static_cast<std::uint64_t>(sf.bytes);
-  if (bytes.size() != expected && !(bytes.size() == expected + 1 && expected % 2 == 1))
-    fail(where + ": inconsistent WaveformData length: " + std::to_string(bytes.size()) + " bytes, expected " +
-         std::to_string(expected) + " (" + std::to_string(*nch) + " channels x " + std::to_string(*ns) +
-         " samples x " + std::to_string(sf.bytes) + " bytes)");
-
-  std::optional<std::uint64_t> padding;
-  {
-    DcmElement* padEl = nullptr;
-    std::vector<std::uint8_t> pb;
-    std::string pwhy;
-    if (item.findAndGetElement(DCM_WaveformPaddingValue, padEl, OFFalse).good() && padEl &&
-        elementBytes(padEl, pb, pwhy) && pb.size() >= static_cast<std::size_t>(sf.bytes))
-      padding = rawBits(pb.data(), sf.bytes);
-  }
-
-  g.label = getString(item, DCM_MultiplexGroupLabel);
-  if (g.label.empty()) {
-    const bool shortDerived = upper(g.originality) == "DERIVED" && g.numSamples / g.samplingHz <= 2.5;
-    g.label = shortDerived ? "MEDIAN" : "RHYTHM";
-  }
-
-  res.channelMap.assign(static_cast<std::size_t>(*nch), -1);
-  std::size_t padded = 0;
-  for (long c = 0; c < *nch; ++c) {
-    DcmItem* ci = chSeq->getItem(static_cast<unsigned long>(c));
-    if (!ci) fail(where + ": unreadable ChannelDefinitionSequence item " + std::to_string(c + 1));
-    const std::string cwhere = where + " channel " + std::to_string(c + 1);
-    EcgChannel ch;
-    Code src = getCode(*ci, DCM_ChannelSourceSequence);
-    ch.codeValue = src.value;
-    ch.codingScheme = src.scheme;
-    ch.codeMeaning = src.meaning;
-    const std::string channelLabel = getString(*ci, DCM_ChannelLabel);
-
-    std::string lead = ecgLeadFromCode(src.value, src.scheme);
-    if (lead.empty()) {
-      std::string from;
-      lead = leadFromText(src.meaning);
-      if (!lead.empty()) {
-        from = "code meaning '" + src.meaning + "'";
-      } else {
-        lead = leadFromText(channelLabel);
-        if (!lead.empty()) from = "ChannelLabel '" + channelLabel + "'";
-      }
-      const std::string codeDesc = src.value.empty() ? std::string("no source code")
-                                                     : "unknown source code '" + src.value + "'" +
-                                                           (src.scheme.empty() ? "" : " (" + src.scheme + ")");
-      if (!lead.empty()) {
-        warn(cwhere + ": " + codeDesc + ", lead " + lead + " taken from " + from);
-      } else if (ecgSop_) {
-        lead = !channelLabel.empty() ? channelLabel
-               : !src.meaning.empty() ? src.meaning
-                                      : "Channel " + std::to_string(c + 1);
-        warn(cwhere + ": " + codeDesc + ", not recognised as an ECG lead; kept as '" + lead + "'");
-      } else {
-        std::string name = !src.meaning.empty() ? src.meaning : !channelLabel.empty() ? channelLabel : src.value;
-        skipped_.push_back(name.empty() ? "group " + std::to_string(gi + 1) + " channel " + std::to_string(c + 1)
-                                        : name);
-        continue;
-      }
-    }
-    ch.label = lead;
-
-    // Calibration.
-    auto sens = getDouble(*ci, DCM_ChannelSensitivity);
-    auto corr = getDouble(*ci, DCM_ChannelSensitivityCorrectionFactor);
-    auto base = getDouble(*ci, DCM_ChannelBaseline);
-    ch.sensitivity = sens.value_or(1.0);
-    ch.correction = corr.value_or(1.0);
-    ch.baseline = base.value_or(0.0);
-    if (sens && *sens == 0.0) {
-      warn(cwhere + ": ChannelSensitivity is 0, using 1");
-      ch.sensitivity = 1.0;
-    }
-    double scale = 1.0;
-    if (!sens) {
-      ch.unit = "raw";
-      warn(cwhere + ": no ChannelSensitivity, samples left in raw counts");
-    } else {
-      Code unit = getCode(*ci, DCM_ChannelSensitivityUnitsSequence);
-      if (auto s = voltScaleToMv(unit)) {
-        scale = *s;
-        ch.unit = "mV";
-      } else {
-        ch.unit = !unit.value.empty() ? unit.value : unit.meaning;
-        warn(cwhere + ": sensitivity unit '" + (ch.unit.empty() ? std::string("(none)") : ch.unit) +
-             "' is not a voltage; samples kept in that unit");
-      }
-    }
-    if (auto v = getDouble(*ci, DCM_FilterLowFrequency)) ch.lowFreqHz = *v;
-    if (auto v = getDouble(*ci, DCM_FilterHighFrequency)) ch.highFreqHz = *v;
-    if (auto v = getDouble(*ci, DCM_NotchFilterFrequency)) ch.notchHz = *v;
-
-    // De-multiplex and convert.
-    const double mul = ch.sensitivity * ch.correction * scale;
-    const double add = ch.baseline * scale;
-    ch.samples.resize(g.numSamples);
-    const std::size_t stride = static_cast<std::size_t>(*nch) * sf.bytes;
-    const std::uint8_t* p = bytes.data() + static_cast<std::size_t>(c) * sf.bytes;
-    for (std::size_t i = 0; i < g.numSamples; ++i, p += stride) {
-      const std::uint64_t bits = rawBits(p, sf.bytes);
-      if (padding && bits == *padding) {
-        ch.samples[i] = 0.0f;
-        ++padded;
-        continue;
-      }
-      ch.samples[i] = static_cast<float>(decodeSample(bits, sf) * mul + add);
-    }
-    res.channelMap[static_cast<std::size_t>(c)] = static_cast<int>(g.channels.size());
-    g.channels.push_back(std::move(ch));
-  }
-  if (padded) warn(where + ": " + std::to_string(padded) + " padding samples (no data) set to 0");
-  if (g.channels.empty()) return std::nullopt;
-  return res;
-}
-
-void Reader::readAnnotations() {
-  DcmSequenceOfItems* seq = nullptr;
-  if (ds_->findAndGetSequence(DCM_WaveformAnnotationSequence, seq).bad() || !seq) return;
-  EcgMeasurements& m = rec_.measurements;
-  double qtcPriority = -1;  // prefer a generic QTc over formula-specific ones only if no generic one
-  for (unsigned long i = 0; i < seq->card(); ++i) {
-    DcmItem* it = seq->getItem(i);
-    if (!it) continue;
-    EcgAnnotation a;
-    Code name = getCode(*it, DCM_ConceptNameCodeSequence);
-    a.conceptCode = name.value;
-    a.conceptScheme = name.scheme;
-    a.conceptMeaning = name.meaning;
-    a.text = getString(*it, DCM_UnformattedTextValue);
-
-    // ReferencedWaveformChannels: pairs (group, channel), 1-based, channel 0 = all.
-    {
-      Uint16 grp = 0, chan = 0;
-      if (it->findAndGetUint16(DCM_ReferencedWaveformChannels, grp, 0).good() && grp > 0) {
-        auto gm = groupMap_.find(static_cast<int>(grp) - 1);
-        if (gm != groupMap_.end()) {
-          a.groupIndex = gm->second;
-          if (it->findAndGetUint16(DCM_ReferencedWaveformChannels, chan, 1).good() && chan > 0) {
-            const auto& cm = channelMaps_[static_cast<int>(grp) - 1];
-            if (chan <= cm.size()) a.channelIndex = cm[chan - 1];
-          }
-        }
-      }
-    }
-    // Fiducial positions.
-    {
-      DcmElement* el = nullptr;
-      if (it->findAndGetElement(DCM_ReferencedSamplePositions, el).good() && el) {
-        for (unsigned long k = 0; k < el->getVM(); ++k) {
-          Uint32 v = 0;
-          if (el->getUint32(v, k).good()) a.samplePositions.push_back(v);
-        }
-      }
-      el = nullptr;
-      if (it->findAndGetElement(DCM_ReferencedTimeOffsets, el).good() && el) {
-        for (unsigned long k = 0; k < el->getVM(); ++k) {
-          Float64 v = 0;
-          if (el->getFloat64(v, k).good()) a.timeOffsetsMs.push_back(v * 1000.0);  // DS seconds
-        }
-      }
-    }
-    auto numeric = getDouble(*it, DCM_NumericValue);
-    if (numeric) {
-      a.kind = EcgAnnotation::Kind::Measurement;
-      a.value = *numeric;
-      Code unit = getCode(*it, DCM_MeasurementUnitsCodeSequence);
-      a.unit = unit.value;
-      MeasureField f = fieldFromCode(a.conceptCode);
-      if (f == MeasureField::None) f = fieldFromMeaning(a.conceptMeaning);
-      const double v = toFieldUnit(f, a.value, a.unit);
-      switch (f) {
-        case MeasureField::HeartRate: m.heartRateBpm = v; break;
-        case MeasureField::RR: m.rrMs = v; break;
-        case MeasureField::PR: m.prMs = v; break;
-        case MeasureField::QRS: m.qrsMs = v; break;
-        case MeasureField::QT: m.qtMs = v; break;
-        case MeasureField::QTc: {
-          std::string formula = qtcFormula(a.conceptCode, a.conceptMeaning);
-          const double prio = formula.empty() ? 1 : 0;
-          if (prio >= qtcPriority) {
-            m.qtcMs = v;
-            m.qtcFormula = formula;
-            qtcPriority = prio;
-          }
-          break;
-        }
-        case MeasureField::PAxis: m.pAxisDeg = v; break;
-        case MeasureField::QRSAxis: m.qrsAxisDeg = v; break;
-        case MeasureField::TAxis: m.tAxisDeg = v; break;
-        default: break;
-      }
-    } else if (!a.samplePositions.empty() || !a.timeOffsetsMs.empty()) {
-      a.kind = EcgAnnotation::Kind::Fiducial;
-    } else {
-      a.kind = EcgAnnotation::Kind::Statement;
-      if (a.text.empty()) {
-        Code value = getCode(*it, DCM_ConceptCodeSequence);
-        a.text = !value.meaning.empty() ? value.meaning : name.meaning;
-      }
-      if (a.text.empty()) continue;  // empty item
-      rec_.statements.push_back(a.text);
-    }
-    rec_.annotations.push_back(std::move(a));
-  }
-  if (std::isnan(m.heartRateBpm) && m.rrMs > 0) {
-    m.heartRateBpm = 60000.0 / m.rrMs;
-    rec_.extra["heartRateSource"] = "RR";
-  }
-}
-
 EcgRecord Reader::read() {
   checkFile();
   load();
@@ -949,7 +442,14 @@ EcgRecord Reader::read() {
   return std::move(rec_);
 }
 
-}  // namespace
+}  // namespace dicom_ecg_detail
+
+using dicom_ecg_detail::allDigits;
+using dicom_ecg_detail::kWaveformPrefix;
+using dicom_ecg_detail::leadFromNumber;
+using dicom_ecg_detail::leadNumberTable;
+using dicom_ecg_detail::trim;
+using dicom_ecg_detail::upper;
 
 bool isWaveformSopClass(const std::string& sopClassUid) {
   return sopClassUid.rfind(kWaveformPrefix, 0) == 0 && sopClassUid.size() > std::strlen(kWaveformPrefix);
@@ -986,7 +486,7 @@ std::string ecgLeadFromCode(const std::string& codeValue, const std::string& cod
 
 EcgRecord readDicomEcg(const std::string& path) {
   try {
-    Reader r(path);
+    dicom_ecg_detail::Reader r(path);
     return r.read();
   } catch (const ReadError&) {
     throw;

@@ -109,17 +109,149 @@ double unitToMv(const std::string& unitRaw) {
   return 0.0;
 }
 
+// Throws a ReadError naming the header line being parsed.
+struct LineError {
+  const std::string& path;
+  int lineNo = 0;
+  [[noreturn]] void operator()(const std::string& why) const {
+    throw ReadError(path, "bad header line " + std::to_string(lineNo) + ": " + why);
+  }
+};
+
+// record name[/nseg] nsig [fs[/counter][(base)] [nsamples [basetime [basedate]]]]
+void parseRecordLine(const std::vector<std::string>& f, Header& h, const LineError& bad) {
+  h.recordName = f[0];
+  if (h.recordName.find('/') != std::string::npos)
+    throw ReadError(bad.path, "multi-segment WFDB records are not supported");
+  if (f.size() < 2) bad("record line needs at least a name and the number of signals");
+  long long n = 0;
+  if (!parseLong(f[1], n) || n < 0 || n > 4096) bad("invalid number of signals '" + f[1] + "'");
+  h.nsig = static_cast<int>(n);
+  if (f.size() > 2) {
+    std::string fsStr = f[2];
+    std::size_t cut = fsStr.find_first_of("/(");
+    if (cut != std::string::npos) fsStr = fsStr.substr(0, cut);
+    double fsv = 0;
+    if (!parseDouble(fsStr, fsv) || fsv <= 0) bad("invalid sampling frequency '" + f[2] + "'");
+    h.fs = fsv;
+  }
+  if (f.size() > 3) {
+    long long ns = 0;
+    if (!parseLong(f[3], ns) || ns < 0) bad("invalid number of samples '" + f[3] + "'");
+    h.nsamples = ns;
+  }
+  if (f.size() > 4) h.baseTime = f[4];
+  if (f.size() > 5) h.baseDate = f[5];
+}
+
+// format[xsamp][:skew][+offset]
+void parseFormatField(const std::string& field, SignalSpec& s, const LineError& bad) {
+  std::string fm = field;
+  std::size_t plus = fm.find('+');
+  if (plus != std::string::npos) {
+    long long off = 0;
+    if (!parseLong(fm.substr(plus + 1), off) || off < 0) bad("invalid byte offset in '" + field + "'");
+    s.byteOffset = off;
+    s.hasOffset = true;
+    fm = fm.substr(0, plus);
+  }
+  std::size_t colon = fm.find(':');
+  if (colon != std::string::npos) fm = fm.substr(0, colon);  // skew ignored
+  std::size_t x = fm.find('x');
+  if (x != std::string::npos) {
+    long long spf = 0;
+    if (!parseLong(fm.substr(x + 1), spf) || spf < 1) bad("invalid samples per frame in '" + field + "'");
+    s.samplesPerFrame = static_cast<int>(spf);
+    fm = fm.substr(0, x);
+  }
+  long long fmt = 0;
+  if (!parseLong(fm, fmt)) bad("invalid signal format '" + field + "'");
+  s.format = static_cast<int>(fmt);
+}
+
+// gain[(baseline)][/units]. Returns whether a baseline was given.
+bool parseGainField(const std::string& field, SignalSpec& s, const LineError& bad) {
+  bool baselineGiven = false;
+  std::string g = field;
+  std::size_t slash = g.find('/');
+  if (slash != std::string::npos) {
+    s.units = g.substr(slash + 1);
+    g = g.substr(0, slash);
+  }
+  std::size_t paren = g.find('(');
+  if (paren != std::string::npos) {
+    std::size_t close = g.find(')', paren);
+    if (close == std::string::npos) bad("unbalanced baseline parenthesis in '" + field + "'");
+    double b = 0;
+    if (!parseDouble(g.substr(paren + 1, close - paren - 1), b)) bad("invalid baseline in '" + field + "'");
+    s.baseline = b;
+    baselineGiven = true;
+    g = g.substr(0, paren);
+  }
+  double gain = 0;
+  if (!parseDouble(g, gain)) bad("invalid ADC gain '" + field + "'");
+  if (gain == 0) {
+    s.gain = 200.0;  // WFDB: a gain of 0 means "uncalibrated", default 200 adu/unit
+    s.gainDefaulted = true;
+  } else {
+    s.gain = gain;
+  }
+  return baselineGiven;
+}
+
+// file format gain adcres adczero initval checksum blocksize description; `t` is the whole line.
+SignalSpec parseSignalLine(const std::vector<std::string>& f, const std::string& t, const LineError& bad) {
+  if (f.size() < 2) bad("signal line needs at least a file name and a format");
+  SignalSpec s;
+  s.file = f[0];
+  parseFormatField(f[1], s, bad);
+  bool baselineGiven = false;
+  if (f.size() > 2) baselineGiven = parseGainField(f[2], s, bad);
+  else s.gainDefaulted = true;
+  long long v = 0;
+  if (f.size() > 3) {
+    if (!parseLong(f[3], v)) bad("invalid ADC resolution '" + f[3] + "'");
+    s.adcRes = static_cast<int>(v);
+  }
+  if (f.size() > 4) {
+    if (!parseLong(f[4], v)) bad("invalid ADC zero '" + f[4] + "'");
+    s.adcZero = v;
+  }
+  if (!baselineGiven) s.baseline = static_cast<double>(s.adcZero);
+  if (f.size() > 5) {
+    if (!parseLong(f[5], v)) bad("invalid initial value '" + f[5] + "'");
+    s.initValue = v;
+    s.hasInit = true;
+  }
+  if (f.size() > 6) {
+    if (!parseLong(f[6], v)) bad("invalid checksum '" + f[6] + "'");
+    s.checksum = v;
+    s.hasChecksum = true;
+  }
+  if (f.size() > 7) {
+    if (!parseLong(f[7], v)) bad("invalid block size '" + f[7] + "'");
+    s.blockSize = v;
+  }
+  if (f.size() > 8) {
+    // The description is the rest of the line (it may contain spaces).
+    std::size_t pos = 0;
+    for (int k = 0; k < 8; ++k) {
+      pos = t.find_first_not_of(" \t", pos);
+      pos = t.find_first_of(" \t", pos);
+    }
+    s.description = trim(t.substr(pos));
+  }
+  return s;
+}
+
 Header parseHeader(const std::string& path, const std::string& text) {
   Header h;
   std::istringstream is(text);
   std::string line;
-  int lineNo = 0;
+  LineError bad{path};
   bool haveRecord = false;
-  auto bad = [&](const std::string& why) {
-    throw ReadError(path, "bad header line " + std::to_string(lineNo) + ": " + why);
-  };
   while (std::getline(is, line)) {
-    ++lineNo;
+    ++bad.lineNo;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     std::string t = trim(line);
     if (t.empty()) continue;
@@ -132,125 +264,13 @@ Header parseHeader(const std::string& path, const std::string& text) {
       if (c < 0x20 && c != '\t') bad("non-text characters");
     auto f = splitWs(t);
     if (!haveRecord) {
-      // record name[/nseg] nsig [fs[/counter][(base)] [nsamples [basetime [basedate]]]]
       haveRecord = true;
-      h.recordName = f[0];
-      if (h.recordName.find('/') != std::string::npos)
-        throw ReadError(path, "multi-segment WFDB records are not supported");
-      if (f.size() < 2) bad("record line needs at least a name and the number of signals");
-      long long n = 0;
-      if (!parseLong(f[1], n) || n < 0 || n > 4096) bad("invalid number of signals '" + f[1] + "'");
-      h.nsig = static_cast<int>(n);
-      if (f.size() > 2) {
-        std::string fsStr = f[2];
-        std::size_t cut = fsStr.find_first_of("/(");
-        if (cut != std::string::npos) fsStr = fsStr.substr(0, cut);
-        double fsv = 0;
-        if (!parseDouble(fsStr, fsv) || fsv <= 0) bad("invalid sampling frequency '" + f[2] + "'");
-        h.fs = fsv;
-      }
-      if (f.size() > 3) {
-        long long ns = 0;
-        if (!parseLong(f[3], ns) || ns < 0) bad("invalid number of samples '" + f[3] + "'");
-        h.nsamples = ns;
-      }
-      if (f.size() > 4) h.baseTime = f[4];
-      if (f.size() > 5) h.baseDate = f[5];
+      parseRecordLine(f, h, bad);
       continue;
     }
     if (static_cast<int>(h.signals.size()) >= h.nsig)
       bad("more signal lines than the " + std::to_string(h.nsig) + " signals declared on the record line");
-    if (f.size() < 2) bad("signal line needs at least a file name and a format");
-    SignalSpec s;
-    s.file = f[0];
-    // format[xsamp][:skew][+offset]
-    {
-      std::string fm = f[1];
-      std::size_t plus = fm.find('+');
-      if (plus != std::string::npos) {
-        long long off = 0;
-        if (!parseLong(fm.substr(plus + 1), off) || off < 0) bad("invalid byte offset in '" + f[1] + "'");
-        s.byteOffset = off;
-        s.hasOffset = true;
-        fm = fm.substr(0, plus);
-      }
-      std::size_t colon = fm.find(':');
-      if (colon != std::string::npos) fm = fm.substr(0, colon);  // skew ignored
-      std::size_t x = fm.find('x');
-      if (x != std::string::npos) {
-        long long spf = 0;
-        if (!parseLong(fm.substr(x + 1), spf) || spf < 1) bad("invalid samples per frame in '" + f[1] + "'");
-        s.samplesPerFrame = static_cast<int>(spf);
-        fm = fm.substr(0, x);
-      }
-      long long fmt = 0;
-      if (!parseLong(fm, fmt)) bad("invalid signal format '" + f[1] + "'");
-      s.format = static_cast<int>(fmt);
-    }
-    // gain[(baseline)][/units]
-    bool baselineGiven = false;
-    if (f.size() > 2) {
-      std::string g = f[2];
-      std::size_t slash = g.find('/');
-      if (slash != std::string::npos) {
-        s.units = g.substr(slash + 1);
-        g = g.substr(0, slash);
-      }
-      std::size_t paren = g.find('(');
-      if (paren != std::string::npos) {
-        std::size_t close = g.find(')', paren);
-        if (close == std::string::npos) bad("unbalanced baseline parenthesis in '" + f[2] + "'");
-        double b = 0;
-        if (!parseDouble(g.substr(paren + 1, close - paren - 1), b)) bad("invalid baseline in '" + f[2] + "'");
-        s.baseline = b;
-        baselineGiven = true;
-        g = g.substr(0, paren);
-      }
-      double gain = 0;
-      if (!parseDouble(g, gain)) bad("invalid ADC gain '" + f[2] + "'");
-      if (gain == 0) {
-        s.gain = 200.0;  // WFDB: a gain of 0 means "uncalibrated", default 200 adu/unit
-        s.gainDefaulted = true;
-      } else {
-        s.gain = gain;
-      }
-    } else {
-      s.gainDefaulted = true;
-    }
-    long long v = 0;
-    if (f.size() > 3) {
-      if (!parseLong(f[3], v)) bad("invalid ADC resolution '" + f[3] + "'");
-      s.adcRes = static_cast<int>(v);
-    }
-    if (f.size() > 4) {
-      if (!parseLong(f[4], v)) bad("invalid ADC zero '" + f[4] + "'");
-      s.adcZero = v;
-    }
-    if (!baselineGiven) s.baseline = static_cast<double>(s.adcZero);
-    if (f.size() > 5) {
-      if (!parseLong(f[5], v)) bad("invalid initial value '" + f[5] + "'");
-      s.initValue = v;
-      s.hasInit = true;
-    }
-    if (f.size() > 6) {
-      if (!parseLong(f[6], v)) bad("invalid checksum '" + f[6] + "'");
-      s.checksum = v;
-      s.hasChecksum = true;
-    }
-    if (f.size() > 7) {
-      if (!parseLong(f[7], v)) bad("invalid block size '" + f[7] + "'");
-      s.blockSize = v;
-    }
-    if (f.size() > 8) {
-      // The description is the rest of the line (it may contain spaces).
-      std::size_t pos = 0;
-      for (int k = 0; k < 8; ++k) {
-        pos = t.find_first_not_of(" \t", pos);
-        pos = t.find_first_of(" \t", pos);
-      }
-      s.description = trim(t.substr(pos));
-    }
-    h.signals.push_back(s);
+    h.signals.push_back(parseSignalLine(f, t, bad));
   }
   if (!haveRecord) throw ReadError(path, "no record line found: not a WFDB header");
   if (static_cast<int>(h.signals.size()) != h.nsig)
@@ -435,36 +455,27 @@ std::string dicomAge(const std::string& a) {
   }
   return buf;
 }
-
-}  // namespace
-
-EcgRecord readWfdb(const std::string& pathIn) {
-  // Resolve the header path.
+// The .hea file of a record given as its header, its record path, or a signal file.
+fs::path resolveHeaderPath(const std::string& pathIn) {
   fs::path p(pathIn);
-  fs::path hea;
   std::error_code ec;
-  if (lower(p.extension().string()) == ".hea") {
-    hea = p;
-  } else if (fs::exists(fs::path(pathIn + ".hea"), ec)) {
-    hea = pathIn + ".hea";
-  } else {
-    hea = p;
-    hea.replace_extension(".hea");
-  }
-  const std::string heaPath = hea.string();
-  if (!fs::is_regular_file(hea, ec)) throw ReadError(heaPath, "WFDB header file not found");
-  const std::string headerText = readWholeFile(heaPath, "WFDB header");
-  if (headerText.empty()) throw ReadError(heaPath, "empty WFDB header");
-  Header h = parseHeader(heaPath, headerText);
+  if (lower(p.extension().string()) == ".hea") return p;
+  if (fs::exists(fs::path(pathIn + ".hea"), ec)) return pathIn + ".hea";
+  fs::path hea = p;
+  hea.replace_extension(".hea");
+  return hea;
+}
 
-  EcgRecord rec;
-  rec.format = SourceFormat::Wfdb;
-  rec.sourcePath = heaPath;
-  const fs::path dir = hea.parent_path();
+// Signal file names, in order of first appearance, with the signals stored in each.
+struct SignalFiles {
+  std::vector<std::string> names;
+  std::vector<std::vector<int>> signals;
+};
 
-  // Group signals by file, in order of first appearance.
-  std::vector<std::string> files;
-  std::vector<std::vector<int>> fileSignals;
+// Groups the signals by file and rejects what is not supported (stdin, multi-frequency
+// records, unknown formats, mixed formats in one file).
+SignalFiles groupSignalsByFile(const Header& h, const std::string& heaPath) {
+  SignalFiles files;
   for (int i = 0; i < h.nsig; ++i) {
     const auto& s = h.signals[i];
     if (s.file == "-") throw ReadError(heaPath, "signals on standard input ('-') are not supported");
@@ -474,12 +485,12 @@ EcgRecord readWfdb(const std::string& pathIn) {
     if (bitsPerSample(s.format) == 0)
       throw ReadError(heaPath, "signal " + std::to_string(i + 1) + ": unsupported WFDB format " +
                                    std::to_string(s.format) + " (supported: 16, 61, 80, 24, 32, 212)");
-    auto it = std::find(files.begin(), files.end(), s.file);
-    if (it == files.end()) {
-      files.push_back(s.file);
-      fileSignals.push_back({i});
+    auto it = std::find(files.names.begin(), files.names.end(), s.file);
+    if (it == files.names.end()) {
+      files.names.push_back(s.file);
+      files.signals.push_back({i});
     } else {
-      auto& v = fileSignals[it - files.begin()];
+      auto& v = files.signals[it - files.names.begin()];
       const auto& first = h.signals[v.front()];
       if (first.format != s.format)
         throw ReadError(heaPath, "signals in file " + s.file + " use different formats (" +
@@ -487,117 +498,109 @@ EcgRecord readWfdb(const std::string& pathIn) {
       v.push_back(i);
     }
   }
+  return files;
+}
 
-  std::vector<std::vector<std::int32_t>> raw(h.nsig);
-  Sha256 content;
-  content.update(headerText.data(), headerText.size());
-  long long nsamples = h.nsamples;
-  bool anyMat = false;
-  for (std::size_t fi = 0; fi < files.size(); ++fi) {
-    const fs::path sigPath = dir / files[fi];
-    const std::string sp = sigPath.string();
-    if (!fs::is_regular_file(sigPath, ec))
-      throw ReadError(sp, "signal file referenced by " + hea.filename().string() + " not found");
-    const std::string data = readWholeFile(sp, "WFDB signal file");
-    content.update(data.data(), data.size());
-    const auto& sig0 = h.signals[fileSignals[fi].front()];
-    const int nsf = static_cast<int>(fileSignals[fi].size());
-    const int format = sig0.format;
-    bool isMat = lower(sigPath.extension().string()) == ".mat";
-    bool bigEndian = false;
-    long long offset = sig0.byteOffset;
-    long long fileSamples = nsamples;
-    if (isMat) {
-      anyMat = true;
-      long long dataOffset = checkMatV4(sp, data, format, nsf, fileSamples, bigEndian);
-      if (sig0.hasOffset && sig0.byteOffset != dataOffset)
-        throw ReadError(sp, "header gives byte offset " + std::to_string(sig0.byteOffset) +
-                                " but the MAT v4 data starts at byte " + std::to_string(dataOffset));
-      offset = dataOffset;
-    }
-    if (static_cast<long long>(data.size()) < offset)
-      throw ReadError(sp, "truncated signal file: shorter than its byte offset " + std::to_string(offset));
-    const long long bits = bitsPerSample(format);
-    const long long avail = static_cast<long long>(data.size()) - offset;
-    if (fileSamples < 0) fileSamples = (avail * 8) / (bits * nsf);  // header did not say
-    const long long maxSamples = (avail * 8) / (bits * nsf);
-    const long long needBytes =
-        fileSamples <= maxSamples ? (fileSamples * nsf * bits + 7) / 8 : std::numeric_limits<long long>::max();
-    if (avail < needBytes)
-      throw ReadError(sp, "truncated signal file: " + std::to_string(fileSamples) + " samples of " +
-                              std::to_string(nsf) + " signals in format " + std::to_string(format) +
-                              " do not fit in the " + std::to_string(avail) + " bytes after offset " +
-                              std::to_string(offset) + " (room for " + std::to_string(maxSamples) + ")");
-    if (nsamples < 0) nsamples = fileSamples;
-    if (fileSamples != nsamples)
-      throw ReadError(sp, "signal files of this record hold different numbers of samples");
-    if (avail > needBytes && !isMat && format != 212)
-      rec.warnings.push_back(files[fi] + ": " + std::to_string(avail - needBytes) +
-                             " bytes after the declared samples ignored");
-    Decoder dec{format, bigEndian, reinterpret_cast<const unsigned char*>(data.data()) + offset};
-    for (int j = 0; j < nsf; ++j) raw[fileSignals[fi][j]].resize(static_cast<std::size_t>(nsamples));
-    for (long long t = 0; t < nsamples; ++t)
-      for (int j = 0; j < nsf; ++j)
-        raw[fileSignals[fi][j]][t] = dec.decode(static_cast<std::size_t>(t * nsf + j));
+// Decodes the raw samples of the signals `sigs` stored in one signal file (`data`, at path
+// `sp`, named `name` in the header) into `raw`. `nsamples` is the record's sample count so
+// far (-1: not known yet); returns it, as the header or this file gives it.
+long long decodeSignalFile(const std::string& sp, const std::string& name, const std::string& data, bool isMat,
+                           const Header& h, const std::vector<int>& sigs, long long nsamples,
+                           std::vector<std::vector<std::int32_t>>& raw, std::vector<std::string>& warnings) {
+  const auto& sig0 = h.signals[sigs.front()];
+  const int nsf = static_cast<int>(sigs.size());
+  const int format = sig0.format;
+  bool bigEndian = false;
+  long long offset = sig0.byteOffset;
+  long long fileSamples = nsamples;
+  if (isMat) {
+    long long dataOffset = checkMatV4(sp, data, format, nsf, fileSamples, bigEndian);
+    if (sig0.hasOffset && sig0.byteOffset != dataOffset)
+      throw ReadError(sp, "header gives byte offset " + std::to_string(sig0.byteOffset) +
+                              " but the MAT v4 data starts at byte " + std::to_string(dataOffset));
+    offset = dataOffset;
   }
+  if (static_cast<long long>(data.size()) < offset)
+    throw ReadError(sp, "truncated signal file: shorter than its byte offset " + std::to_string(offset));
+  const long long bits = bitsPerSample(format);
+  const long long avail = static_cast<long long>(data.size()) - offset;
+  if (fileSamples < 0) fileSamples = (avail * 8) / (bits * nsf);  // header did not say
+  const long long maxSamples = (avail * 8) / (bits * nsf);
+  const long long needBytes =
+      fileSamples <= maxSamples ? (fileSamples * nsf * bits + 7) / 8 : std::numeric_limits<long long>::max();
+  if (avail < needBytes)
+    throw ReadError(sp, "truncated signal file: " + std::to_string(fileSamples) + " samples of " +
+                            std::to_string(nsf) + " signals in format " + std::to_string(format) +
+                            " do not fit in the " + std::to_string(avail) + " bytes after offset " +
+                            std::to_string(offset) + " (room for " + std::to_string(maxSamples) + ")");
+  if (nsamples < 0) nsamples = fileSamples;
+  if (fileSamples != nsamples) throw ReadError(sp, "signal files of this record hold different numbers of samples");
+  if (avail > needBytes && !isMat && format != 212)
+    warnings.push_back(name + ": " + std::to_string(avail - needBytes) + " bytes after the declared samples ignored");
+  Decoder dec{format, bigEndian, reinterpret_cast<const unsigned char*>(data.data()) + offset};
+  for (int j = 0; j < nsf; ++j) raw[sigs[j]].resize(static_cast<std::size_t>(nsamples));
+  for (long long t = 0; t < nsamples; ++t)
+    for (int j = 0; j < nsf; ++j) raw[sigs[j]][t] = dec.decode(static_cast<std::size_t>(t * nsf + j));
+  return nsamples;
+}
 
-  // Convert to physical units and check initial values and checksums.
-  EcgGroup g;
-  g.label = "RHYTHM";
-  g.originality = "ORIGINAL";
-  g.samplingHz = h.fs;
-  g.numSamples = static_cast<std::size_t>(nsamples);
-  for (int i = 0; i < h.nsig; ++i) {
-    const auto& s = h.signals[i];
-    const auto& r = raw[i];
-    EcgChannel c;
-    const std::string desc = s.description.empty() ? "signal " + std::to_string(i + 1) : s.description;
-    std::string canon = canonicalLeadName(desc);
-    c.label = canon.empty() ? desc : canon;
-    c.codeMeaning = s.description;
-    double toMv = unitToMv(s.units);
-    double scale = 1.0;
-    if (toMv > 0) {
-      c.unit = "mV";
-      scale = toMv;
+// The raw invalid-sample code of a format (WFDB checksums include it).
+long long invalidSampleCode(int format) {
+  return format == 212 ? -2048 : format == 80 ? -128 : format == 24 ? -8388608
+       : format == 32 ? static_cast<long long>(std::numeric_limits<std::int32_t>::min()) : -32768;
+}
+
+// Channel `i` in physical units, with warnings for a defaulted gain, invalid samples, a
+// checksum mismatch or an initial value that differs from the header.
+EcgChannel makeChannel(const SignalSpec& s, int i, const std::vector<std::int32_t>& r,
+                       std::vector<std::string>& warnings) {
+  EcgChannel c;
+  const std::string desc = s.description.empty() ? "signal " + std::to_string(i + 1) : s.description;
+  std::string canon = canonicalLeadName(desc);
+  c.label = canon.empty() ? desc : canon;
+  c.codeMeaning = s.description;
+  double toMv = unitToMv(s.units);
+  double scale = 1.0;
+  if (toMv > 0) {
+    c.unit = "mV";
+    scale = toMv;
+  } else {
+    c.unit = s.units;
+  }
+  c.sensitivity = scale / s.gain;  // physical units per ADC count
+  c.correction = 1.0;
+  c.baseline = -s.baseline * c.sensitivity;  // physical = raw * sensitivity + baseline
+  if (s.gainDefaulted) warnings.push_back(c.label + ": no ADC gain in header, WFDB default 200/unit used");
+  c.samples.resize(r.size());
+  long long sum = 0;
+  std::size_t invalid = 0;
+  for (std::size_t t = 0; t < r.size(); ++t) {
+    if (r[t] == kInvalid) {
+      c.samples[t] = std::numeric_limits<float>::quiet_NaN();
+      ++invalid;
+      sum += invalidSampleCode(s.format);
     } else {
-      c.unit = s.units;
+      c.samples[t] = static_cast<float>((static_cast<double>(r[t]) - s.baseline) / s.gain * scale);
+      sum += r[t];
     }
-    c.sensitivity = scale / s.gain;  // physical units per ADC count
-    c.correction = 1.0;
-    c.baseline = -s.baseline * c.sensitivity;  // physical = raw * sensitivity + baseline
-    if (s.gainDefaulted) rec.warnings.push_back(c.label + ": no ADC gain in header, WFDB default 200/unit used");
-    c.samples.resize(r.size());
-    long long sum = 0;
-    std::size_t invalid = 0;
-    for (std::size_t t = 0; t < r.size(); ++t) {
-      if (r[t] == kInvalid) {
-        c.samples[t] = std::numeric_limits<float>::quiet_NaN();
-        ++invalid;
-        // WFDB checksums include the raw invalid-sample code.
-        sum += s.format == 212 ? -2048 : s.format == 80 ? -128 : s.format == 24 ? -8388608
-             : s.format == 32 ? static_cast<long long>(std::numeric_limits<std::int32_t>::min()) : -32768;
-      } else {
-        c.samples[t] = static_cast<float>((static_cast<double>(r[t]) - s.baseline) / s.gain * scale);
-        sum += r[t];
-      }
-    }
-    if (invalid) rec.warnings.push_back(c.label + ": " + std::to_string(invalid) + " invalid samples set to NaN");
-    if (s.hasChecksum) {
-      auto cs = static_cast<std::int16_t>(static_cast<std::uint16_t>(sum & 0xFFFF));
-      auto expect = static_cast<std::int16_t>(static_cast<std::uint16_t>(s.checksum & 0xFFFF));
-      if (cs != expect)
-        rec.warnings.push_back(c.label + ": checksum mismatch (header " + std::to_string(s.checksum) +
-                               ", computed " + std::to_string(cs) + ")");
-    }
-    if (s.hasInit && !r.empty() && r[0] != kInvalid && r[0] != s.initValue)
-      rec.warnings.push_back(c.label + ": first sample " + std::to_string(r[0]) + " differs from the header initial value " +
-                             std::to_string(s.initValue));
-    g.channels.push_back(std::move(c));
   }
-  rec.groups.push_back(std::move(g));
+  if (invalid) warnings.push_back(c.label + ": " + std::to_string(invalid) + " invalid samples set to NaN");
+  if (s.hasChecksum) {
+    auto cs = static_cast<std::int16_t>(static_cast<std::uint16_t>(sum & 0xFFFF));
+    auto expect = static_cast<std::int16_t>(static_cast<std::uint16_t>(s.checksum & 0xFFFF));
+    if (cs != expect)
+      warnings.push_back(c.label + ": checksum mismatch (header " + std::to_string(s.checksum) + ", computed " +
+                         std::to_string(cs) + ")");
+  }
+  if (s.hasInit && !r.empty() && r[0] != kInvalid && r[0] != s.initValue)
+    warnings.push_back(c.label + ": first sample " + std::to_string(r[0]) +
+                       " differs from the header initial value " + std::to_string(s.initValue));
+  return c;
+}
 
-  // Header comments: "key: value".
+// Header comments "key: value" into rec.extra (repeated keys joined with "; "), and the
+// comma-separated "Dx" codes into rec.diagnoses.
+void readComments(const Header& h, EcgRecord& rec) {
   for (const auto& cm : h.comments) {
     std::size_t colon = cm.find(':');
     if (colon == std::string::npos) continue;
@@ -616,8 +619,10 @@ EcgRecord readWfdb(const std::string& pathIn) {
       if (!code.empty()) rec.diagnoses.push_back(code);
     }
   }
+}
 
-  // Identity.
+// Identity from the header and its comments; UIDs derived from the content hash.
+void fillIdentity(const Header& h, const std::string& contentHash, bool anyMat, EcgRecord& rec) {
   Identity& id = rec.identity;
   id.patientId = h.recordName;
   if (auto it = rec.extra.find("sex"); it != rec.extra.end()) {
@@ -630,18 +635,62 @@ EcgRecord readWfdb(const std::string& pathIn) {
   id.studyTime = wfdbTime(h.baseTime);
   if (id.studyDate.empty())
     if (auto it = rec.extra.find("ecg date"); it != rec.extra.end()) id.studyDate = wfdbDate(it->second);
-  const std::string hash = content.hexDigest();
-  id.studyUid = uidFromHash(sha256Hex(hash + "/study"));
-  id.seriesUid = uidFromHash(sha256Hex(hash + "/series"));
-  id.sopInstanceUid = uidFromHash(hash);
+  id.studyUid = uidFromHash(sha256Hex(contentHash + "/study"));
+  id.seriesUid = uidFromHash(sha256Hex(contentHash + "/series"));
+  id.sopInstanceUid = uidFromHash(contentHash);
   id.modality = "ECG";
   id.studyDescription = datasetDescription(h.recordName, anyMat);
-  {
-    std::ostringstream sd;
-    sd << "WFDB " << h.nsig << " signals, " << h.fs << " Hz";
-    id.seriesDescription = sd.str();
-  }
+  std::ostringstream sd;
+  sd << "WFDB " << h.nsig << " signals, " << h.fs << " Hz";
+  id.seriesDescription = sd.str();
   id.seriesNumber = 1;
+}
+
+}  // namespace
+
+EcgRecord readWfdb(const std::string& pathIn) {
+  const fs::path hea = resolveHeaderPath(pathIn);
+  const std::string heaPath = hea.string();
+  std::error_code ec;
+  if (!fs::is_regular_file(hea, ec)) throw ReadError(heaPath, "WFDB header file not found");
+  const std::string headerText = readWholeFile(heaPath, "WFDB header");
+  if (headerText.empty()) throw ReadError(heaPath, "empty WFDB header");
+  const Header h = parseHeader(heaPath, headerText);
+
+  EcgRecord rec;
+  rec.format = SourceFormat::Wfdb;
+  rec.sourcePath = heaPath;
+  const fs::path dir = hea.parent_path();
+  const SignalFiles files = groupSignalsByFile(h, heaPath);
+
+  std::vector<std::vector<std::int32_t>> raw(h.nsig);
+  Sha256 content;
+  content.update(headerText.data(), headerText.size());
+  long long nsamples = h.nsamples;
+  bool anyMat = false;
+  for (std::size_t fi = 0; fi < files.names.size(); ++fi) {
+    const fs::path sigPath = dir / files.names[fi];
+    const std::string sp = sigPath.string();
+    if (!fs::is_regular_file(sigPath, ec))
+      throw ReadError(sp, "signal file referenced by " + hea.filename().string() + " not found");
+    const std::string data = readWholeFile(sp, "WFDB signal file");
+    content.update(data.data(), data.size());
+    const bool isMat = lower(sigPath.extension().string()) == ".mat";
+    anyMat = anyMat || isMat;
+    nsamples = decodeSignalFile(sp, files.names[fi], data, isMat, h, files.signals[fi], nsamples, raw, rec.warnings);
+  }
+
+  // Convert to physical units and check initial values and checksums.
+  EcgGroup g;
+  g.label = "RHYTHM";
+  g.originality = "ORIGINAL";
+  g.samplingHz = h.fs;
+  g.numSamples = static_cast<std::size_t>(nsamples);
+  for (int i = 0; i < h.nsig; ++i) g.channels.push_back(makeChannel(h.signals[i], i, raw[i], rec.warnings));
+  rec.groups.push_back(std::move(g));
+
+  readComments(h, rec);
+  fillIdentity(h, content.hexDigest(), anyMat, rec);
   return rec;
 }
 

@@ -314,6 +314,69 @@ void checkLoadedGraph(const hnswlib::HierarchicalNSW<float>& gr, const std::vect
     }
   }
 }
+// Header of a saved graph file.
+struct GraphFileHeader {
+  std::uint64_t dim = 0, count = 0, payloadSize = 0;
+  std::string fingerprint;
+  std::array<std::uint8_t, 32> digest;
+};
+
+// Reads the header from f. Returns false for another format version (stale: rebuild); throws
+// std::runtime_error on a bad magic or a truncated header.
+bool readGraphHeader(std::FILE* f, const std::string& where, GraphFileHeader& h) {
+  std::uint8_t header[kHeaderSize];
+  const std::size_t got = std::fread(header, 1, kHeaderSize, f);
+  if (got < 8 || std::memcmp(header, kMagic, 8) != 0)
+    throw std::runtime_error(where + ": not an Echo2ECG HNSW graph file (bad magic)");
+  if (got < 12) throw std::runtime_error(where + ": truncated header");
+  const std::uint8_t* p = header + 8;
+  if (getLE(p, 4) != kFormatVersion) return false;  // another format version: stale, rebuild
+  if (got < kHeaderSize) throw std::runtime_error(where + ": truncated header");
+  p += 4;
+  h.dim = getLE(p, 4), h.count = getLE(p + 4, 8);
+  p += 12;
+  h.fingerprint.assign(reinterpret_cast<const char*>(p), 64);
+  p += 64;
+  h.payloadSize = getLE(p, 8);
+  p += 8;
+  std::memcpy(h.digest.data(), p, 32);
+  return true;
+}
+
+// Copies the payload (the payloadSize bytes after the header) from f to the scratch file for
+// hnswlib (which loads whole files only), checking hnswlib's header on the way, and returns the
+// payload's SHA-256. Falls back to the temp directory if the scratch file cannot be created next
+// to the graph (e.g. a read-only directory). Closes f, then the scratch file.
+std::array<std::uint8_t, 32> copyPayloadToScratch(File& f, ScratchFile& scratch, std::uint64_t payloadSize,
+                                                  const HnswGeometry& geo, std::size_t n, const std::string& where) {
+  File s(std::fopen(scratch.path.c_str(), "wb"));
+  if (!s) {
+    std::error_code ec;
+    scratch.path = (fs::temp_directory_path(ec) / ("e2e-hnsw-load-" + randomHex() + ".tmp")).string();
+    s.reset(std::fopen(scratch.path.c_str(), "wb"));
+  }
+  if (!s) throw std::runtime_error(where + ": cannot create a scratch file for loading");
+  const std::string& scratchPath = scratch.path;
+  std::vector<char> buf(1 << 20);
+  Sha256 sha;
+  std::uint64_t left = payloadSize;
+  bool first = true;
+  while (left > 0) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));
+    if (std::fread(buf.data(), 1, want, f.get()) != want) throw std::runtime_error(where + ": short read");
+    if (first) {
+      checkHnswHeader(reinterpret_cast<const std::uint8_t*>(buf.data()), geo, n, payloadSize, where);
+      first = false;
+    }
+    sha.update(buf.data(), want);
+    if (std::fwrite(buf.data(), 1, want, s.get()) != want)
+      throw std::runtime_error(where + ": cannot write the scratch file " + scratchPath);
+    left -= want;
+  }
+  f.reset();
+  if (std::fclose(s.release()) != 0) throw std::runtime_error(where + ": cannot write the scratch file " + scratchPath);
+  return sha.digest();
+}
 }  // namespace
 
 std::string EmbeddingIndex::fingerprint() const {
@@ -410,65 +473,26 @@ bool EmbeddingIndex::loadGraph(const std::string& path) {
   File f(std::fopen(path.c_str(), "rb"));
   if (!f) throw std::runtime_error(where + ": cannot open");
 
-  std::uint8_t header[kHeaderSize];
-  const std::size_t got = std::fread(header, 1, kHeaderSize, f.get());
-  if (got < 8 || std::memcmp(header, kMagic, 8) != 0)
-    throw std::runtime_error(where + ": not an Echo2ECG HNSW graph file (bad magic)");
-  if (got < 12) throw std::runtime_error(where + ": truncated header");
-  const std::uint8_t* p = header + 8;
-  if (getLE(p, 4) != kFormatVersion) return false;  // another format version: stale, rebuild
-  if (got < kHeaderSize) throw std::runtime_error(where + ": truncated header");
-  p += 4;
-  const std::uint64_t fileDim = getLE(p, 4), fileCount = getLE(p + 4, 8);
-  p += 12;
-  const std::string fileFp(reinterpret_cast<const char*>(p), 64);
-  p += 64;
-  const std::uint64_t payloadSize = getLE(p, 8);
-  p += 8;
-  std::array<std::uint8_t, 32> fileDigest;
-  std::memcpy(fileDigest.data(), p, 32);
+  GraphFileHeader hdr;
+  if (!readGraphHeader(f.get(), where, hdr)) return false;
+  const std::uint64_t payloadSize = hdr.payloadSize;
   const std::size_t n = size();
-  if (fileDim != static_cast<std::uint64_t>(dim_) || fileCount != n || fileFp != fingerprint()) return false;
+  if (hdr.dim != static_cast<std::uint64_t>(dim_) || hdr.count != n || hdr.fingerprint != fingerprint()) return false;
 
   if (fileSize != kHeaderSize + payloadSize)
     throw std::runtime_error(where + ": truncated or padded file (" + std::to_string(fileSize) + " bytes, header says " +
                              std::to_string(kHeaderSize + payloadSize) + ")");
   const HnswGeometry geo(dim_, opts_.hnswM, opts_.hnswEfConstruction);
-  std::vector<char> buf(1 << 20);
   if (payloadSize < kHnswHeaderSize) throw std::runtime_error(where + ": truncated HNSW graph");
 
-  // Copy the payload to a scratch file for hnswlib (which loads whole files only), hashing it.
-  // (Declared before the FILE so that it is closed before the scratch file is removed.)
+  // (Declared before copyPayloadToScratch's FILE so that it is closed before the scratch file is removed.)
   ScratchFile scratch(path + ".load-" + randomHex() + ".tmp");
-  File s(std::fopen(scratch.path.c_str(), "wb"));
-  if (!s) {  // e.g. a read-only directory
-    scratch.path = (fs::temp_directory_path(ec) / ("e2e-hnsw-load-" + randomHex() + ".tmp")).string();
-    s.reset(std::fopen(scratch.path.c_str(), "wb"));
-  }
-  if (!s) throw std::runtime_error(where + ": cannot create a scratch file for loading");
-  const std::string& scratchPath = scratch.path;
-  Sha256 sha;
-  std::uint64_t left = payloadSize;
-  bool first = true;
-  while (left > 0) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));
-    if (std::fread(buf.data(), 1, want, f.get()) != want) throw std::runtime_error(where + ": short read");
-    if (first) {
-      checkHnswHeader(reinterpret_cast<const std::uint8_t*>(buf.data()), geo, n, payloadSize, where);
-      first = false;
-    }
-    sha.update(buf.data(), want);
-    if (std::fwrite(buf.data(), 1, want, s.get()) != want)
-      throw std::runtime_error(where + ": cannot write the scratch file " + scratchPath);
-    left -= want;
-  }
-  f.reset();
-  if (std::fclose(s.release()) != 0) throw std::runtime_error(where + ": cannot write the scratch file " + scratchPath);
-  if (sha.digest() != fileDigest) throw std::runtime_error(where + ": checksum mismatch (corrupt file)");
+  if (copyPayloadToScratch(f, scratch, payloadSize, geo, n, where) != hdr.digest)
+    throw std::runtime_error(where + ": checksum mismatch (corrupt file)");
 
   std::unique_ptr<Hnsw> loaded;
   try {
-    loaded = std::make_unique<Hnsw>(dim_, scratchPath, std::max<std::size_t>(n, 1024));
+    loaded = std::make_unique<Hnsw>(dim_, scratch.path, std::max<std::size_t>(n, 1024));
   } catch (const std::exception& e) {
     throw std::runtime_error(where + ": hnswlib could not load the graph: " + e.what());
   }

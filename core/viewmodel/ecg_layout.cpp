@@ -48,135 +48,165 @@ std::vector<Slot> twelveLeads(LeadOrder order) {
   return v;
 }
 
+// Whether the record has the lead (an empty lead list means the 12 standard leads).
+bool hasLead(const EcgLayoutParams& p, const std::string& lead) {
+  return p.leads.empty() || std::find(p.leads.begin(), p.leads.end(), lead) != p.leads.end();
+}
+
+// Paper scale and the page's time window, shared by all parts of the layout.
+struct Page {
+  double speed = 0, gain = 0;
+  double shownS = 0, startS = 0;
+  double pulseW = 0;  // calibration pulse width (mm)
+};
+
+// Rows x columns of the lead grid, and the lead of every slot.
+struct Grid {
+  EcgLayoutKind kind = EcgLayoutKind::Grid3x4Rhythm;
+  std::vector<Slot> slots;
+  int rows = 3, cols = 4;
+  double rowH = 0;
+};
+
+Grid chooseGrid(const EcgLayoutParams& p, double gain) {
+  int standardPresent = 0;
+  for (const auto& l : standardLeads()) standardPresent += hasLead(p, l) ? 1 : 0;
+
+  Grid g;
+  g.kind = p.layout;
+  g.slots = twelveLeads(p.order);
+  if (standardPresent < 3 && !p.leads.empty()) {
+    // Not a 12-lead record (Holter, single lead, ...): one full-length row per lead.
+    g.kind = EcgLayoutKind::Grid12x1;
+    g.slots.clear();
+    for (const auto& l : p.leads) g.slots.push_back(slot(l));
+  }
+  switch (g.kind) {
+    case EcgLayoutKind::Grid3x4:
+    case EcgLayoutKind::Grid3x4Rhythm: g.rows = 3; g.cols = 4; g.rowH = std::max(20.0, roundUpTo(3.0 * gain, 5.0)); break;
+    case EcgLayoutKind::Grid6x2: g.rows = 6; g.cols = 2; g.rowH = std::max(15.0, roundUpTo(2.5 * gain, 5.0)); break;
+    case EcgLayoutKind::Grid12x1: g.rows = static_cast<int>(g.slots.size()); g.cols = 1; g.rowH = std::max(15.0, roundUpTo(2.0 * gain, 5.0)); break;
+  }
+  return g;
+}
+
+// Lead slots fill columns top to bottom: column c holds slots [c*rows, (c+1)*rows).
+void addGridPanels(EcgLayout& out, const EcgLayoutParams& p, const Page& pg, const Grid& g, double baseOffset) {
+  const double colW = out.columnWindowS * pg.speed;
+  for (int c = 0; c < g.cols; ++c) {
+    for (int r = 0; r < g.rows; ++r) {
+      const std::size_t idx = static_cast<std::size_t>(c * g.rows + r);
+      if (idx >= g.slots.size()) continue;
+      EcgPanel panel;
+      panel.lead = g.slots[idx].lead;
+      panel.label = g.slots[idx].label;
+      panel.inverted = g.slots[idx].inverted;
+      panel.available = hasLead(p, panel.lead);
+      panel.row = r;
+      panel.col = c;
+      panel.xMm = out.calAreaMm + c * colW;
+      panel.yMm = r * g.rowH;
+      panel.wMm = colW;
+      panel.hMm = g.rowH;
+      panel.baselineYMm = panel.yMm + baseOffset;
+      panel.t0 = pg.startS + c * out.columnWindowS;
+      panel.t1 = panel.t0 + out.columnWindowS;
+      out.panels.push_back(panel);
+    }
+  }
+}
+
+// The full-length rhythm strip (3x4 + R) at y, with its calibration pulse.
+void addRhythmPanel(EcgLayout& out, const EcgLayoutParams& p, const Page& pg, int row, double y, double rowH,
+                    double baseOffset) {
+  std::string lead = p.rhythmLead;
+  if (!hasLead(p, lead))
+    for (const char* alt : {"II", "V1", "I", "V5"})
+      if (hasLead(p, alt)) { lead = alt; break; }
+  EcgPanel panel;
+  panel.lead = panel.label = lead;
+  panel.available = hasLead(p, lead);
+  panel.rhythm = true;
+  panel.row = row;
+  panel.xMm = out.calAreaMm;
+  panel.yMm = y;
+  panel.wMm = pg.shownS * pg.speed;
+  panel.hMm = rowH;
+  panel.baselineYMm = y + baseOffset;
+  panel.t0 = pg.startS;
+  panel.t1 = pg.startS + pg.shownS;
+  out.panels.push_back(panel);
+  out.pulses.push_back({row, 2.5, y + baseOffset, pg.pulseW, pg.gain});
+}
+
+// Median beats under the grid (top at y + gap): limb leads on one row, chest leads on the next
+// (same lead order). Returns the bottom of the block.
+double addMedianBlock(EcgLayout& out, const EcgLayoutParams& p, const Page& pg, double y) {
+  const double gap = 5.0;
+  out.medianTopMm = y + gap;
+  const double mRowH = std::max(20.0, roundUpTo(3.0 * pg.gain, 5.0));
+  const double mOff = roundUpTo(mRowH / 2.0, 5.0);
+  const double mW = roundUpTo(p.medianDurationS * pg.speed, 5.0);
+  const auto mSlots = twelveLeads(p.order);
+  for (int r = 0; r < 2; ++r)
+    for (int c = 0; c < 6; ++c) {
+      const auto& s = mSlots[static_cast<std::size_t>(r * 6 + c)];
+      EcgPanel panel;
+      panel.lead = s.lead;
+      panel.label = s.label;
+      panel.inverted = s.inverted;
+      panel.available = hasLead(p, s.lead);
+      panel.median = true;
+      panel.row = out.rows + r;
+      panel.col = c;
+      panel.xMm = out.calAreaMm + c * (mW + gap);
+      panel.yMm = out.medianTopMm + r * mRowH;
+      panel.wMm = mW;
+      panel.hMm = mRowH;
+      panel.baselineYMm = panel.yMm + mOff;
+      panel.t0 = 0;
+      panel.t1 = p.medianDurationS;
+      out.panels.push_back(panel);
+    }
+  for (int r = 0; r < 2; ++r)
+    out.pulses.push_back({out.rows + r, 2.5, out.medianTopMm + r * mRowH + mOff, pg.pulseW, pg.gain});
+  out.widthMm = std::max(out.widthMm, out.calAreaMm + 6 * mW + 5 * gap);
+  return out.medianTopMm + 2 * mRowH;
+}
+
 }  // namespace
 
 EcgLayout computeEcgLayout(const EcgLayoutParams& p) {
   if (!(p.speedMmPerS > 0) || !(p.gainMmPerMv > 0))
     throw std::invalid_argument("paper speed and gain must be positive");
   EcgLayout out;
-  const double speed = p.speedMmPerS, gain = p.gainMmPerMv;
-  const double shownS = (p.durationS > 0) ? std::min(p.durationS, 10.0) : 10.0;
-  const double startS = (p.durationS > shownS && std::isfinite(p.startS)) ? std::clamp(p.startS, 0.0, p.durationS - shownS) : 0.0;
-  out.startS = startS;
-  out.endS = startS + shownS;
-  const double pulseW = 0.2 * speed;
-  out.calAreaMm = roundUpTo(2.5 + pulseW + 2.5, 5.0);
+  Page pg;
+  pg.speed = p.speedMmPerS;
+  pg.gain = p.gainMmPerMv;
+  pg.shownS = (p.durationS > 0) ? std::min(p.durationS, 10.0) : 10.0;
+  pg.startS = (p.durationS > pg.shownS && std::isfinite(p.startS)) ? std::clamp(p.startS, 0.0, p.durationS - pg.shownS) : 0.0;
+  out.startS = pg.startS;
+  out.endS = pg.startS + pg.shownS;
+  pg.pulseW = 0.2 * pg.speed;
+  out.calAreaMm = roundUpTo(2.5 + pg.pulseW + 2.5, 5.0);
 
-  auto has = [&](const std::string& lead) {
-    return p.leads.empty() || std::find(p.leads.begin(), p.leads.end(), lead) != p.leads.end();
-  };
-  int standardPresent = 0;
-  for (const auto& l : standardLeads()) standardPresent += has(l) ? 1 : 0;
+  const Grid g = chooseGrid(p, pg.gain);
+  const double baseOffset = roundUpTo(g.rowH / 2.0, 5.0);
+  out.cols = g.cols;
+  out.columnWindowS = pg.shownS / g.cols;
+  addGridPanels(out, p, pg, g, baseOffset);
+  for (int r = 0; r < g.rows; ++r) out.pulses.push_back({r, 2.5, r * g.rowH + baseOffset, pg.pulseW, pg.gain});
+  out.rows = g.rows;
+  double y = g.rows * g.rowH;
 
-  EcgLayoutKind kind = p.layout;
-  std::vector<Slot> slots = twelveLeads(p.order);
-  if (standardPresent < 3 && !p.leads.empty()) {
-    // Not a 12-lead record (Holter, single lead, ...): one full-length row per lead.
-    kind = EcgLayoutKind::Grid12x1;
-    slots.clear();
-    for (const auto& l : p.leads) slots.push_back(slot(l));
+  if (g.kind == EcgLayoutKind::Grid3x4Rhythm) {
+    addRhythmPanel(out, p, pg, g.rows, y, g.rowH, baseOffset);
+    out.rows = g.rows + 1;
+    y += g.rowH;
   }
+  out.widthMm = out.calAreaMm + pg.shownS * pg.speed;
 
-  int rows = 3, cols = 4;
-  double rowH = 0;
-  switch (kind) {
-    case EcgLayoutKind::Grid3x4:
-    case EcgLayoutKind::Grid3x4Rhythm: rows = 3; cols = 4; rowH = std::max(20.0, roundUpTo(3.0 * gain, 5.0)); break;
-    case EcgLayoutKind::Grid6x2: rows = 6; cols = 2; rowH = std::max(15.0, roundUpTo(2.5 * gain, 5.0)); break;
-    case EcgLayoutKind::Grid12x1: rows = static_cast<int>(slots.size()); cols = 1; rowH = std::max(15.0, roundUpTo(2.0 * gain, 5.0)); break;
-  }
-  const double baseOffset = roundUpTo(rowH / 2.0, 5.0);
-  out.cols = cols;
-  out.columnWindowS = shownS / cols;
-  const double colW = out.columnWindowS * speed;
-
-  auto addPulse = [&](int row, double y) {
-    out.pulses.push_back({row, 2.5, y + baseOffset, pulseW, gain});
-  };
-
-  // Lead slots fill columns top to bottom: column c holds slots [c*rows, (c+1)*rows).
-  for (int c = 0; c < cols; ++c) {
-    for (int r = 0; r < rows; ++r) {
-      const std::size_t idx = static_cast<std::size_t>(c * rows + r);
-      if (idx >= slots.size()) continue;
-      EcgPanel panel;
-      panel.lead = slots[idx].lead;
-      panel.label = slots[idx].label;
-      panel.inverted = slots[idx].inverted;
-      panel.available = has(panel.lead);
-      panel.row = r;
-      panel.col = c;
-      panel.xMm = out.calAreaMm + c * colW;
-      panel.yMm = r * rowH;
-      panel.wMm = colW;
-      panel.hMm = rowH;
-      panel.baselineYMm = panel.yMm + baseOffset;
-      panel.t0 = startS + c * out.columnWindowS;
-      panel.t1 = panel.t0 + out.columnWindowS;
-      out.panels.push_back(panel);
-    }
-  }
-  for (int r = 0; r < rows; ++r) addPulse(r, r * rowH);
-  out.rows = rows;
-  double y = rows * rowH;
-
-  if (kind == EcgLayoutKind::Grid3x4Rhythm) {
-    std::string lead = p.rhythmLead;
-    if (!has(lead))
-      for (const char* alt : {"II", "V1", "I", "V5"})
-        if (has(alt)) { lead = alt; break; }
-    EcgPanel panel;
-    panel.lead = panel.label = lead;
-    panel.available = has(lead);
-    panel.rhythm = true;
-    panel.row = rows;
-    panel.xMm = out.calAreaMm;
-    panel.yMm = y;
-    panel.wMm = shownS * speed;
-    panel.hMm = rowH;
-    panel.baselineYMm = y + baseOffset;
-    panel.t0 = startS;
-    panel.t1 = startS + shownS;
-    out.panels.push_back(panel);
-    addPulse(rows, y);
-    out.rows = rows + 1;
-    y += rowH;
-  }
-  out.widthMm = out.calAreaMm + shownS * speed;
-
-  if (p.medianDurationS > 0) {
-    // Median beats: limb leads on one row, chest leads on the next (same lead order).
-    const double gap = 5.0;
-    out.medianTopMm = y + gap;
-    const double mRowH = std::max(20.0, roundUpTo(3.0 * gain, 5.0));
-    const double mOff = roundUpTo(mRowH / 2.0, 5.0);
-    const double mW = roundUpTo(p.medianDurationS * speed, 5.0);
-    const auto mSlots = twelveLeads(p.order);
-    for (int r = 0; r < 2; ++r)
-      for (int c = 0; c < 6; ++c) {
-        const auto& s = mSlots[static_cast<std::size_t>(r * 6 + c)];
-        EcgPanel panel;
-        panel.lead = s.lead;
-        panel.label = s.label;
-        panel.inverted = s.inverted;
-        panel.available = has(s.lead);
-        panel.median = true;
-        panel.row = out.rows + r;
-        panel.col = c;
-        panel.xMm = out.calAreaMm + c * (mW + gap);
-        panel.yMm = out.medianTopMm + r * mRowH;
-        panel.wMm = mW;
-        panel.hMm = mRowH;
-        panel.baselineYMm = panel.yMm + mOff;
-        panel.t0 = 0;
-        panel.t1 = p.medianDurationS;
-        out.panels.push_back(panel);
-      }
-    for (int r = 0; r < 2; ++r)
-      out.pulses.push_back({out.rows + r, 2.5, out.medianTopMm + r * mRowH + mOff, pulseW, gain});
-    out.widthMm = std::max(out.widthMm, out.calAreaMm + 6 * mW + 5 * gap);
-    y = out.medianTopMm + 2 * mRowH;
-  }
+  if (p.medianDurationS > 0) y = addMedianBlock(out, p, pg, y);
   out.heightMm = y;
   return out;
 }

@@ -115,117 +115,154 @@ const char* toString(EventKind k) {
   return "?";
 }
 
-ParseResult parseProgressLine(const std::string& raw) {
-  ParseResult r;
+namespace {
+
+// Trims the line and parses it as a JSON object with a string "event" member; on failure returns
+// false with the reason in warning.
+bool parseEventObject(const std::string& raw, JsonValue& j, std::string& kind, std::string& warning) {
   const auto b = raw.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) {
-    r.warning = "empty line";
-    return r;
+    warning = "empty line";
+    return false;
   }
   const auto e = raw.find_last_not_of(" \t\r\n");
   const std::string line = raw.substr(b, e - b + 1);
-  JsonValue j;
   std::string err;
   if (!parseJson(line, j, &err)) {
-    r.warning = "not JSON (" + err + ")";
-    return r;
+    warning = "not JSON (" + err + ")";
+    return false;
   }
   if (!j.is_object()) {
-    r.warning = "not a JSON object";
-    return r;
+    warning = "not a JSON object";
+    return false;
   }
   const JsonValue* ev = member(j, "event");
   if (!ev || !ev->is_string()) {
-    r.warning = "no \"event\" member";
-    return r;
+    warning = "no \"event\" member";
+    return false;
   }
+  kind = ev->get<std::string>();
+  return true;
+}
+
+void readSplit(const JsonValue* sp, TrainingEvent& t) {
+  if (!sp || !sp->is_object()) return;
+  for (auto it = sp->begin(); it != sp->end(); ++it) {
+    const JsonValue& part = it.value();
+    if (!part.is_object()) continue;
+    SplitInfo si;
+    si.patients = intOf(part, "patients", 0);
+    si.samples = intOf(part, "samples", si.patients);
+    for (double d : numbers(member(part, "class_counts")))
+      si.classCounts.push_back(std::isfinite(d) ? static_cast<int>(std::llround(d)) : 0);
+    t.split[it.key()] = si;
+  }
+}
+
+void readStart(const JsonValue& j, TrainingEvent& t) {
+  t.kind = EventKind::Start;
+  t.task = str(j, "task");
+  t.method = str(j, "method");
+  t.runDir = str(j, "run_dir");
+  t.device = str(j, "device");
+  t.totalEpochs = intOf(j, "total_epochs", 0);
+  t.stepsPerEpoch = intOf(j, "steps_per_epoch", 0);
+  t.startEpoch = intOf(j, "start_epoch", 0);
+  t.resumed = boolOf(j, "resumed");
+  t.synthetic = boolOf(j, "synthetic_data");
+  t.classes = stringList(member(j, "classes"));
+  readSplit(member(j, "split"), t);
+}
+
+bool readStep(const JsonValue& j, TrainingEvent& t, std::string& warning) {
+  t.kind = EventKind::Step;
+  t.epoch = intOf(j, "epoch", -1);
+  t.step = intOf(j, "step", -1);
+  t.totalSteps = intOf(j, "total_steps", 0);
+  t.loss = num(j, "loss", NAN);
+  t.lr = num(j, "lr", NAN);
+  t.elapsedS = num(j, "elapsed_s", -1);
+  t.etaS = num(j, "eta_s", -1);
+  if (t.epoch < 0 || t.step < 0) {
+    warning = "step event without epoch/step";
+    return false;
+  }
+  return true;
+}
+
+bool readEpoch(const JsonValue& j, TrainingEvent& t, std::string& warning) {
+  t.kind = EventKind::Epoch;
+  t.epoch = intOf(j, "epoch", -1);
+  t.trainLoss = num(j, "train_loss", NAN);
+  t.valLoss = num(j, "val_loss", NAN);
+  t.hasValLoss = std::isfinite(t.valLoss);
+  t.valMetrics = metricMap(member(j, "val_metrics"), nullptr);
+  if (t.epoch < 0) {
+    warning = "epoch event without epoch";
+    return false;
+  }
+  return true;
+}
+
+// "roc": one curve (an object) or one per class (an array); fpr and tpr cut to equal length.
+void readRoc(const JsonValue* roc, TrainingEvent& t) {
+  if (!roc) return;
+  if (roc->is_object()) {
+    RocCurve c;
+    c.fpr = numbers(member(*roc, "fpr"));
+    c.tpr = numbers(member(*roc, "tpr"));
+    c.cls = str(*roc, "class");
+    t.roc.push_back(std::move(c));
+  } else if (roc->is_array()) {
+    for (const auto& e : *roc) {
+      if (!e.is_object()) continue;
+      RocCurve c;
+      c.cls = str(e, "class");
+      c.fpr = numbers(member(e, "fpr"));
+      c.tpr = numbers(member(e, "tpr"));
+      t.roc.push_back(std::move(c));
+    }
+  }
+  for (auto& c : t.roc)
+    if (c.fpr.size() != c.tpr.size()) c.fpr.resize(std::min(c.fpr.size(), c.tpr.size())), c.tpr.resize(c.fpr.size());
+}
+
+void readDone(const JsonValue& j, TrainingEvent& t) {
+  t.kind = EventKind::Done;
+  t.modelId = str(j, "model_id");
+  t.version = str(j, "version");
+  if (const JsonValue* v = member(j, "version"); v && v->is_number())
+    t.version = std::to_string(std::llround(v->get<double>()));
+  t.parent = str(j, "parent");
+  t.weightsHash = str(j, "weights_hash");
+  t.weightsPath = str(j, "weights_path");
+  t.testMetrics = metricMap(member(j, "test_metrics"), &t.testIntervals);
+  t.classes = stringList(member(j, "classes"));
+  readRoc(member(j, "roc"), t);
+  if (const JsonValue* cm = member(j, "confusion"); cm && cm->is_array())
+    for (const auto& row : *cm) t.confusion.push_back(numbers(&row));
+}
+
+}  // namespace
+
+ParseResult parseProgressLine(const std::string& raw) {
+  ParseResult r;
+  JsonValue j;
+  std::string k;
+  if (!parseEventObject(raw, j, k, r.warning)) return r;
   TrainingEvent& t = r.event;
-  const std::string k = ev->get<std::string>();
   if (k == "start") {
-    t.kind = EventKind::Start;
-    t.task = str(j, "task");
-    t.method = str(j, "method");
-    t.runDir = str(j, "run_dir");
-    t.device = str(j, "device");
-    t.totalEpochs = intOf(j, "total_epochs", 0);
-    t.stepsPerEpoch = intOf(j, "steps_per_epoch", 0);
-    t.startEpoch = intOf(j, "start_epoch", 0);
-    t.resumed = boolOf(j, "resumed");
-    t.synthetic = boolOf(j, "synthetic_data");
-    t.classes = stringList(member(j, "classes"));
-    if (const JsonValue* sp = member(j, "split"); sp && sp->is_object()) {
-      for (auto it = sp->begin(); it != sp->end(); ++it) {
-        const JsonValue& part = it.value();
-        if (!part.is_object()) continue;
-        SplitInfo si;
-        si.patients = intOf(part, "patients", 0);
-        si.samples = intOf(part, "samples", si.patients);
-        for (double d : numbers(member(part, "class_counts")))
-          si.classCounts.push_back(std::isfinite(d) ? static_cast<int>(std::llround(d)) : 0);
-        t.split[it.key()] = si;
-      }
-    }
+    readStart(j, t);
   } else if (k == "step") {
-    t.kind = EventKind::Step;
-    t.epoch = intOf(j, "epoch", -1);
-    t.step = intOf(j, "step", -1);
-    t.totalSteps = intOf(j, "total_steps", 0);
-    t.loss = num(j, "loss", NAN);
-    t.lr = num(j, "lr", NAN);
-    t.elapsedS = num(j, "elapsed_s", -1);
-    t.etaS = num(j, "eta_s", -1);
-    if (t.epoch < 0 || t.step < 0) {
-      r.warning = "step event without epoch/step";
-      return r;
-    }
+    if (!readStep(j, t, r.warning)) return r;
   } else if (k == "epoch") {
-    t.kind = EventKind::Epoch;
-    t.epoch = intOf(j, "epoch", -1);
-    t.trainLoss = num(j, "train_loss", NAN);
-    t.valLoss = num(j, "val_loss", NAN);
-    t.hasValLoss = std::isfinite(t.valLoss);
-    t.valMetrics = metricMap(member(j, "val_metrics"), nullptr);
-    if (t.epoch < 0) {
-      r.warning = "epoch event without epoch";
-      return r;
-    }
+    if (!readEpoch(j, t, r.warning)) return r;
   } else if (k == "checkpoint") {
     t.kind = EventKind::Checkpoint;
     t.epoch = intOf(j, "epoch", -1);
     t.path = str(j, "path");
   } else if (k == "done") {
-    t.kind = EventKind::Done;
-    t.modelId = str(j, "model_id");
-    t.version = str(j, "version");
-    if (const JsonValue* v = member(j, "version"); v && v->is_number())
-      t.version = std::to_string(std::llround(v->get<double>()));
-    t.parent = str(j, "parent");
-    t.weightsHash = str(j, "weights_hash");
-    t.weightsPath = str(j, "weights_path");
-    t.testMetrics = metricMap(member(j, "test_metrics"), &t.testIntervals);
-    t.classes = stringList(member(j, "classes"));
-    if (const JsonValue* roc = member(j, "roc")) {
-      if (roc->is_object()) {
-        RocCurve c;
-        c.fpr = numbers(member(*roc, "fpr"));
-        c.tpr = numbers(member(*roc, "tpr"));
-        c.cls = str(*roc, "class");
-        t.roc.push_back(std::move(c));
-      } else if (roc->is_array()) {
-        for (const auto& e : *roc) {
-          if (!e.is_object()) continue;
-          RocCurve c;
-          c.cls = str(e, "class");
-          c.fpr = numbers(member(e, "fpr"));
-          c.tpr = numbers(member(e, "tpr"));
-          t.roc.push_back(std::move(c));
-        }
-      }
-      for (auto& c : t.roc)
-        if (c.fpr.size() != c.tpr.size()) c.fpr.resize(std::min(c.fpr.size(), c.tpr.size())), c.tpr.resize(c.fpr.size());
-    }
-    if (const JsonValue* cm = member(j, "confusion"); cm && cm->is_array())
-      for (const auto& row : *cm) t.confusion.push_back(numbers(&row));
+    readDone(j, t);
   } else if (k == "cancelled") {
     t.kind = EventKind::Cancelled;
     t.epoch = intOf(j, "epoch", -1);

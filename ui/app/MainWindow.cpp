@@ -41,6 +41,20 @@
 
 namespace e2e::ui {
 
+namespace {
+// A non-modal dialog around a database widget (model registry, label editor) on the default database.
+template <class W>
+void showDatabaseDialog(QWidget* parent, const QString& title, W* widget) {
+  auto* dlg = new QDialog(parent);
+  dlg->setAttribute(Qt::WA_DeleteOnClose);
+  dlg->setWindowTitle(title);
+  (new QVBoxLayout(dlg))->addWidget(widget);
+  widget->setDatabasePath(QString::fromStdString(db::Database::defaultPath()));
+  dlg->resize(900, 600);
+  dlg->show();
+}
+}  // namespace
+
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setWindowTitle(QStringLiteral("Echo2ECG Workstation"));
   tabs_ = new QTabWidget(this);
@@ -81,6 +95,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 MainWindow::~MainWindow() = default;
 
 void MainWindow::buildMenus() {
+  const ToolBarActions toolbarActions = buildFileMenu();
+  buildViewMenu();
+  buildToolsMenu();
+  buildModelsMenu();
+  buildLabelsMenu();
+  buildHelpMenu();
+  buildToolBar(toolbarActions);
+}
+
+MainWindow::ToolBarActions MainWindow::buildFileMenu() {
   auto* file = menuBar()->addMenu(QStringLiteral("&File"));
   auto* openEcg = file->addAction(QStringLiteral("Open DICOM &ECG…"), this, &MainWindow::openEcgDialog);
   openEcg->setShortcut(QKeySequence::Open);
@@ -96,7 +120,10 @@ void MainWindow::buildMenus() {
   });
   file->addSeparator();
   file->addAction(QStringLiteral("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
+  return {openEcg, openWfdb, openEcho, pdf};
+}
 
+void MainWindow::buildViewMenu() {
   auto* view = menuBar()->addMenu(QStringLiteral("&View"));
   auto* layoutMenu = view->addMenu(QStringLiteral("ECG &layout"));
   auto* lg = new QActionGroup(this);
@@ -121,21 +148,17 @@ void MainWindow::buildMenus() {
       echo_->setGrid(r, c);
       tabs_->setCurrentWidget(echo_);
     });
+}
 
+void MainWindow::buildToolsMenu() {
   auto* tools = menuBar()->addMenu(QStringLiteral("&Tools"));
   tools->addAction(QStringLiteral("Screen &ruler calibration…"), ecg_, &EcgView::calibrateScreen);
   tools->addAction(QStringLiteral("Refresh &study list"), browser_, &StudyBrowser::refresh);
-  const auto dbDialog = [this](const QString& title, auto* widget) {
-    auto* dlg = new QDialog(this);
-    dlg->setAttribute(Qt::WA_DeleteOnClose);
-    dlg->setWindowTitle(title);
-    (new QVBoxLayout(dlg))->addWidget(widget);
-    widget->setDatabasePath(QString::fromStdString(db::Database::defaultPath()));
-    dlg->resize(900, 600);
-    dlg->show();
-  };
+}
+
+void MainWindow::buildModelsMenu() {
   auto* models = menuBar()->addMenu(QStringLiteral("&Models"));
-  models->addAction(QStringLiteral("Model &registry…"), this, [=] {
+  models->addAction(QStringLiteral("Model &registry…"), this, [this] {
     auto* reg = new ModelRegistryView;
     connect(reg, &ModelRegistryView::logMessage, this, [this](const QString& t) { logMessage(t); });
     // Activating an embedding model starts the re-embedding job in the registry: the retrieval panel
@@ -147,15 +170,20 @@ void MainWindow::buildMenus() {
       if (observer_) observer_->pollNow();
       logMessage(msg, !ok);
     });
-    dbDialog(QStringLiteral("Model registry"), reg);
+    showDatabaseDialog(this, QStringLiteral("Model registry"), reg);
   });
   models->addAction(QStringLiteral("&Training panel"), this, [this] {
     if (auto* t = findChild<TrainingPanel*>()) tabs_->setCurrentWidget(t);
   });
+}
+
+void MainWindow::buildLabelsMenu() {
   auto* labels = menuBar()->addMenu(QStringLiteral("&Labels"));
   labels->addAction(QStringLiteral("&Edit / import labels…"), this,
-                    [=] { dbDialog(QStringLiteral("Labels"), new LabelEditor); });
+                    [this] { showDatabaseDialog(this, QStringLiteral("Labels"), new LabelEditor); });
+}
 
+void MainWindow::buildHelpMenu() {
   auto* help = menuBar()->addMenu(QStringLiteral("&Help"));
   help->addAction(QStringLiteral("&About"), this, [this] {
     // Versions of this build, and libtorch/CUDA as the echo2ecg CLI reports them (non-modal).
@@ -163,14 +191,16 @@ void MainWindow::buildMenus() {
     about->setAttribute(Qt::WA_DeleteOnClose);
     about->show();
   });
+}
 
+void MainWindow::buildToolBar(const ToolBarActions& actions) {
   auto* tb = addToolBar(QStringLiteral("Main"));
   tb->setObjectName(QStringLiteral("mainToolbar"));
-  tb->addAction(openEcg);
-  tb->addAction(openWfdb);
-  tb->addAction(openEcho);
+  tb->addAction(actions.openEcg);
+  tb->addAction(actions.openWfdb);
+  tb->addAction(actions.openEcho);
   tb->addSeparator();
-  tb->addAction(pdf);
+  tb->addAction(actions.exportPdf);
 }
 
 void MainWindow::rebuildRecentMenu() {
@@ -305,6 +335,14 @@ void MainWindow::closeEvent(QCloseEvent* e) {
 
 // ---- Study database, import, prediction and retrieval ---------------------------------------
 void MainWindow::buildDatabaseUi() {
+  buildDocks();
+  watchDatabase();
+  addDatabaseFileActions();
+  connectBrowserSelection();
+  openInitialDatabase();
+}
+
+void MainWindow::buildDocks() {
   // Log dock (errors of imports and tools; never a crash).
   auto* logDock = new QDockWidget(QStringLiteral("Log"), this);
   logDock->setObjectName(QStringLiteral("logDock"));
@@ -333,6 +371,9 @@ void MainWindow::buildDatabaseUi() {
   connect(predictions_, &PredictionPanel::logMessage, this, [this](const QString& t) { logMessage(t); });
   connect(retrieval_, &RetrievalPanel::logMessage, this, [this](const QString& t) { logMessage(t); });
   connect(retrieval_, &RetrievalPanel::echoGridShown, this, [this] { tabs_->setCurrentWidget(echo_); });
+}
+
+void MainWindow::watchDatabase() {
   // Whoever changes the database (an import, an echo2ecg child process, another program), the
   // views that show that part refresh.
   observer_ = new DatabaseObserver(this);
@@ -342,7 +383,9 @@ void MainWindow::buildDatabaseUi() {
     if (c.embeddings || c.models || c.labels || c.studies || c.other) retrieval_->refresh();
     if (c.predictions || c.models || c.other) predictions_->refresh();
   });
+}
 
+void MainWindow::addDatabaseFileActions() {
   // File menu: Import folder…, Open database…, Recent databases (before the first separator).
   QMenu* file = menuBar()->actions().isEmpty() ? nullptr : menuBar()->actions().front()->menu();
   if (file) {
@@ -365,7 +408,9 @@ void MainWindow::buildDatabaseUi() {
     file->insertAction(before, openDb);
     file->insertMenu(before, recentDbMenu_);
   }
+}
 
+void MainWindow::connectBrowserSelection() {
   // Selecting an ECG in the study browser selects it in the panels.
   if (auto* table = browser_->findChild<QTableView*>()) {
     connect(table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& cur) {
@@ -380,7 +425,9 @@ void MainWindow::buildDatabaseUi() {
       }
     });
   }
+}
 
+void MainWindow::openInitialDatabase() {
   // The current database: $E2E_DB (or echo2ecg-gui --db) for this run only, not remembered;
   // else the last one used, else the default.
   QString path = qEnvironmentVariable("E2E_DB");

@@ -5,6 +5,7 @@
 #include <QMainWindow>
 #include <QStringList>
 
+class QAction;
 class QLabel;
 class QMenu;
 class QPlainTextEdit;
@@ -67,12 +68,27 @@ class MainWindow : public QMainWindow {
   void closeEvent(QCloseEvent* e) override;
 
  private:
-  void buildMenus();
+  void buildMenus();                    // File, View, Tools, Models, Labels, Help and the toolbar
+  struct ToolBarActions {                // File menu actions the toolbar shows too
+    QAction *openEcg, *openWfdb, *openEcho, *exportPdf;
+  };
+  ToolBarActions buildFileMenu();
+  void buildViewMenu();
+  void buildToolsMenu();
+  void buildModelsMenu();
+  void buildLabelsMenu();
+  void buildHelpMenu();
+  void buildToolBar(const ToolBarActions& actions);
   void addRecent(const QString& path);
   void rebuildRecentMenu();
   bool openEcg(const QString& path, bool wfdb);
   bool openEcho(const QString& path);
   void buildDatabaseUi();               // File menu entries, log/prediction/retrieval docks
+  void buildDocks();                    // log, predictions and similar-studies docks
+  void watchDatabase();                 // database changes -> browser/panel refreshes
+  void addDatabaseFileActions();        // Import folder…, Open database…, Recent databases
+  void connectBrowserSelection();       // an ECG selected in the browser -> the panels
+  void openInitialDatabase();           // $E2E_DB, else the last used, else the default
   void rebuildRecentDatabasesMenu();
   void ecgOpened(const QString& path);  // selects the ECG in the prediction/retrieval panels
 

@@ -178,133 +178,168 @@ void drawGrid(QPainter& p, const QPointF& o, double wMm, double hMm, double k) {
   for (int j = 0; j <= ny; j += 5) line(0, j, nx, j);
 }
 
+// Millimetre grid coordinates -> device units, relative to the grid's top-left.
+struct GridMap {
+  QPointF o;  // grid origin on the page, mm
+  double k;   // device units per mm
+  double X(double xMm) const { return (o.x() + xMm) * k; }
+  double Y(double yMm) const { return (o.y() + yMm) * k; }
+};
+
+QRectF mmToDevice(const QRectF& r, double k) { return QRectF(r.x() * k, r.y() * k, r.width() * k, r.height() * k); }
+
+double traceWidth(double k) { return std::max(1.0, std::round(0.2 * k)); }
+
+// Device statements (interpretation), then diagnoses: two columns of up to five lines.
+void drawStatements(QPainter& p, const EcgRecord& r, const QRectF& h, double k) {
+  setFontMm(p, 2.5, k);
+  QStringList st;
+  for (const auto& s : r.statements) st << qs(s);
+  if (st.isEmpty())
+    for (const auto& d : r.diagnoses) st << QStringLiteral("Dx ") + qs(d);
+  if (st.isEmpty()) st << QStringLiteral("(no device statements)");
+  const int maxLines = 5;
+  const double lineH = 3.5 * k;
+  const double colW = h.width() / 2.0;
+  for (int i = 0; i < std::min<int>(st.size(), 2 * maxLines); ++i) {
+    const int col = i / maxLines, row = i % maxLines;
+    QString text = st[i];
+    if (i == 2 * maxLines - 1 && st.size() > 2 * maxLines) text = QStringLiteral("… (%1 more)").arg(st.size() - i);
+    p.drawText(QRectF(h.x() + col * colW, h.y() + 11.0 * k + row * lineH, colW - 2 * k, lineH),
+               Qt::AlignLeft | Qt::AlignVCenter, QFontMetricsF(p.font()).elidedText(text, Qt::ElideRight, colW - 2 * k));
+  }
+}
+
+// Patient line, study date/device/format, measurements and statements.
+void drawRecordHeader(QPainter& p, const EcgRecord& r, const QString& qtcFormula, const QRectF& h, double k) {
+  setFontMm(p, 3.2, k, true);
+  p.drawText(QRectF(h.x(), h.y(), h.width() * 0.62, 4.5 * k), Qt::AlignLeft | Qt::AlignVCenter, ecgPatientLine(r));
+  setFontMm(p, 2.6, k);
+  QStringList right;
+  if (!r.identity.studyDate.empty())
+    right << formatDate(r.identity.studyDate) + QStringLiteral(" ") + formatTime(r.identity.studyTime);
+  const QString dev = qs(r.identity.manufacturer + " " + r.identity.modelName).trimmed();
+  if (!dev.isEmpty()) right << dev;
+  right << QString::fromLatin1(toString(r.format));
+  p.drawText(QRectF(h.x() + h.width() * 0.62, h.y(), h.width() * 0.38, 4.5 * k), Qt::AlignRight | Qt::AlignVCenter,
+             right.join(QStringLiteral("   ")));
+  setFontMm(p, 2.8, k, true);
+  p.drawText(QRectF(h.x(), h.y() + 5.0 * k, h.width(), 4.5 * k), Qt::AlignLeft | Qt::AlignVCenter,
+             ecgMeasurementLine(r, qtcFormula));
+  drawStatements(p, r, h, k);
+}
+
+void drawHeader(QPainter& p, const EcgPaintSpec& spec, const EcgPageGeometry& geo, double k) {
+  const QRectF h = mmToDevice(geo.headerMm, k);
+  p.setPen(Qt::black);
+  if (spec.record) {
+    drawRecordHeader(p, *spec.record, spec.qtcFormula, h, k);
+  } else {
+    setFontMm(p, 3.2, k, true);
+    p.drawText(h, Qt::AlignLeft | Qt::AlignTop, QStringLiteral("No ECG loaded"));
+  }
+}
+
+// Calibration pulses: 1 mV x 200 ms at the current gain and speed.
+void drawCalibrationPulses(QPainter& p, const vm::EcgLayout& L, const GridMap& m) {
+  p.setRenderHint(QPainter::Antialiasing, false);
+  QPen trace(ecgTraceColor(), traceWidth(m.k), Qt::SolidLine, Qt::FlatCap, Qt::MiterJoin);
+  p.setPen(trace);
+  for (const auto& c : L.pulses) {
+    const double xb = std::round(m.X(c.xMm)), xe = std::round(m.X(c.xMm + c.wMm));
+    const double yb = std::round(m.Y(c.baselineYMm)), yt = std::round(m.Y(c.baselineYMm - c.hMm));
+    QPolygonF poly;
+    poly << QPointF(std::round(m.X(0.5)), yb) << QPointF(xb, yb) << QPointF(xb, yt) << QPointF(xe, yt) << QPointF(xe, yb)
+         << QPointF(std::round(m.X(L.calAreaMm - 0.5)), yb);
+    p.drawPolyline(poly);
+  }
+}
+
+// Lead label and, between columns, a boundary tick across the baseline.
+void drawPanelLabel(QPainter& p, const vm::EcgPanel& panel, const GridMap& m) {
+  setFontMm(p, 3.0, m.k, true);
+  p.setPen(Qt::black);
+  p.drawText(QPointF(m.X(panel.xMm + 1.0), m.Y(panel.yMm + 4.0)), qs(panel.label));
+  if (panel.col > 0 && !panel.median) {
+    p.setPen(QPen(Qt::black, traceWidth(m.k)));
+    p.drawLine(QPointF(m.X(panel.xMm), m.Y(panel.baselineYMm - 2.5)), QPointF(m.X(panel.xMm), m.Y(panel.baselineYMm + 2.5)));
+  }
+}
+
+// The panel's samples as a path (gaps at non-finite samples); empty when under two samples.
+QPainterPath panelTracePath(const EcgPaintSpec& spec, const vm::EcgPanel& panel, const EcgGroup& g,
+                            const EcgChannel& ch, const GridMap& m) {
+  QPainterPath path;
+  const double fs = g.samplingHz;
+  const auto n = static_cast<long>(ch.samples.size());
+  const long i0 = std::max(0L, static_cast<long>(std::floor(panel.t0 * fs)));
+  const long i1 = std::min(n, static_cast<long>(std::ceil(panel.t1 * fs)));
+  if (i1 - i0 < 2) return path;
+  const double sign = panel.inverted ? -1.0 : 1.0;
+  const double speed = spec.params.speedMmPerS, gain = spec.params.gainMmPerMv;
+  bool started = false;
+  for (long i = i0; i < i1; ++i) {
+    const float v = ch.samples[static_cast<std::size_t>(i)];
+    if (!std::isfinite(v)) { started = false; continue; }
+    const QPointF pt(m.X(panel.xMm + (i / fs - panel.t0) * speed), m.Y(panel.baselineYMm - sign * v * gain));
+    if (!started) { path.moveTo(pt); started = true; }
+    else path.lineTo(pt);
+  }
+  return path;
+}
+
+void drawPanel(QPainter& p, const EcgPaintSpec& spec, const vm::EcgPanel& panel, const GridMap& m, const QRectF& gridRect) {
+  const EcgGroup* g = nullptr;
+  if (spec.record) g = panel.median ? spec.record->median() : spec.record->rhythm();
+  const EcgChannel* ch = (g && panel.available) ? g->channel(panel.lead) : nullptr;
+  drawPanelLabel(p, panel, m);
+  if (!ch || g->samplingHz <= 0 || ch->samples.empty()) {
+    setFontMm(p, 2.5, m.k);
+    p.setPen(Qt::gray);
+    p.drawText(QPointF(m.X(panel.xMm + 8.0), m.Y(panel.yMm + 4.0)), QStringLiteral("(no data)"));
+    return;
+  }
+  const QPainterPath path = panelTracePath(spec, panel, *g, *ch, m);
+  if (path.isEmpty()) return;
+  p.save();
+  p.setClipRect(gridRect);
+  p.setPen(QPen(ecgTraceColor(), std::max(1.0, 0.2 * m.k), Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+  p.setBrush(Qt::NoBrush);
+  p.drawPath(path);
+  p.restore();
+}
+
+void drawTraces(QPainter& p, const EcgPaintSpec& spec, const vm::EcgLayout& L, const GridMap& m) {
+  p.setRenderHint(QPainter::Antialiasing, true);
+  const QRectF gridRect(m.X(0), m.Y(0), L.widthMm * m.k, L.heightMm * m.k);
+  for (const auto& panel : L.panels) drawPanel(p, spec, panel, m, gridRect);
+  if (L.medianTopMm >= 0) {
+    setFontMm(p, 2.6, m.k, true);
+    p.setPen(Qt::black);
+    p.drawText(QPointF(m.X(0), m.Y(L.medianTopMm - 1.0)), QStringLiteral("Median beats"));
+  }
+}
+
+void drawLegend(QPainter& p, const EcgPaintSpec& spec, const EcgPageGeometry& geo, double k) {
+  setFontMm(p, 2.6, k);
+  p.setPen(Qt::black);
+  p.drawText(mmToDevice(geo.legendMm, k), Qt::AlignLeft | Qt::AlignVCenter, ecgLegendLine(spec));
+}
+
 }  // namespace
 
 void paintEcg(QPainter& p, const EcgPaintSpec& specIn, double k) {
   EcgPaintSpec spec = specIn;
   const EcgPageGeometry geo = ecgPageGeometry(spec);
-  const auto& L = geo.layout;
-  const QPointF o = geo.gridOriginMm;
-  auto X = [&](double xMm) { return (o.x() + xMm) * k; };
-  auto Y = [&](double yMm) { return (o.y() + yMm) * k; };
+  const GridMap m{geo.gridOriginMm, k};
 
   p.save();
   p.fillRect(QRectF(0, 0, geo.pageMm.width() * k, geo.pageMm.height() * k), Qt::white);
-
-  // ---- header ----
-  const QRectF h(geo.headerMm.x() * k, geo.headerMm.y() * k, geo.headerMm.width() * k, geo.headerMm.height() * k);
-  p.setPen(Qt::black);
-  if (spec.record) {
-    const EcgRecord& r = *spec.record;
-    setFontMm(p, 3.2, k, true);
-    p.drawText(QRectF(h.x(), h.y(), h.width() * 0.62, 4.5 * k), Qt::AlignLeft | Qt::AlignVCenter, ecgPatientLine(r));
-    setFontMm(p, 2.6, k);
-    QStringList right;
-    if (!r.identity.studyDate.empty())
-      right << formatDate(r.identity.studyDate) + QStringLiteral(" ") + formatTime(r.identity.studyTime);
-    const QString dev = qs(r.identity.manufacturer + " " + r.identity.modelName).trimmed();
-    if (!dev.isEmpty()) right << dev;
-    right << QString::fromLatin1(toString(r.format));
-    p.drawText(QRectF(h.x() + h.width() * 0.62, h.y(), h.width() * 0.38, 4.5 * k), Qt::AlignRight | Qt::AlignVCenter,
-               right.join(QStringLiteral("   ")));
-    setFontMm(p, 2.8, k, true);
-    p.drawText(QRectF(h.x(), h.y() + 5.0 * k, h.width(), 4.5 * k), Qt::AlignLeft | Qt::AlignVCenter,
-               ecgMeasurementLine(r, spec.qtcFormula));
-    // Device statements (interpretation), then diagnoses.
-    setFontMm(p, 2.5, k);
-    QStringList st;
-    for (const auto& s : r.statements) st << qs(s);
-    if (st.isEmpty())
-      for (const auto& d : r.diagnoses) st << QStringLiteral("Dx ") + qs(d);
-    if (st.isEmpty()) st << QStringLiteral("(no device statements)");
-    const int maxLines = 5;
-    const double lineH = 3.5 * k;
-    const double colW = h.width() / 2.0;
-    for (int i = 0; i < std::min<int>(st.size(), 2 * maxLines); ++i) {
-      const int col = i / maxLines, row = i % maxLines;
-      QString text = st[i];
-      if (i == 2 * maxLines - 1 && st.size() > 2 * maxLines) text = QStringLiteral("… (%1 more)").arg(st.size() - i);
-      p.drawText(QRectF(h.x() + col * colW, h.y() + 11.0 * k + row * lineH, colW - 2 * k, lineH),
-                 Qt::AlignLeft | Qt::AlignVCenter, QFontMetricsF(p.font()).elidedText(text, Qt::ElideRight, colW - 2 * k));
-    }
-  } else {
-    setFontMm(p, 3.2, k, true);
-    p.drawText(h, Qt::AlignLeft | Qt::AlignTop, QStringLiteral("No ECG loaded"));
-  }
-
-  // ---- grid ----
-  drawGrid(p, o, L.widthMm, L.heightMm, k);
-
-  // ---- calibration pulses: 1 mV x 200 ms at the current gain and speed ----
-  p.setRenderHint(QPainter::Antialiasing, false);
-  const double traceW = std::max(1.0, std::round(0.2 * k));
-  QPen trace(ecgTraceColor(), traceW, Qt::SolidLine, Qt::FlatCap, Qt::MiterJoin);
-  p.setPen(trace);
-  for (const auto& c : L.pulses) {
-    const double xb = std::round(X(c.xMm)), xe = std::round(X(c.xMm + c.wMm));
-    const double yb = std::round(Y(c.baselineYMm)), yt = std::round(Y(c.baselineYMm - c.hMm));
-    QPolygonF poly;
-    poly << QPointF(std::round(X(0.5)), yb) << QPointF(xb, yb) << QPointF(xb, yt) << QPointF(xe, yt) << QPointF(xe, yb)
-         << QPointF(std::round(X(L.calAreaMm - 0.5)), yb);
-    p.drawPolyline(poly);
-  }
-
-  // ---- traces ----
-  p.setRenderHint(QPainter::Antialiasing, true);
-  const QRectF gridRect(X(0), Y(0), L.widthMm * k, L.heightMm * k);
-  for (const auto& panel : L.panels) {
-    const EcgGroup* g = nullptr;
-    if (spec.record) g = panel.median ? spec.record->median() : spec.record->rhythm();
-    const EcgChannel* ch = (g && panel.available) ? g->channel(panel.lead) : nullptr;
-    // Lead label.
-    setFontMm(p, 3.0, k, true);
-    p.setPen(Qt::black);
-    p.drawText(QPointF(X(panel.xMm + 1.0), Y(panel.yMm + 4.0)), qs(panel.label));
-    if (panel.col > 0 && !panel.median) {
-      // Column boundary tick across the baseline.
-      p.setPen(QPen(Qt::black, traceW));
-      p.drawLine(QPointF(X(panel.xMm), Y(panel.baselineYMm - 2.5)), QPointF(X(panel.xMm), Y(panel.baselineYMm + 2.5)));
-    }
-    if (!ch || g->samplingHz <= 0 || ch->samples.empty()) {
-      setFontMm(p, 2.5, k);
-      p.setPen(Qt::gray);
-      p.drawText(QPointF(X(panel.xMm + 8.0), Y(panel.yMm + 4.0)), QStringLiteral("(no data)"));
-      continue;
-    }
-    const double fs = g->samplingHz;
-    const auto n = static_cast<long>(ch->samples.size());
-    const long i0 = std::max(0L, static_cast<long>(std::floor(panel.t0 * fs)));
-    const long i1 = std::min(n, static_cast<long>(std::ceil(panel.t1 * fs)));
-    if (i1 - i0 < 2) continue;
-    const double sign = panel.inverted ? -1.0 : 1.0;
-    const double speed = spec.params.speedMmPerS, gain = spec.params.gainMmPerMv;
-    QPainterPath path;
-    bool started = false;
-    for (long i = i0; i < i1; ++i) {
-      const float v = ch->samples[static_cast<std::size_t>(i)];
-      if (!std::isfinite(v)) { started = false; continue; }
-      const QPointF pt(X(panel.xMm + (i / fs - panel.t0) * speed), Y(panel.baselineYMm - sign * v * gain));
-      if (!started) { path.moveTo(pt); started = true; }
-      else path.lineTo(pt);
-    }
-    p.save();
-    p.setClipRect(gridRect);
-    p.setPen(QPen(ecgTraceColor(), std::max(1.0, 0.2 * k), Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
-    p.setBrush(Qt::NoBrush);
-    p.drawPath(path);
-    p.restore();
-  }
-  if (L.medianTopMm >= 0) {
-    setFontMm(p, 2.6, k, true);
-    p.setPen(Qt::black);
-    p.drawText(QPointF(X(0), Y(L.medianTopMm - 1.0)), QStringLiteral("Median beats"));
-  }
-
-  // ---- legend ----
-  setFontMm(p, 2.6, k);
-  p.setPen(Qt::black);
-  const QRectF lg(geo.legendMm.x() * k, geo.legendMm.y() * k, geo.legendMm.width() * k, geo.legendMm.height() * k);
-  p.drawText(lg, Qt::AlignLeft | Qt::AlignVCenter, ecgLegendLine(spec));
+  drawHeader(p, spec, geo, k);
+  drawGrid(p, m.o, geo.layout.widthMm, geo.layout.heightMm, k);
+  drawCalibrationPulses(p, geo.layout, m);
+  drawTraces(p, spec, geo.layout, m);
+  drawLegend(p, spec, geo, k);
   p.restore();
 }
 

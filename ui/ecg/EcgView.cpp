@@ -240,6 +240,15 @@ class RulerWidget : public QWidget {
 }  // namespace
 
 EcgView::EcgView(QWidget* parent) : QWidget(parent) {
+  loadSettings();
+  QPushButton* calib = createControls();
+  buildLayout(calib);
+  connectControls(calib);
+  syncControls();
+  rebuild();
+}
+
+void EcgView::loadSettings() {
   QSettings s;
   calibration_ = s.value(QStringLiteral("ecg/screenCalibration"), 1.0).toDouble();
   if (!(calibration_ > 0.2 && calibration_ < 5)) calibration_ = 1.0;
@@ -251,10 +260,9 @@ EcgView::EcgView(QWidget* parent) : QWidget(parent) {
   if (spec_.params.speedMmPerS != 12.5 && spec_.params.speedMmPerS != 25 && spec_.params.speedMmPerS != 50) spec_.params.speedMmPerS = 25;
   if (spec_.params.gainMmPerMv != 5 && spec_.params.gainMmPerMv != 10 && spec_.params.gainMmPerMv != 20) spec_.params.gainMmPerMv = 10;
   shown_ = {spec_.params.speedMmPerS, spec_.params.gainMmPerMv, spec_.params.layout, spec_.params.order};
+}
 
-  auto* top = new QHBoxLayout;
-  top->setContentsMargins(4, 2, 4, 2);
-  auto addLabel = [&](const QString& t) { top->addWidget(new QLabel(t, this)); };
+QPushButton* EcgView::createControls() {
   speedBox_ = new QComboBox(this);
   speedBox_->setObjectName(QStringLiteral("speedBox"));
   for (double v : {12.5, 25.0, 50.0}) speedBox_->addItem(QStringLiteral("%1 mm/s").arg(v), v);
@@ -288,6 +296,13 @@ EcgView::EcgView(QWidget* parent) : QWidget(parent) {
   startBox_->setToolTip(QStringLiteral("Start of the 10 s page in long records (PageUp/PageDown)"));
   auto* calib = new QPushButton(QStringLiteral("Ruler…"), this);
   calib->setToolTip(QStringLiteral("Calibrate screen millimetres with a physical ruler"));
+  return calib;
+}
+
+QHBoxLayout* EcgView::buildToolbar(QPushButton* calib) {
+  auto* top = new QHBoxLayout;
+  top->setContentsMargins(4, 2, 4, 2);
+  auto addLabel = [&](const QString& t) { top->addWidget(new QLabel(t, this)); };
 
   addLabel(QStringLiteral("Speed"));
   top->addWidget(speedBox_);
@@ -307,6 +322,11 @@ EcgView::EcgView(QWidget* parent) : QWidget(parent) {
   top->addWidget(caliperBox_);
   top->addWidget(calib);
   top->addStretch(1);
+  return top;
+}
+
+void EcgView::buildLayout(QPushButton* calib) {
+  QHBoxLayout* top = buildToolbar(calib);
 
   canvas_ = new EcgCanvas;
   scroll_ = new QScrollArea(this);
@@ -324,29 +344,32 @@ EcgView::EcgView(QWidget* parent) : QWidget(parent) {
   v->addLayout(top);
   v->addWidget(scroll_, 1);
   v->addWidget(readout_);
+}
 
-  auto onChange = [this] {
-    if (syncing_) return;
-    spec_.params.speedMmPerS = speedBox_->currentData().toDouble();
-    spec_.params.gainMmPerMv = gainBox_->currentData().toDouble();
-    spec_.params.layout = static_cast<vm::EcgLayoutKind>(layoutBox_->currentData().toInt());
-    spec_.params.order = cabreraBox_->isChecked() ? vm::LeadOrder::Cabrera : vm::LeadOrder::Standard;
-    DisplayFilterSettings f;
-    f.baseline = baselineBox_->isChecked();
-    f.lowpassHz = lowpassBox_->currentData().toInt();
-    f.notchHz = notchBox_->currentData().toInt();
-    const bool filtersChanged = f.baseline != filters_.baseline || f.lowpassHz != filters_.lowpassHz || f.notchHz != filters_.notchHz;
-    filters_ = f;
-    if (filtersChanged && record_) filtered_ = applyDisplayFilters(*record_, filters_);
-    rebuild();
-  };
+void EcgView::applyControlChange() {
+  if (syncing_) return;
+  spec_.params.speedMmPerS = speedBox_->currentData().toDouble();
+  spec_.params.gainMmPerMv = gainBox_->currentData().toDouble();
+  spec_.params.layout = static_cast<vm::EcgLayoutKind>(layoutBox_->currentData().toInt());
+  spec_.params.order = cabreraBox_->isChecked() ? vm::LeadOrder::Cabrera : vm::LeadOrder::Standard;
+  DisplayFilterSettings f;
+  f.baseline = baselineBox_->isChecked();
+  f.lowpassHz = lowpassBox_->currentData().toInt();
+  f.notchHz = notchBox_->currentData().toInt();
+  const bool filtersChanged = f.baseline != filters_.baseline || f.lowpassHz != filters_.lowpassHz || f.notchHz != filters_.notchHz;
+  filters_ = f;
+  if (filtersChanged && record_) filtered_ = applyDisplayFilters(*record_, filters_);
+  rebuild();
+}
+
+void EcgView::connectControls(QPushButton* calib) {
   for (QComboBox* b : {speedBox_, gainBox_, layoutBox_, lowpassBox_, notchBox_})
-    connect(b, QOverload<int>::of(&QComboBox::currentIndexChanged), this, onChange);
-  connect(cabreraBox_, &QCheckBox::toggled, this, onChange);
+    connect(b, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this] { applyControlChange(); });
+  connect(cabreraBox_, &QCheckBox::toggled, this, [this] { applyControlChange(); });
   connect(startBox_, QOverload<double>::of(&QDoubleSpinBox::valueChanged), this, [this](double v) {
     if (!syncing_) setStartTime(v);
   });
-  connect(baselineBox_, &QCheckBox::toggled, this, onChange);
+  connect(baselineBox_, &QCheckBox::toggled, this, [this] { applyControlChange(); });
   connect(caliperBox_, QOverload<int>::of(&QComboBox::currentIndexChanged), this,
           [this] { canvas_->setCaliperMode(static_cast<CaliperMode>(caliperBox_->currentData().toInt())); });
   connect(calib, &QPushButton::clicked, this, &EcgView::calibrateScreen);
@@ -357,8 +380,6 @@ EcgView::EcgView(QWidget* parent) : QWidget(parent) {
   connect(canvas_, &EcgCanvas::caliperChanged, this, [this](const QString& t) {
     if (!t.isEmpty()) readout_->setText(QStringLiteral("Caliper: ") + t);
   });
-  syncControls();
-  rebuild();
 }
 
 void EcgView::syncControls() {

@@ -11,7 +11,9 @@
 class QComboBox;
 class QCheckBox;
 class QDoubleSpinBox;
+class QHBoxLayout;
 class QLabel;
+class QPushButton;
 class QScrollArea;
 
 namespace e2e::ui {
@@ -123,6 +125,14 @@ class EcgView : public QWidget {
   void readoutChanged(const QString& text);
 
  private:
+  // Construction helpers (called once, in this order, by the constructor).
+  void loadSettings();                      // speed/gain/layout/order/calibration from QSettings
+  QPushButton* createControls();            // the toolbar's controls; returns the ruler button
+  QHBoxLayout* buildToolbar(QPushButton* calib);
+  void buildLayout(QPushButton* calib);     // toolbar, scrolling canvas, readout
+  void connectControls(QPushButton* calib);
+  void applyControlChange();                // a speed/gain/layout/order/filter control changed
+
   void rebuild();
   void syncControls();
   void keyPressEvent(QKeyEvent* e) override;

@@ -100,10 +100,35 @@ void fitAxes(QValueAxis* x, QValueAxis* y, const QList<QLineSeries*>& series, do
   y->setRange(y0, y1);
 }
 
+QChartView* makeChartView(QChart* c) {
+  auto* v = new QChartView(c);
+  v->setRenderHint(QPainter::Antialiasing);
+  v->setMinimumSize(260, 200);
+  return v;
+}
+
 }  // namespace
 
 TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   setObjectName(QStringLiteral("TrainingPanel"));
+  setupJob();
+  QWidget* formScroll = buildFormPanel();   // left: the job
+  QWidget* right = buildProgressPanel();    // right: progress and results
+
+  auto* split = new QSplitter(Qt::Horizontal);
+  split->addWidget(formScroll);
+  split->addWidget(right);
+  split->setStretchFactor(1, 1);
+  auto* top = new QVBoxLayout(this);
+  top->setContentsMargins(2, 2, 2, 2);
+  top->addWidget(split);
+
+  connectSignals();
+  onTaskChanged();
+  updateState();
+}
+
+void TrainingPanel::setupJob() {
   job_ = new CliJob(this);
   job_->setChannels(CliJob::Channels::Separate);
   job_->setProcessEnvironment(QProcessEnvironment::systemEnvironment());
@@ -111,11 +136,9 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   connect(job_, &CliJob::stdoutLine, this, &TrainingPanel::applyLine);
   connect(job_, &CliJob::stderrLine, this, &TrainingPanel::appendLog);
   connect(job_, &CliJob::finished, this, [this] { onJobFinished(); });
+}
 
-  // ---------------- left: the job
-  auto* form = new QWidget;
-  auto* fl = new QVBoxLayout(form);
-
+QGroupBox* TrainingPanel::buildTaskGroup() {
   auto* taskBox = new QGroupBox(tr("Task"));
   auto* tf = new QFormLayout(taskBox);
   task_ = new QComboBox;
@@ -134,8 +157,10 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   tf->addRow(tr("Task"), task_);
   tf->addRow(tr("Method"), method_);
   tf->addRow(tr("Base model"), baseModel_);
-  fl->addWidget(taskBox);
+  return taskBox;
+}
 
+QGroupBox* TrainingPanel::buildCohortGroup() {
   auto* cohortBox = new QGroupBox(tr("Cohort"));
   auto* cf = new QFormLayout(cohortBox);
   filter_ = new QLineEdit;
@@ -157,8 +182,10 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   cf->addRow(tr("Matches"), cohort_);
   cf->addRow(checkBtn_);
   cf->addRow(splitTable_);
-  fl->addWidget(cohortBox);
+  return cohortBox;
+}
 
+QGroupBox* TrainingPanel::buildHyperParameterGroup() {
   auto* hpBox = new QGroupBox(tr("Hyper-parameters"));
   auto* hf = new QFormLayout(hpBox);
   epochs_ = new QSpinBox;
@@ -198,8 +225,10 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   programEdit_->setPlaceholderText(tr("echo2ecg not found: give its path"));
   programEdit_->setToolTip(tr("The echo2ecg executable that runs the job"));
   hf->addRow(tr("Trainer"), programEdit_);
-  fl->addWidget(hpBox);
+  return hpBox;
+}
 
+QHBoxLayout* TrainingPanel::buildRunButtons() {
   auto* buttons = new QHBoxLayout;
   startBtn_ = new QPushButton(tr("Start"));
   cancelBtn_ = new QPushButton(tr("Cancel"));
@@ -207,15 +236,70 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   buttons->addWidget(startBtn_);
   buttons->addWidget(cancelBtn_);
   buttons->addWidget(resumeBtn_);
-  fl->addLayout(buttons);
+  return buttons;
+}
+
+QWidget* TrainingPanel::buildFormPanel() {
+  auto* form = new QWidget;
+  auto* fl = new QVBoxLayout(form);
+  fl->addWidget(buildTaskGroup());
+  fl->addWidget(buildCohortGroup());
+  fl->addWidget(buildHyperParameterGroup());
+  fl->addLayout(buildRunButtons());
   fl->addStretch(1);
 
   auto* formScroll = new QScrollArea;
   formScroll->setWidget(form);
   formScroll->setWidgetResizable(true);
   formScroll->setMinimumWidth(330);
+  return formScroll;
+}
 
-  // ---------------- right: progress and results
+void TrainingPanel::buildCharts() {
+  lossChart_ = makeChart(tr("Loss"), lossX_, lossY_, tr("epoch"), tr("loss"));
+  stepLoss_ = addSeries(lossChart_, lossX_, lossY_, tr("train (per step)"));
+  trainLoss_ = addSeries(lossChart_, lossX_, lossY_, tr("train (epoch)"));
+  valLoss_ = addSeries(lossChart_, lossX_, lossY_, tr("validation"));
+  stepLoss_->setOpacity(0.55);
+  metricChart_ = makeChart(tr("Validation metrics"), metricX_, metricY_, tr("epoch"), QString());
+  QValueAxis *rx = nullptr, *ry = nullptr;
+  rocChart_ = makeChart(tr("ROC (test split)"), rx, ry, tr("false positive rate"), tr("true positive rate"));
+  rx->setRange(0, 1);
+  ry->setRange(0, 1);
+  auto* diag = addSeries(rocChart_, rx, ry, tr("chance"));
+  diag->append(0, 0);
+  diag->append(1, 1);
+  QPen dp(Qt::gray);
+  dp.setStyle(Qt::DashLine);
+  diag->setPen(dp);
+}
+
+QGroupBox* TrainingPanel::buildConfusionGroup() {
+  auto* cmBox = new QGroupBox(tr("Confusion matrix (test; rows: true, columns: predicted)"));
+  auto* cml = new QVBoxLayout(cmBox);
+  confusion_ = new QTableWidget(0, 0);
+  confusion_->setObjectName(QStringLiteral("confusionMatrix"));
+  confusion_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  metrics_ = new QLabel;
+  metrics_->setWordWrap(true);
+  cml->addWidget(confusion_, 1);
+  cml->addWidget(metrics_);
+  return cmBox;
+}
+
+QWidget* TrainingPanel::buildChartsWidget() {
+  buildCharts();
+  auto* charts = new QGridLayout;
+  charts->addWidget(makeChartView(lossChart_), 0, 0);
+  charts->addWidget(makeChartView(metricChart_), 0, 1);
+  charts->addWidget(makeChartView(rocChart_), 1, 0);
+  charts->addWidget(buildConfusionGroup(), 1, 1);
+  auto* chartsW = new QWidget;
+  chartsW->setLayout(charts);
+  return chartsW;
+}
+
+QWidget* TrainingPanel::buildProgressPanel() {
   auto* right = new QWidget;
   auto* rl = new QVBoxLayout(right);
   status_ = new QLabel(tr("Ready"));
@@ -235,45 +319,7 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   rl->addWidget(status_);
   rl->addLayout(pl);
 
-  lossChart_ = makeChart(tr("Loss"), lossX_, lossY_, tr("epoch"), tr("loss"));
-  stepLoss_ = addSeries(lossChart_, lossX_, lossY_, tr("train (per step)"));
-  trainLoss_ = addSeries(lossChart_, lossX_, lossY_, tr("train (epoch)"));
-  valLoss_ = addSeries(lossChart_, lossX_, lossY_, tr("validation"));
-  stepLoss_->setOpacity(0.55);
-  metricChart_ = makeChart(tr("Validation metrics"), metricX_, metricY_, tr("epoch"), QString());
-  QValueAxis *rx = nullptr, *ry = nullptr;
-  rocChart_ = makeChart(tr("ROC (test split)"), rx, ry, tr("false positive rate"), tr("true positive rate"));
-  rx->setRange(0, 1);
-  ry->setRange(0, 1);
-  auto* diag = addSeries(rocChart_, rx, ry, tr("chance"));
-  diag->append(0, 0);
-  diag->append(1, 1);
-  QPen dp(Qt::gray);
-  dp.setStyle(Qt::DashLine);
-  diag->setPen(dp);
-
-  auto view = [](QChart* c) {
-    auto* v = new QChartView(c);
-    v->setRenderHint(QPainter::Antialiasing);
-    v->setMinimumSize(260, 200);
-    return v;
-  };
-  auto* charts = new QGridLayout;
-  charts->addWidget(view(lossChart_), 0, 0);
-  charts->addWidget(view(metricChart_), 0, 1);
-  charts->addWidget(view(rocChart_), 1, 0);
-  auto* cmBox = new QGroupBox(tr("Confusion matrix (test; rows: true, columns: predicted)"));
-  auto* cml = new QVBoxLayout(cmBox);
-  confusion_ = new QTableWidget(0, 0);
-  confusion_->setObjectName(QStringLiteral("confusionMatrix"));
-  confusion_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-  metrics_ = new QLabel;
-  metrics_->setWordWrap(true);
-  cml->addWidget(confusion_, 1);
-  cml->addWidget(metrics_);
-  charts->addWidget(cmBox, 1, 1);
-  auto* chartsW = new QWidget;
-  chartsW->setLayout(charts);
+  QWidget* chartsW = buildChartsWidget();
 
   log_ = new QPlainTextEdit;
   log_->setReadOnly(true);
@@ -285,15 +331,10 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   vs->setStretchFactor(0, 4);
   vs->setStretchFactor(1, 1);
   rl->addWidget(vs, 1);
+  return right;
+}
 
-  auto* split = new QSplitter(Qt::Horizontal);
-  split->addWidget(formScroll);
-  split->addWidget(right);
-  split->setStretchFactor(1, 1);
-  auto* top = new QVBoxLayout(this);
-  top->setContentsMargins(2, 2, 2, 2);
-  top->addWidget(split);
-
+void TrainingPanel::connectSignals() {
   connect(task_, &QComboBox::currentIndexChanged, this, [this] { onTaskChanged(); });
   connect(filter_, &QLineEdit::editingFinished, this, &TrainingPanel::refreshCohort);
   connect(labelKey_, &QComboBox::currentTextChanged, this, [this] { refreshCohort(); });
@@ -301,8 +342,6 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   connect(startBtn_, &QPushButton::clicked, this, &TrainingPanel::startTraining);
   connect(cancelBtn_, &QPushButton::clicked, this, &TrainingPanel::cancelTraining);
   connect(resumeBtn_, &QPushButton::clicked, this, &TrainingPanel::resumeTraining);
-  onTaskChanged();
-  updateState();
 }
 
 TrainingPanel::~TrainingPanel() {

@@ -14,6 +14,8 @@
 
 class QCheckBox;
 class QComboBox;
+class QGroupBox;
+class QHBoxLayout;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
@@ -91,6 +93,19 @@ class TrainingPanel : public QWidget {
   void runFinished(int state);
 
  private:
+  // Construction helpers (called once, in this order, by the constructor).
+  void setupJob();
+  QWidget* buildFormPanel();  // left: the job (task, cohort, hyper-parameters, buttons)
+  QGroupBox* buildTaskGroup();
+  QGroupBox* buildCohortGroup();
+  QGroupBox* buildHyperParameterGroup();
+  QHBoxLayout* buildRunButtons();
+  QWidget* buildProgressPanel();  // right: progress, charts, results, log
+  QWidget* buildChartsWidget();
+  void buildCharts();
+  QGroupBox* buildConfusionGroup();
+  void connectSignals();
+
   bool launch(bool resume, bool dryRun);
   void onJobFinished();  // the child ended, or could not be started
   void applyLine(const QByteArray& line);
