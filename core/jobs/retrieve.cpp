@@ -282,11 +282,11 @@ RetrieveReport runRetrieve(const RetrieveRequest& o) {
   requireEcgSide(b, em.label());
   requireEchoSide(b, em.label());
   rep.coverage = alignedCoverage(db, o, em);
-  const auto studyVec = storedStudyVectors(db, em);
-  // searched as they are, with a warning to re-embed (a study with no loop left is not searched)
-  for (auto study : outdatedStudyVectors(db, em.studyKey(), em.weightsHash)) rep.coverage.outdated += studyVec.count(study);
   EcgEmbedder ecg(db, b);
   if (o.evaluate) {
+    const auto studyVec = storedStudyVectors(db, em);
+    // searched as they are, with a warning to re-embed (a study with no loop left is not searched)
+    for (auto study : outdatedStudyVectors(db, em.studyKey(), em.weightsHash)) rep.coverage.outdated += studyVec.count(study);
     rep.evaluated = evaluateAligned(db, ecg, o, em, studyVec, rep.coverage);
     rep.skipped = ecg.errors;
     return rep;
@@ -304,6 +304,7 @@ RetrieveReport runRetrieve(const RetrieveRequest& o) {
   s.queryInstanceId = q.ecgInstanceId;
   s.queryPatientId = q.patientId;
   s.result = retrieval::searchSimilarStudies(db, index, em, *qv, {q.ecgInstanceId, o.k, o.includeSamePatient});
+  rep.coverage.outdated = static_cast<long long>(s.result.outdatedSearched);
   rep.search = std::move(s);
   return rep;
 }

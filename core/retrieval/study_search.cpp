@@ -108,7 +108,7 @@ std::optional<pipeline::EmbeddingModel> chooseSearchModel(db::Database& db, cons
   if (!storedFallback) return pipeline::resolveEmbeddingModel(db, "");
   for (const auto& k : db.embeddingKeysOfInstance(ecgInstanceId)) {
     auto m = modelOfEcgKey(k);
-    if (m && !db.embeddingsFor(m->studyKey(), m->weightsHash, pipeline::kPreprocVersion).empty()) return m;
+    if (m && !db.studyEmbeddingInputs(m->studyKey(), m->weightsHash, pipeline::kPreprocVersion).empty()) return m;
   }
   return std::nullopt;
 }
