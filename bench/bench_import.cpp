@@ -7,6 +7,7 @@
 
 #include "bench_common.h"
 #include "db/database.h"
+#include "io/reader.h"
 #include "jobs/import/importer.h"
 #include "synth/cohort.h"
 
@@ -70,6 +71,32 @@ void BM_ImportCohort(benchmark::State& state) {
   state.counters["MB"] = static_cast<double>(c.bytes) / 1e6;
 }
 BENCHMARK(BM_ImportCohort)->Arg(1)->Arg(0)->Iterations(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Vendor ECG exports (../shared/data/ecg_vendor): probe + full read (XML parse, base64 / XLI / Huffman
+// decoding, lead derivation) of one real file per iteration, by format. Arg: index into kVendorFiles.
+const char* const kVendorFiles[] = {
+    "muse_xml/ml4h_muse_ecg_deidentified_1.xml",         "hl7_aecg/hl7_2003_ballot_Example_aECG.xml",
+    "hl7_aecg/calecg2_hl7aecg-Example2.xml",             "philips_xml/129DYPRG.XML",
+    "philips_xml/ad4d3d80-d165_1-04_orig.xml",           "scp_ecg/ecgtoolkit_Example.scp",
+    "scp_ecg/welchallyn_ECG_20170504_163507_123456789.SCP"};
+
+void BM_ReadVendorEcg(benchmark::State& state) {
+  const fs::path p = fs::path(E2E_DATA_DIR) / "ecg_vendor" / kVendorFiles[state.range(0)];
+  state.SetLabel(p.filename().string());
+  const auto bytes = fs::exists(p) ? fs::file_size(p) : 0;
+  if (!bytes) {
+    state.SkipWithError(("missing " + p.string()).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    auto obj = e2e::readAny(p.string());
+    benchmark::DoNotOptimize(obj);
+  }
+  state.counters["files/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["MB/s"] = benchmark::Counter(static_cast<double>(bytes) / 1e6 * static_cast<double>(state.iterations()),
+                                              benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ReadVendorEcg)->DenseRange(0, 6)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

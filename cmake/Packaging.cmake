@@ -30,6 +30,10 @@ endforeach()
 install(DIRECTORY models/ DESTINATION ${CMAKE_INSTALL_DATADIR}/echo2ecg/models
         FILES_MATCHING PATTERN "*.json" PATTERN "*.pt" PATTERN "*.md")
 
+# `echo2ecg models import` converts published checkpoints with these (Python, Debian's python3-torch).
+install(PROGRAMS tools/convert_checkpoint.py DESTINATION ${CMAKE_INSTALL_DATADIR}/echo2ecg/tools)
+install(FILES tools/echo2ecg_reference.py DESTINATION ${CMAKE_INSTALL_DATADIR}/echo2ecg/tools)
+
 # Desktop integration (the entry is only useful with the GUI).
 if(TARGET echo2ecg-gui)
   install(FILES resources/echo2ecg.desktop DESTINATION ${CMAKE_INSTALL_DATADIR}/applications)
@@ -127,4 +131,8 @@ if(E2E_BUILD_MODELS)
   list(APPEND _e2e_extra_depends "libopenblas0-pthread")
 endif()
 list(JOIN _e2e_extra_depends ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
+if(E2E_BUILD_MODELS)
+  # `echo2ecg models import` (published OTiS / EchoPrime / Echo2ECG checkpoints) runs a Python converter.
+  set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-torch, python3-torchvision, python3-yaml, python3-omegaconf")
+endif()
 include(CPack)

@@ -13,8 +13,9 @@ Usage:  /usr/bin/python3 tools/echo2ecg_reference.py --out DIR [--seed 0]
 writes  DIR/weights.pt        tensor archive {name: tensor} (the format the C++ loads)
         DIR/inputs.pt         {ecg, views, valid}
         DIR/outputs.pt        {ecg_feature, ecg_tokens_cls, echo_feature, ecg_emb, echo_emb, clip_loss}
-        DIR/otis_checkpoint.pth   the ECG encoder in the official OTiS layout ({'model', 'domain_offsets'})
-        DIR/echo2ecg.ckpt         the whole model in a Lightning layout ({'state_dict': {'model.' + name}})
+        DIR/otis_checkpoint.pth, DIR/otis_short.pth   the ECG encoder in the OTiS layout ({'model',
+                                  'domain_offsets'}), time table longer / shorter than 43 rows
+        RUN_DIR (--official-run)  the model as an official Echo2ECG run: config.yaml + checkpoints/*.ckpt
 """
 import argparse
 import math
@@ -94,7 +95,8 @@ class Block(nn.Module):
 class EcgEncoder(nn.Module):
     """OTiS ViT baseDeep on [B, 12, 1008]."""
 
-    def __init__(self, leads=12, samples=1008, patch=24, dim=192, depth=12, heads=3, mlp_dim=768, drop_path=0.1):
+    def __init__(self, leads=12, samples=1008, patch=24, dim=192, depth=12, heads=3, mlp_dim=768, drop_path=0.1,
+                 global_eps=1e-6):
         super().__init__()
         self.leads, self.patches, self.dim = leads, samples // patch, dim
         self.patch_embed = PatchEmbed(dim, patch)
@@ -103,7 +105,9 @@ class EcgEncoder(nn.Module):
         self.pos_embed_x = nn.Parameter(sincos_table_1d(dim // 2, self.patches), requires_grad=False)
         dps = [drop_path * i / (depth - 1) if depth > 1 else 0.0 for i in range(depth)]
         self.blocks = nn.ModuleList([Block(dim, heads, mlp_dim, dps[i]) for i in range(depth)])
-        self.fc_norm = nn.LayerNorm(dim, eps=1e-6)
+        # Global LayerNorm over the mean patch token: 1e-6 in this project's models; the official code's
+        # token aggregator (ecg_layernorm_global) is a default nn.LayerNorm, eps 1e-5.
+        self.fc_norm = nn.LayerNorm(dim, eps=global_eps)
 
     def positional_embedding(self):
         L, P = self.leads, self.patches
@@ -138,13 +142,31 @@ class EchoAggregator(nn.Module):
         return self.attn(q, h, h, key_padding_mask=~valid, need_weights=False)[0].squeeze(1)
 
 
-class Echo2ECG(nn.Module):
-    def __init__(self):
+class SmallVideoNet(nn.Module):
+    """core/model SmallVideoNet: 4 x (Conv3d, BatchNorm3d, ReLU), global mean, Linear -> 512."""
+
+    def __init__(self, in_channels=3, embed_dim=512):
         super().__init__()
-        self.ecg_encoder = EcgEncoder()
-        self.echo_aggregator = EchoAggregator()
-        self.ecg_proj = nn.Linear(192, 512, bias=False)
-        self.echo_proj = nn.Linear(1024, 512, bias=False)
+        layers, c = [], in_channels
+        for i, w in enumerate((32, 64, 128, 256)):
+            layers += [nn.Conv3d(c, w, 3, stride=(1, 2, 2) if i == 0 else 2, padding=1, bias=False),
+                       nn.BatchNorm3d(w), nn.ReLU(inplace=True)]
+            c = w
+        self.stem = nn.Sequential(*layers)
+        self.head = nn.Linear(c, embed_dim)
+
+    def forward(self, x):
+        return self.head(self.stem(x).mean((2, 3, 4)))
+
+
+class Echo2ECG(nn.Module):
+    def __init__(self, depth=12, dim=192, heads=3, mlp_dim=768, global_eps=1e-6, view_dim=512, echo_dim=1024,
+                 echo_heads=4, shared_dim=512):
+        super().__init__()
+        self.ecg_encoder = EcgEncoder(dim=dim, depth=depth, heads=heads, mlp_dim=mlp_dim, global_eps=global_eps)
+        self.echo_aggregator = EchoAggregator(view_dim, echo_dim, echo_heads)
+        self.ecg_proj = nn.Linear(dim, shared_dim, bias=False)
+        self.echo_proj = nn.Linear(echo_dim, shared_dim, bias=False)
 
     def embed_ecg(self, ecg):
         return F.normalize(self.ecg_proj(self.ecg_encoder(ecg)), dim=-1)
@@ -175,18 +197,117 @@ def plain_state_dict(model):
     return {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
 
 
+OFFICIAL_DEPTHS = {192: ("vit_baseDeep_patchX", 12, 3), 384: ("vit_largeDeep_patchX", 18, 6),
+                   576: ("vit_hugeDeep_patchX", 24, 8)}
+
+
+def official_cfg(dim=192, echo_dim=1024, echo_heads=4, shared_dim=512):
+    """The run configuration (OmegaConf) the official code pickles into every .ckpt and saves as config.yaml."""
+    from omegaconf import OmegaConf
+    name = OFFICIAL_DEPTHS[dim][0]
+    return OmegaConf.create({
+        "seed": 42,
+        "model": {
+            "ecg": {"input_channels": 1, "input_variates": 12, "time_steps": 1008, "input_size": [1, 12, 1008],
+                    "model_name": name, "patch_height": 1, "patch_width": 24, "patch_size": [1, 24],
+                    "drop_path_rate": 0.1, "use_adapter": False, "adapter_bottleneck_dim": 64,
+                    "ignore_pos_embed_y": False, "use_checkpoint": True, "embed_dim": dim},
+            "echo": {"img_size": 224, "num_frames": 16, "num_channels": 3, "embed_dim": 512,
+                     "view_dropout": {"use": False, "mask_ratio": 0.0},
+                     "view_aggregation": {"use": True, "strategy": "att", "num_heads": echo_heads, "dropout": 0.1,
+                                          "num_layers": 1, "proj_embed_dim": echo_dim}},
+            "token_aggregation": {"ecg": {"strategy": "mean", "num_heads": 4}},
+            "alignment": {"proj_embed_dim": shared_dim, "width_factor": 8, "alignment_type": "linear"},
+        },
+        "dataset": {"echo": {"sampling_rate": 2, "max_n_views": 128}},
+    })
+
+
+def official_encoder_names(enc):
+    """This project's encoder names -> the official ECGEncoder's (blocks.N.attn.mha, pos_embed_x [1, 43, D/2])."""
+    out = {}
+    for k, v in enc.items():
+        if k.startswith("fc_norm."):
+            continue  # the official multimodal model deletes fc_norm; its global norm is the token aggregator's
+        k = k.replace(".attn.attn.", ".attn.mha.")
+        if k == "pos_embed_x":
+            v = v.reshape(1, v.shape[0], v.shape[1])
+        out[k] = v.clone()
+    return out
+
+
+def write_official_run(sd, cfg, run_dir, gen, video_sd=None):
+    """An official Echo2ECG run directory exactly as Multimodal_CLIP.on_save_checkpoint writes it: config.yaml
+    beside checkpoints/, one torch.save({'model', 'cfg', 'epoch'}) per component."""
+    from omegaconf import OmegaConf
+    ck = os.path.join(run_dir, "checkpoints")
+    os.makedirs(ck, exist_ok=True)
+    enc = official_encoder_names({k[len("ecg_encoder."):]: v for k, v in sd.items() if k.startswith("ecg_encoder.")})
+    # The official encoder never reads the padding row of pos_embed_y (lead ids start at 1): make it non-zero so
+    # that a converter which adds it to the CLS token shows.
+    enc["pos_embed_y.weight"][0] = torch.randn(enc["pos_embed_y.weight"].shape[1], generator=gen) * 0.02
+    parts = {
+        "ecg_multimodal.ckpt": enc,
+        "token_aggregator.ckpt": {"ecg_layernorm_global.weight": sd["ecg_encoder.fc_norm.weight"],
+                                  "ecg_layernorm_global.bias": sd["ecg_encoder.fc_norm.bias"]},
+        "echo_projection_for_agg.ckpt": {"weight": sd["echo_aggregator.proj.weight"],
+                                         "bias": sd["echo_aggregator.proj.bias"]},
+        "echo_view_aggregator.ckpt": {"aggregator.mha." + k[len("echo_aggregator.attn."):]: v
+                                      for k, v in sd.items() if k.startswith("echo_aggregator.attn.")},
+        "ecg_alignment_global_token.ckpt": {"weight": sd["ecg_proj.weight"]},
+        "echo_alignment_global_token.ckpt": {"weight": sd["echo_proj.weight"]},
+    }
+    if video_sd is not None:
+        parts["echo_multimodal.ckpt"] = video_sd
+    for name, model_sd in parts.items():
+        torch.save({"model": {k: v.clone() for k, v in model_sd.items()}, "cfg": cfg, "epoch": 49},
+                   os.path.join(ck, name))
+    OmegaConf.save(cfg, os.path.join(run_dir, "config.yaml"))
+
+
+def write_otis(sd, out_dir, gen):
+    """OTiS pre-training checkpoints: {'model', 'domain_offsets'}, attn.mha names, a multi-domain lead
+    embedding, and a time table longer (otis_checkpoint.pth) or shorter (otis_short.pth) than 1 + 42 rows,
+    plus the MAE parts the encoder does not use. otis_short_pos_x.pt: the table interpolated as the official
+    util/pos_embed.interpolate_pos_embed_x does."""
+    enc = official_encoder_names({k[len("ecg_encoder."):]: v for k, v in sd.items() if k.startswith("ecg_encoder.")})
+    offsets = {"eeg": 0, "ecg": 20, "emg": 32}
+    big_y = torch.randn(1 + 40, 96, generator=gen) * 0.02
+    big_y[1 + offsets["ecg"]:1 + offsets["ecg"] + 12] = enc["pos_embed_y.weight"][1:13]
+    enc["pos_embed_y.weight"] = big_y
+    enc["norm.weight"], enc["norm.bias"] = torch.ones(192), torch.zeros(192)
+    enc["mask_token"] = torch.zeros(1, 1, 192)
+    enc["decoder_embed.weight"], enc["decoder_embed.bias"] = torch.zeros(160, 192), torch.zeros(160)
+    long_enc = dict(enc, pos_embed_x=sincos_table_1d(96, 100).reshape(1, 101, 96))
+    torch.save({"model": long_enc, "domain_offsets": offsets, "epoch": 99}, os.path.join(out_dir, "otis_checkpoint.pth"))
+    short = sincos_table_1d(96, 20).reshape(1, 21, 96)
+    torch.save({"model": dict(enc, pos_embed_x=short), "domain_offsets": offsets, "epoch": 99},
+               os.path.join(out_dir, "otis_short.pth"))
+    tokens = F.interpolate(short[:, 1:].permute(0, 2, 1), size=42, mode="linear", align_corners=False)
+    # Two entries: libtorch's unpickler (torch::pickle_load) lacks the SETITEM opcode of one-item dicts.
+    torch.save({"pos_embed_x": torch.cat([short[:, :1], tokens.permute(0, 2, 1)], 1)[0].clone(), "short": short[0]},
+               os.path.join(out_dir, "otis_short_pos_x.pt"))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=3)
     ap.add_argument("--views", type=int, default=5)
+    ap.add_argument("--official-run", metavar="RUN_DIR",
+                    help="also write the model as an official Echo2ECG run directory (config.yaml, checkpoints/); "
+                         "the model is then the official function: global LayerNorm eps 1e-5")
+    ap.add_argument("--echo-dim", type=int, default=1024, help="view aggregator width (official default config: 512)")
+    ap.add_argument("--with-video", action="store_true",
+                    help="official run: also echo_multimodal.ckpt (a seeded torchvision mvit_v2_s, head -> 512)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed + 1)
 
-    model = Echo2ECG()
+    official = args.official_run is not None
+    model = Echo2ECG(global_eps=1e-5 if official else 1e-6, echo_dim=args.echo_dim)
     perturb_(model, gen)
     model.eval()
     sd = plain_state_dict(model)
@@ -210,23 +331,17 @@ def main():
                 "echo_feature": echo_feature, "ecg_emb": ecg_emb, "echo_emb": echo_emb,
                 "clip_loss": loss.reshape(1)}, os.path.join(args.out, "outputs.pt"))
 
-    # Official layouts for tools/convert_checkpoint.py:
-    # OTiS: {'model': encoder state_dict with a multi-domain lead embedding, longer time table,
-    #        final norm / head that the encoder does not use}, 'domain_offsets': {domain: offset}}
-    enc = {k[len("ecg_encoder."):]: v.clone() for k, v in sd.items() if k.startswith("ecg_encoder.")}
-    offsets = {"eeg": 0, "ecg": 20, "emg": 32}
-    big_y = torch.randn(1 + 40, 96, generator=gen) * 0.02
-    big_y[0] = enc["pos_embed_y.weight"][0]
-    big_y[1 + offsets["ecg"]:1 + offsets["ecg"] + 12] = enc["pos_embed_y.weight"][1:13]
-    enc["pos_embed_y.weight"] = big_y
-    enc["pos_embed_x"] = sincos_table_1d(96, 100).reshape(1, 1, 101, 96)
-    enc["norm.weight"], enc["norm.bias"] = torch.ones(192), torch.zeros(192)
-    enc["head.weight"], enc["head.bias"] = torch.zeros(2, 192), torch.zeros(2)
-    torch.save({"model": enc, "domain_offsets": offsets, "epoch": 99}, os.path.join(args.out, "otis_checkpoint.pth"))
-    # Lightning: {'state_dict': {'model.' + name}, 'epoch', 'hyper_parameters'} plus a loss temperature buffer.
-    lsd = {"model." + k: v.clone() for k, v in sd.items()}
-    lsd["criterion.temperature"] = torch.tensor(0.5)
-    torch.save({"state_dict": lsd, "epoch": 7, "hyper_parameters": {"lr": 5e-4}}, os.path.join(args.out, "echo2ecg.ckpt"))
+    write_otis(sd, args.out, gen)
+    if official:
+        video_sd = None
+        if args.with_video:
+            import torchvision
+            torch.manual_seed(args.seed + 2)
+            mvit = torchvision.models.video.mvit_v2_s()
+            mvit.head[-1] = nn.Linear(mvit.head[-1].in_features, 512)
+            video_sd = plain_state_dict(mvit)
+            torch.save(video_sd, os.path.join(args.out, "video_weights.pt"))
+        write_official_run(sd, official_cfg(echo_dim=args.echo_dim), args.official_run, gen, video_sd)
     print("wrote", args.out)
 
 

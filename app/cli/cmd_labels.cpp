@@ -11,14 +11,16 @@ namespace {
 
 int runLabels(int argc, char** argv) {
   using namespace e2e::cli;
-  auto a = parseArgs(argc, argv, {"db", "by", "study", "source"});
+  auto a = parseArgs(argc, argv, {"db", "by", "key-column", "study", "source"});
   if (a.help) {
     std::printf(
-        "Usage: echo2ecg labels import CSV [--by study_uid|accession|patient_id] [--db FILE]\n"
+        "Usage: echo2ecg labels import CSV [--by study_uid|accession|patient_id] [--key-column NAME]\n"
+        "                              [--source NAME] [--db FILE]\n"
         "       echo2ecg labels list [--study STUDY_UID] [--db FILE]\n"
         "       echo2ecg labels set STUDY_UID KEY VALUE [--db FILE]\n"
         "  import  every non-key column of the CSV becomes a label of the study (or patient) its\n"
-        "          key names; rows naming nothing in the database are reported (exit 3)\n"
+        "          key names; rows naming nothing in the database are reported (exit 3);\n"
+        "          --key-column: the column holding the --by key (e.g. --by patient_id --key-column ID)\n"
         "  list    labels, one per line: study_uid, patient_id, key, value, source\n"
         "  set     set (or replace) one study label by hand (source \"manual\")\n");
     return kOk;
@@ -32,6 +34,8 @@ int runLabels(int argc, char** argv) {
   e2e::labels::KeyColumn by = e2e::labels::KeyColumn::Auto;
   if (a.has("by") && !e2e::labels::parseKeyColumn(a.get("by"), by))
     return usageError("labels", "--by must be study_uid, accession or patient_id");
+  if (a.has("key-column") && (action != "import" || by == e2e::labels::KeyColumn::Auto || a.get("key-column").empty()))
+    return usageError("labels", "--key-column NAME goes with import and --by study_uid|accession|patient_id");
   const std::string dbPath = dbPathFrom(a);
   if (!std::filesystem::exists(dbPath)) {
     std::fprintf(stderr, "echo2ecg labels: database not found: %s\n", dbPath.c_str());
@@ -40,7 +44,7 @@ int runLabels(int argc, char** argv) {
   try {
     e2e::db::Database db(dbPath);
     if (action == "import") {
-      const auto r = e2e::labels::importLabelsCsv(db, a.positional[1], by, a.get("source"));
+      const auto r = e2e::labels::importLabelsCsv(db, a.positional[1], by, a.get("source"), a.get("key-column"));
       for (const auto& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
       for (const auto& u : r.unmatched)
         std::printf("unmatched\tline %d\t%s=%s\n", u.line, e2e::labels::toString(r.keyColumn), u.key.c_str());

@@ -12,6 +12,10 @@
 #include "viewmodel/training_card.h"
 #include "viewmodel/training_protocol.h"
 
+namespace e2e::cli {
+int runModelsImport(const ParsedArgs& a);  // models_import.cpp (built with the models)
+}
+
 namespace {
 using e2e::cli::kOk;
 using e2e::cli::kRuntimeError;
@@ -86,6 +90,7 @@ void printModelsHelp() {
       "       echo2ecg models activate MODEL_ID VERSION [--embed [--json-progress]] [--db FILE]\n"
       "       echo2ecg models register --model-id ID --version V --weights-hash H [--parent ID:V]\n"
       "                                [--card FILE | --card-json JSON] [--activate] [--db FILE]\n"
+      "       echo2ecg models import PATH [--echoprime FILE] [--activate] [--json] [--db FILE]\n"
       "The model registry: versions of trained models with their cards (data, recipe, metrics).\n"
       "  list      one version per line (tab-separated), '*' marks the active version of a model\n"
       "  show      the card of one version (JSON)\n"
@@ -93,7 +98,13 @@ void printModelsHelp() {
       "            model (echo2ecg-pretrain) the one used by embed / retrieve: without --embed it prints\n"
       "            how many embeddings of the version are missing and the command to make them, with\n"
       "            --embed it runs `echo2ecg embed --model MODEL_ID:VERSION` right away (progress on stderr)\n"
-      "  register  add a version (training jobs do this themselves)\n");
+      "  register  add a version (training jobs do this themselves)\n"
+      "  import    published weights as a new version: an official Echo2ECG run folder (checkpoints/,\n"
+      "            config.yaml), an OTiS checkpoint (.pth; --echoprime adds EchoPrime's video encoder),\n"
+      "            EchoPrime's echo_prime_encoder.pt, or a bundle folder (bundle.json). The files are\n"
+      "            converted (tools/convert_checkpoint.py, Debian's python3-torch), checked tensor by tensor\n"
+      "            and kept in DB.models/ID/VERSION; the card names every source file and its SHA-256.\n"
+      "            Importing the same files again changes nothing.\n");
 }
 
 // models list: one version per line, '*' marks the active version of a model id.
@@ -157,15 +168,24 @@ int registerModel(e2e::db::Database& db, const e2e::cli::ParsedArgs& a) {
 
 int runModels(int argc, char** argv) {
   using namespace e2e::cli;
-  auto a = parseArgs(argc, argv, {"db", "model-id", "version", "parent", "weights-hash", "card", "card-json"},
-                     {"activate", "embed", "json-progress"});
+  auto a = parseArgs(argc, argv,
+                     {"db", "model-id", "version", "parent", "weights-hash", "card", "card-json", "echoprime", "store"},
+                     {"activate", "embed", "json-progress", "json"});
   if (a.help) {
     printModelsHelp();
     return kOk;
   }
   if (!a.error.empty()) return usageError("models", a.error);
-  if (a.positional.empty()) return usageError("models", "missing action (list, show, activate or register)");
+  if (a.positional.empty()) return usageError("models", "missing action (list, show, activate, register or import)");
   const std::string action = a.positional[0];
+  if (action == "import") {
+#ifdef E2E_CLI_WITH_TORCH
+    return e2e::cli::runModelsImport(a);
+#else
+    std::fprintf(stderr, "echo2ecg models: this echo2ecg was built without the models (no 'import')\n");
+    return kRuntimeError;
+#endif
+  }
   const std::size_t wantArgs = (action == "show" || action == "activate") ? 3 : 1;
   if (action != "list" && action != "show" && action != "activate" && action != "register")
     return usageError("models", "unknown action '" + action + "'");
@@ -189,4 +209,4 @@ int runModels(int argc, char** argv) {
 
 }  // namespace
 
-E2E_REGISTER_COMMAND("models", "list, show, activate or register model versions (the model registry)", runModels);
+E2E_REGISTER_COMMAND("models", "list, show, activate, register or import model versions (the model registry)", runModels);

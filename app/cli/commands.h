@@ -8,6 +8,7 @@
 //   2  usage error (unknown command/option, missing or malformed argument)
 //   3  finished, but with problems the user must look at (import: conflicts or unreadable
 //      files; unsupported files alone do not count)
+//   4  network: peer unreachable, association rejected, no answer in time (pacs, serve)
 //   130 interrupted (Ctrl-C); what was done so far is kept
 #pragma once
 #include <map>
@@ -16,7 +17,8 @@
 
 namespace e2e::cli {
 
-enum ExitCode { kOk = 0, kRuntimeError = 1, kUsageError = 2, kFinishedWithProblems = 3, kInterrupted = 130 };
+enum ExitCode { kOk = 0, kRuntimeError = 1, kUsageError = 2, kFinishedWithProblems = 3, kNetworkError = 4,
+                kInterrupted = 130 };
 
 struct Command {
   const char* name;

@@ -136,7 +136,7 @@ void printHelp(FILE* out) {
                "\nRun 'echo2ecg COMMAND --help' for the options of a command; 'echo2ecg --version'.\n"
                "Database: --db FILE, else $E2E_DB, else ~/.local/share/echo2ecg/studies.db\n"
                "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 finished with conflicts/errors,\n"
-               "            130 interrupted.\n");
+               "            4 network error (pacs, serve), 130 interrupted.\n");
 }
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "common/text.h"
 
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 
 namespace e2e {
@@ -41,6 +43,67 @@ std::vector<std::string> splitCsvLine(const std::string& line) {
     f = b == std::string::npos ? std::string() : f.substr(b, e - b + 1);
   }
   return out;
+}
+
+namespace {
+void trimSpaces(std::string& f) {
+  const auto b = f.find_first_not_of(" \t");
+  const auto e = f.find_last_not_of(" \t");
+  f = b == std::string::npos ? std::string() : f.substr(b, e - b + 1);
+}
+}  // namespace
+
+CsvRecordReader::CsvRecordReader(std::istream& in, std::string name, std::size_t maxFieldBytes,
+                                 std::size_t maxFields)
+    : in_(in), name_(std::move(name)), maxFieldBytes_(maxFieldBytes), maxFields_(maxFields) {}
+
+bool CsvRecordReader::next(std::vector<std::string>& fields) {
+  fields.clear();
+  std::streambuf* sb = in_.rdbuf();
+  using Traits = std::streambuf::traits_type;
+  int c = sb ? sb->sbumpc() : Traits::eof();
+  if (c == Traits::eof()) return false;
+  recordLine_ = lineNo_;
+  std::string cur;
+  bool quoted = false;
+  int quoteLine = 0;
+  auto fail = [&](const std::string& what) {
+    throw std::runtime_error(name_ + ": line " + std::to_string(lineNo_) + ": " + what);
+  };
+  for (; c != Traits::eof(); c = sb->sbumpc()) {
+    const char ch = Traits::to_char_type(c);
+    if (ch == '\r' && sb->sgetc() == '\n') continue;  // CR LF: the LF ends the line
+    if (ch == '\n' || ch == '\r') ++lineNo_;
+    if (quoted) {
+      if (ch == '"' && sb->sgetc() == '"') {
+        sb->sbumpc();
+        cur += '"';
+      } else if (ch == '"') {
+        quoted = false;
+      } else {
+        cur += ch == '\r' ? '\n' : ch;
+      }
+    } else if (ch == '"') {
+      quoted = true;
+      quoteLine = lineNo_;
+    } else if (ch == ',' || ch == '\n' || ch == '\r') {
+      fields.push_back(std::move(cur));
+      cur.clear();
+      if (ch != ',') break;
+      if (fields.size() >= maxFields_) fail("more than " + std::to_string(maxFields_) + " fields");
+    } else {
+      cur += ch;
+    }
+    if (cur.size() > maxFieldBytes_)
+      fail("field longer than " + std::to_string(maxFieldBytes_) + " bytes (record starts on line " +
+           std::to_string(recordLine_) + ")");
+  }
+  if (quoted)
+    throw std::runtime_error(name_ + ": line " + std::to_string(quoteLine) +
+                             ": quoted field not closed before the end of the file");
+  if (c == Traits::eof()) fields.push_back(std::move(cur));
+  for (auto& f : fields) trimSpaces(f);
+  return true;
 }
 
 std::string shellWord(const std::string& s) {

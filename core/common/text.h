@@ -1,5 +1,7 @@
 // Small text helpers shared by the CLI, the database and the job protocol. Qt-free.
 #pragma once
+#include <cstddef>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,27 @@ std::string jsonQuote(const std::string& s);
 // One CSV line into fields: RFC 4180 quoting ("" inside quotes is a quote), CR/LF dropped,
 // each field trimmed of surrounding spaces and tabs.
 std::vector<std::string> splitCsvLine(const std::string& line);
+
+// CSV records (RFC 4180) read one at a time from a stream: a quoted field may span lines (its line
+// breaks kept as '\n', CR LF as '\n'), "" inside quotes is a quote, each field trimmed of surrounding
+// spaces and tabs. Bounded: a field over maxFieldBytes, a record over maxFields fields or a quote
+// left open at the end of the input is a std::runtime_error naming `name` and the line.
+class CsvRecordReader {
+ public:
+  explicit CsvRecordReader(std::istream& in, std::string name, std::size_t maxFieldBytes = std::size_t{1} << 20,
+                           std::size_t maxFields = 100000);
+  // The next record into `fields`; false at the end of the input. A blank line is a record of one
+  // empty field.
+  bool next(std::vector<std::string>& fields);
+  // 1-based line on which the record last returned by next() starts.
+  int line() const { return recordLine_; }
+
+ private:
+  std::istream& in_;
+  std::string name_;
+  std::size_t maxFieldBytes_, maxFields_;
+  int lineNo_ = 1, recordLine_ = 0;
+};
 
 // One word for a POSIX shell command line shown to the user: unchanged when it holds only safe
 // characters, else single-quoted (an embedded ' becomes '\'').

@@ -11,6 +11,11 @@ const char* toString(SourceFormat f) {
     case SourceFormat::DicomEcho: return "DICOM-US";
     case SourceFormat::Wfdb: return "WFDB";
     case SourceFormat::Video: return "VIDEO";
+    case SourceFormat::MuseXml: return "MUSE-XML";
+    case SourceFormat::Hl7Aecg: return "HL7-aECG";
+    case SourceFormat::ScpEcg: return "SCP-ECG";
+    case SourceFormat::PhilipsXml: return "PHILIPS-XML";
+    case SourceFormat::CardioSoftXml: return "CARDIOSOFT-XML";
     default: return "UNKNOWN";
   }
 }

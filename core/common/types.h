@@ -53,7 +53,16 @@ struct Identity {
   bool synthetic = false;    // true for data made by the synthetic cohort generator
 };
 
-enum class SourceFormat { DicomEcg, DicomEcho, Wfdb, Video, Unknown };
+// DICOM and WFDB, echo video, and the vendor ECG exports (core/io/vendor/).
+enum class SourceFormat {
+  DicomEcg, DicomEcho, Wfdb, Video,
+  MuseXml,        // GE MUSE XML (RestingECG)
+  Hl7Aecg,        // HL7 v3 annotated ECG (urn:hl7-org:v3 AnnotatedECG)
+  ScpEcg,         // SCP-ECG (EN 1064 / ISO 11073-91064), versions 1.x-3.x
+  PhilipsXml,     // Philips PageWriter / TraceMaster / IntelliSpace XML (restingecgdata)
+  CardioSoftXml,  // GE CardioSoft XML (CardiologyXML)
+  Unknown
+};
 const char* toString(SourceFormat f);
 
 // ------------------------------------------------------------------ ECG ----

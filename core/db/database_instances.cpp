@@ -150,7 +150,8 @@ InsertResult Database::insertEcg(const EcgRecord& rec, const FileFacts& file) {
       .bind(3, static_cast<std::int64_t>(g ? g->numSamples : 0)).bind(4, static_cast<int>(leads.size()))
       .bind(5, join(leads, ',')).bind(6, m.heartRateBpm).bind(7, m.rrMs).bind(8, m.prMs).bind(9, m.qrsMs)
       .bind(10, m.qtMs).bind(11, m.qtcMs).bind(12, m.qtcFormula).bind(13, m.pAxisDeg).bind(14, m.qrsAxisDeg)
-      .bind(15, m.tAxisDeg).bind(16, join(rec.statements, '\n')).bind(17, join(rec.diagnoses, ','))
+      .bind(15, m.tAxisDeg).bind(16, join(rec.statements, '\n'))
+      .bind(17, rec.diagnoses.empty() ? std::string() : join(rec.diagnoses, '\n') + '\n')
       .bind(18, rec.median() != nullptr).bind(19, static_cast<int>(rec.groups.size())).run();
   tx.commit();
   return r;
@@ -428,7 +429,10 @@ EcgRow readEcgRow(const S& q) {
   m.qrsAxisDeg = q.dbl(12);
   m.tAxisDeg = q.dbl(13);
   e.statements = splitNonEmpty(q.str(14), '\n');
-  e.diagnoses = splitNonEmpty(q.str(15), ',');
+  // One diagnosis per line, each line ended (statements such as LUDB's "Atrial extrasystole, type:
+  // bigemini" hold commas); rows written before that keep comma-separated codes and no newline.
+  const std::string dx = q.str(15);
+  e.diagnoses = splitNonEmpty(dx, dx.find('\n') != std::string::npos ? '\n' : ',');
   e.hasMedian = q.i64(16) != 0;
   e.manufacturer = q.str(17);
   e.modelName = q.str(18);

@@ -16,6 +16,12 @@
 #include "io/dicom_echo.h"
 #include "io/video_reader.h"
 #include "io/wfdb.h"
+#include "io/vendor/cardiosoft_xml.h"
+#include "io/vendor/hl7_aecg.h"
+#include "io/vendor/muse_xml.h"
+#include "io/vendor/philips_xml.h"
+#include "io/vendor/scp_ecg.h"
+#include "io/vendor/xml_file.h"
 
 namespace fs = std::filesystem;
 
@@ -36,6 +42,7 @@ const char* toString(ProbeKind k) {
     case ProbeKind::DicomEcho: return "DICOM-US";
     case ProbeKind::Wfdb: return "WFDB";
     case ProbeKind::Video: return "VIDEO";
+    case ProbeKind::VendorEcg: return "VENDOR-ECG";
     case ProbeKind::WfdbCompanion: return "WFDB-SIGNAL";
     default: return "UNSUPPORTED";
   }
@@ -121,6 +128,31 @@ std::vector<std::string> wfdbRecordFiles(const std::string& heaPath) {
   return out;
 }
 
+namespace {
+// The vendor ECG formats, by content (first 4 KiB): SCP-ECG's "SCPECG" section 0, or the XML root.
+SourceFormat sniffVendorEcg(const std::string& path) {
+  const std::string head = vendor::fileHead(path, 4096);
+  if (head.empty()) return SourceFormat::Unknown;
+  if (looksLikeScpEcg(head)) return SourceFormat::ScpEcg;
+  if (looksLikeMuseXml(head)) return SourceFormat::MuseXml;
+  if (looksLikeHl7Aecg(head)) return SourceFormat::Hl7Aecg;
+  if (looksLikePhilipsXml(head)) return SourceFormat::PhilipsXml;
+  if (looksLikeCardioSoftXml(head)) return SourceFormat::CardioSoftXml;
+  return SourceFormat::Unknown;
+}
+
+EcgRecord readVendorEcg(const std::string& path, SourceFormat f) {
+  switch (f) {
+    case SourceFormat::ScpEcg: return readScpEcg(path);
+    case SourceFormat::MuseXml: return readMuseXml(path);
+    case SourceFormat::Hl7Aecg: return readHl7Aecg(path);
+    case SourceFormat::PhilipsXml: return readPhilipsXml(path);
+    case SourceFormat::CardioSoftXml: return readCardioSoftXml(path);
+    default: throw UnsupportedInput(path, "not a vendor ECG export");
+  }
+}
+}  // namespace
+
 ProbeResult probeFile(const std::string& path) {
   ProbeResult r;
   std::error_code ec;
@@ -163,6 +195,14 @@ ProbeResult probeFile(const std::string& path) {
     }
     return r;
   }
+  // By content; a .scp file that does not look like SCP-ECG still goes to the SCP reader, which says why
+  // it is not one (a non-compliant device file is an error to report, not something to skip).
+  if (SourceFormat vendor = sniffVendorEcg(path); vendor != SourceFormat::Unknown || ext == ".scp") {
+    if (vendor == SourceFormat::Unknown) vendor = SourceFormat::ScpEcg;
+    r.kind = ProbeKind::VendorEcg;
+    r.format = vendor;
+    return r;
+  }
   // A signal file of a WFDB record: a .hea with the same record name lies beside it.
   {
     const fs::path p(path);
@@ -186,6 +226,7 @@ LoadedObject readProbed(const std::string& path, const ProbeResult& probe) {
     case ProbeKind::DicomEcho: return readDicomEchoInfo(path);
     case ProbeKind::Wfdb: return readWfdb(path);
     case ProbeKind::Video: return readVideoInfo(path);
+    case ProbeKind::VendorEcg: return readVendorEcg(path, probe.format);
     default:
       throw UnsupportedInput(path, probe.reason.empty() ? "unsupported input" : probe.reason);
   }

@@ -14,6 +14,7 @@ enum class ProbeKind {
   DicomEcho,      // DICOM ultrasound SOP class -> readDicomEchoInfo
   Wfdb,           // a WFDB header (.hea) -> readWfdb
   Video,          // a video container (.avi, .mp4, ...) -> readVideoInfo
+  VendorEcg,      // a vendor ECG export, by content (format: MUSE / HL7 aECG / SCP-ECG / Philips / CardioSoft)
   WfdbCompanion,  // a signal file (.dat, .mat, ...) that belongs to a .hea beside it: not an input of its own
   Unsupported     // anything else; `reason` says why
 };
@@ -28,7 +29,8 @@ struct ProbeResult {
   bool supported() const { return kind != ProbeKind::Unsupported && kind != ProbeKind::WfdbCompanion; }
 };
 
-// Cheap: reads the DICOM header only (never pixel data), or looks at the name.
+// Cheap: reads the DICOM header only (never pixel data), the first 4 KiB of other files, or looks at
+// the name. Vendor ECG exports are recognised by content, whatever their extension.
 ProbeResult probeFile(const std::string& path);
 
 // True when `path` is a DICOM file (preamble "DICM" at offset 128, or a plausible

@@ -598,14 +598,41 @@ EcgChannel makeChannel(const SignalSpec& s, int i, const std::vector<std::int32_
   return c;
 }
 
-// Header comments "key: value" into rec.extra (repeated keys joined with "; "), and the
-// comma-separated "Dx" codes into rec.diagnoses.
+// A comment key as used in rec.extra: lower case, LUDB's angle brackets dropped ("<age>" -> "age").
+std::string commentKey(const std::string& raw) {
+  std::string key = lower(trim(raw));
+  if (key.size() >= 2 && key.front() == '<' && key.back() == '>') key = trim(key.substr(1, key.size() - 2));
+  return key;
+}
+
+// One diagnosis statement: surrounding spaces and trailing full stops removed.
+std::string diagnosisStatement(const std::string& line) {
+  std::string s = trim(line);
+  while (!s.empty() && (s.back() == '.' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  return s;
+}
+
+// Header comments "key: value" into rec.extra (repeated keys joined with "; "; LUDB's "<age>",
+// "<sex>" as "age", "sex"); the comma-separated CinC "Dx" codes into rec.diagnoses; after an LUDB
+// "<diagnoses>:" line, each comment (up to the next "<key>:" line) is one statement of rec.diagnoses.
 void readComments(const Header& h, EcgRecord& rec) {
+  bool inDiagnoses = false;
+  std::vector<std::string> statements;
   for (const auto& cm : h.comments) {
     std::size_t colon = cm.find(':');
+    const bool bracketed = colon != std::string::npos && trim(cm.substr(0, colon)).rfind('<', 0) == 0;
+    if (inDiagnoses && !bracketed) {
+      if (std::string d = diagnosisStatement(cm); !d.empty()) statements.push_back(d);
+      continue;
+    }
     if (colon == std::string::npos) continue;
-    std::string key = lower(trim(cm.substr(0, colon)));
+    std::string key = commentKey(cm.substr(0, colon));
     std::string value = trim(cm.substr(colon + 1));
+    inDiagnoses = bracketed && key == "diagnoses";
+    if (inDiagnoses) {
+      if (std::string d = diagnosisStatement(value); !d.empty()) statements.push_back(d);
+      continue;
+    }
     if (key.empty() || value.empty()) continue;
     auto it = rec.extra.find(key);
     if (it == rec.extra.end()) rec.extra[key] = value;
@@ -619,6 +646,7 @@ void readComments(const Header& h, EcgRecord& rec) {
       if (!code.empty()) rec.diagnoses.push_back(code);
     }
   }
+  rec.diagnoses.insert(rec.diagnoses.end(), statements.begin(), statements.end());
 }
 
 // Identity from the header and its comments; UIDs derived from the content hash.

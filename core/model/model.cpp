@@ -181,7 +181,7 @@ EcgEncoderImpl::EcgEncoderImpl(EcgEncoderConfig c) : cfg(c) {
     const double dp = cfg.depth > 1 ? cfg.dropPath * static_cast<double>(i) / (cfg.depth - 1) : 0.0;
     blocks->push_back(Block(cfg, dp));
   }
-  fc_norm = register_module("fc_norm", nn::LayerNorm(nn::LayerNormOptions({cfg.dim}).eps(cfg.normEps)));
+  fc_norm = register_module("fc_norm", nn::LayerNorm(nn::LayerNormOptions({cfg.dim}).eps(cfg.globalNormEps)));
 }
 
 torch::Tensor EcgEncoderImpl::positionalEmbedding() const {
@@ -300,9 +300,10 @@ torch::Tensor EchoAggregatorImpl::forward(const torch::Tensor& views, const torc
 
 // ------------------------------------------------------------------ joint model ----
 
-Echo2EcgImpl::Echo2EcgImpl(EcgEncoderConfig ecg, int64_t viewDim, int64_t echoDim, int64_t sharedDim) {
+Echo2EcgImpl::Echo2EcgImpl(EcgEncoderConfig ecg, int64_t viewDim, int64_t echoDim, int64_t sharedDim,
+                           int64_t echoHeads) {
   ecg_encoder = register_module("ecg_encoder", EcgEncoder(ecg));
-  echo_aggregator = register_module("echo_aggregator", EchoAggregator(viewDim, echoDim));
+  echo_aggregator = register_module("echo_aggregator", EchoAggregator(viewDim, echoDim, echoHeads));
   ecg_proj = register_module("ecg_proj", nn::Linear(nn::LinearOptions(ecg.dim, sharedDim).bias(false)));
   echo_proj = register_module("echo_proj", nn::Linear(nn::LinearOptions(echoDim, sharedDim).bias(false)));
 }

@@ -36,6 +36,9 @@ struct EcgEncoderConfig {
   double attnDrop = 0.0;
   double patchNormEps = 1e-5;
   double normEps = 1e-6;
+  // LayerNorm over the mean of the patch tokens (fc_norm): 1e-6 in this project's own models; the
+  // official Echo2ECG code applies its token aggregator's nn.LayerNorm (ecg_layernorm_global, 1e-5).
+  double globalNormEps = 1e-6;
   int64_t numPatches() const { return samples / patch; }
 };
 
@@ -197,8 +200,10 @@ TORCH_MODULE(EchoAggregator);
 // ------------------------------------------------------------------ joint model ----
 
 struct Echo2EcgImpl : torch::nn::Module {
+  // echoDim / echoHeads: the view aggregator (official config: model.echo.view_aggregation
+  // proj_embed_dim and num_heads); sharedDim: the alignment width (model.alignment.proj_embed_dim).
   explicit Echo2EcgImpl(EcgEncoderConfig ecg = {}, int64_t viewDim = 512, int64_t echoDim = 1024,
-                        int64_t sharedDim = 512);
+                        int64_t sharedDim = 512, int64_t echoHeads = 4);
   torch::Tensor embedEcg(const torch::Tensor& ecg);                                 // [B, 512], L2-normalised
   torch::Tensor embedEcho(const torch::Tensor& views, const torch::Tensor& valid);  // [B, 512], L2-normalised
   EcgEncoder ecg_encoder{nullptr};

@@ -25,12 +25,17 @@ std::string bundleJson(const Bundle& b) {
   j["model_id"] = b.modelId;
   j["version"] = b.version;
   j["weights"] = "echo2ecg.pt";
-  j["weights_dtype"] = "float16";
+  j["weights_dtype"] = b.weightsFp32 ? "float32" : "float16";
   j["preprocessing"] = kPreprocVersion;
   j["ecg_depth"] = b.ecgCfg.depth;
   j["ecg_dim"] = b.ecgCfg.dim;
   j["ecg_heads"] = b.ecgCfg.heads;
   j["ecg_mlp_dim"] = b.ecgCfg.mlpDim;
+  j["ecg_global_norm_eps"] = b.ecgCfg.globalNormEps;
+  j["view_dim"] = b.viewDim;
+  j["echo_dim"] = b.echoDim;
+  j["echo_heads"] = b.echoHeads;
+  j["shared_dim"] = b.sharedDim;
   j["video_encoder"] = b.videoEncoder;
   j["video_frames"] = b.spec.frames;
   j["video_stride"] = b.spec.frameStride;
@@ -43,7 +48,8 @@ std::string bundleJson(const Bundle& b) {
   }
   if (!b.role.empty()) j["role"] = b.role;
   j["weights_hash"] = b.hash;
-  j["synthetic_training_data"] = true;
+  j["synthetic_training_data"] = b.syntheticTrainingData;
+  if (!b.sourceJson.empty()) j["source"] = nlohmann::ordered_json::parse(b.sourceJson);
   return j.dump(2) + "\n";
 }
 
@@ -130,7 +136,7 @@ void saveBundle(Bundle& b, const std::string& dir) {
   for (auto& [k, v] : b.allWeights()) {
     auto t = v.detach().to(torch::kCPU);
     if (b.videoFp32 && k.rfind("video.", 0) == 0) video32[k] = t.is_floating_point() ? t.to(torch::kFloat32) : t;
-    else half[k] = t.is_floating_point() ? t.to(torch::kFloat16) : t;
+    else half[k] = t.is_floating_point() ? t.to(b.weightsFp32 ? torch::kFloat32 : torch::kFloat16) : t;
   }
   auto write = [&](const model::TensorMap& m, const std::string& name) {
     const std::string tmp = (fs::path(dir) / (name + ".tmp")).string();
@@ -170,7 +176,7 @@ void makeVideoEncoder(Bundle& b, const json& j, const std::string& dir) {
     const float sd = field<float>(j, "video_std", 255.f);
     b.spec.mean = {mean, mean, mean};
     b.spec.std = {sd, sd, sd};
-    b.video = std::make_shared<model::SmallVideoEncoder>(b.spec);
+    b.video = std::make_shared<model::SmallVideoEncoder>(b.spec, b.viewDim);
   } else if (b.videoEncoder == "mvit_v2_s") {
     // EchoPrime's MViT-v2-S: 224 x 224, per-channel EchoPrime mean/std; frames/stride may be overridden
     // (the model's temporal size follows video_frames; EchoPrime's weights need 16).
@@ -191,6 +197,27 @@ void makeVideoEncoder(Bundle& b, const json& j, const std::string& dir) {
     throw std::runtime_error(dir + "/bundle.json: unknown video_encoder \"" + b.videoEncoder +
                              "\" (known: small3dcnn, mvit_v2_s)");
   }
+}
+
+// Architecture fields of bundle.json beyond the ECG depth and width (defaults: this project's models),
+// each checked, and the provenance fields kept as they are.
+void readEchoSide(Bundle& b, const json& j, const std::string& dir) {
+  b.ecgCfg.globalNormEps = field<double>(j, "ecg_global_norm_eps", 1e-6);
+  b.viewDim = field<int64_t>(j, "view_dim", 512);
+  b.echoDim = field<int64_t>(j, "echo_dim", 1024);
+  b.echoHeads = field<int64_t>(j, "echo_heads", 4);
+  b.sharedDim = field<int64_t>(j, "shared_dim", 512);
+  const bool ok = b.ecgCfg.globalNormEps > 0 && b.ecgCfg.globalNormEps < 1e-2 && b.viewDim > 0 && b.echoDim > 0 &&
+                  b.echoHeads > 0 && b.echoDim % b.echoHeads == 0 && b.sharedDim > 0 && b.viewDim <= 65536 &&
+                  b.echoDim <= 65536 && b.sharedDim <= 65536;
+  if (!ok)
+    throw std::runtime_error(dir + "/bundle.json: ecg_global_norm_eps, view_dim, echo_dim, echo_heads, shared_dim "
+                             "are out of range (echo_dim must be a multiple of echo_heads)");
+  if (b.viewDim != 512 && b.videoEncoder == "mvit_v2_s")
+    throw std::runtime_error(dir + "/bundle.json: video_encoder mvit_v2_s gives 512-d views, view_dim is " +
+                             std::to_string(b.viewDim));
+  b.syntheticTrainingData = field<bool>(j, "synthetic_training_data", true);
+  if (auto it = j.find("source"); it != j.end() && !it->is_null()) b.sourceJson = it->dump();
 }
 
 // The error of weights that do not fit the model: every missing or mis-shaped tensor by name.
@@ -221,6 +248,8 @@ void loadWeights(Bundle& b, const json& j, const std::string& dir) {
   auto wv = videoFile == weightsFile ? w : model::loadTensorArchive((fs::path(dir) / videoFile).string());
   for (auto& [k, v] : wv)
     if (k.rfind("video.", 0) == 0 && v.is_floating_point() && v.scalar_type() != torch::kFloat16) b.videoFp32 = true;
+  for (auto& [k, v] : w)
+    if (k.rfind("video.", 0) != 0 && v.is_floating_point() && v.scalar_type() == torch::kFloat32) b.weightsFp32 = true;
   for (auto* m : {&w, &wv})
     for (auto& [k, v] : *m)
       if (v.is_floating_point()) v = v.to(torch::kFloat32);
@@ -248,8 +277,9 @@ Bundle loadBundle(const std::string& dir, bool checkHash) {
   b.ecgCfg.mlpDim = field<int64_t>(j, "ecg_mlp_dim", 768);
   b.videoEncoder = field<std::string>(j, "video_encoder", "small3dcnn");
   b.role = field<std::string>(j, "role", "");
+  readEchoSide(b, j, dir);
   makeVideoEncoder(b, j, dir);
-  b.net = model::Echo2Ecg(b.ecgCfg);
+  b.net = model::Echo2Ecg(b.ecgCfg, b.viewDim, b.echoDim, b.sharedDim, b.echoHeads);
   loadWeights(b, j, dir);
   b.net->eval();
   b.video->module()->eval();

@@ -34,6 +34,18 @@ struct Bundle {
   // EchoPrime's MViT): saveBundle keeps them in float32 in their own file (video.pt) instead of
   // rounding them to float16 with the rest, so a frozen encoder stays exactly the one it was.
   bool videoFp32 = false;
+  // Every weight is stored in float32 (weights_dtype "float32"): imported published weights (an
+  // official Echo2ECG run, OTiS) keep their exact values; this project's own models are float16.
+  bool weightsFp32 = false;
+  // The echo side's widths (bundle.json view_dim, echo_dim, echo_heads, shared_dim): the official
+  // default config aggregates 512-d views at 512, this project's models at 1024.
+  int64_t viewDim = 512, echoDim = 1024, echoHeads = 4, sharedDim = 512;
+  // bundle.json "synthetic_training_data": the weights were trained on the synthetic cohort (this
+  // project's bundled models); false for imported published weights.
+  bool syntheticTrainingData = true;
+  // bundle.json "source" (JSON text, "" when absent): where imported weights came from, as the
+  // converter recorded it (files, SHA-256, what was converted); kept as is by saveBundle.
+  std::string sourceJson;
 
   model::TensorMap allWeights() const;
   torch::Tensor normViews(const torch::Tensor& v) const;

@@ -109,7 +109,8 @@ say "Depends: $(dpkg-deb -f "$deb" Depends)"
 
 # ---- contents: exactly what should be shipped ------------------------------------------------------
 dpkg-deb --fsys-tarfile "$deb" | tar -t | sed -e 's|^\./|/|' -e 's|/$||' -e '/^$/d' | sort -u >"$tmp/contents"
-allowed='^/(usr(/bin(/echo2ecg(-gui)?)?|/share(/echo2ecg(/models(/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+\.json)?)?)?'
+allowed='^/(usr(/bin(/echo2ecg(-gui)?)?|/share(/echo2ecg(/models(/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+\.json)?)?'
+allowed+='|/tools(/(convert_checkpoint|echo2ecg_reference)\.py)?)?'
 allowed+='|/applications(/echo2ecg\.desktop)?|/icons(/hicolor(/scalable(/apps(/echo2ecg\.svg)?)?)?)?'
 allowed+='|/metainfo(/org\.echo2ecg\.workstation\.metainfo\.xml)?|/man(/man1(/echo2ecg(-gui)?\.1\.gz)?)?'
 allowed+='|/doc(/echo2ecg-workstation(/(copyright|changelog\.gz))?)?)?)?)?$'
@@ -225,6 +226,16 @@ if grep -qE '^  predict ' "$tmp/help.txt"; then
   out="$(app /usr/bin/echo2ecg predict 1 2>&1)" || fail "echo2ecg predict 1 failed: $out"
   grep -q 'bundled' <<<"$out" || fail "echo2ecg predict did not use the bundled models: $out"
   say "echo2ecg predict 1: $(grep -c 'bundled' <<<"$out") predictions with the bundled models"
+  # `models import` finds the installed converter and runs it: the bundled weights archive is not a
+  # checkpoint it imports, and the converter's own error must come back (not "convert_checkpoint.py not found").
+  rc=0
+  out="$(app /usr/bin/echo2ecg models import /usr/share/echo2ecg/models/echo2ecg.pt 2>&1)" || rc=$?
+  [ $rc -ne 0 ] && grep -q 'not a checkpoint this workstation imports' <<<"$out" ||
+    fail "echo2ecg models import did not run the installed converter (exit $rc): $out"
+  # A bundle folder imports as a registered version (copied beside the database).
+  out="$(app /usr/bin/echo2ecg models import /usr/share/echo2ecg/models 2>&1)" ||
+    fail "echo2ecg models import of the bundled models failed: $out"
+  say "echo2ecg models import: $(head -1 <<<"$out")"
 else
   say "note: this build has no model commands (E2E_BUILD_MODELS=OFF): no prediction run"
 fi

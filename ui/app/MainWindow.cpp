@@ -34,22 +34,24 @@
 #include "echo/EchoView.h"
 #include "io/dicom_ecg.h"
 #include "io/dicom_echo.h"
+#include "io/reader.h"
 #include "io/wfdb.h"
 #include "training/LabelEditor.h"
+#include "training/ModelImportDialog.h"
 #include "training/ModelRegistryView.h"
 #include "training/TrainingPanel.h"
 
 namespace e2e::ui {
 
 namespace {
-// A non-modal dialog around a database widget (model registry, label editor) on the default database.
+// A non-modal dialog around a database widget (model registry, label editor) on the window's database.
 template <class W>
-void showDatabaseDialog(QWidget* parent, const QString& title, W* widget) {
+void showDatabaseDialog(QWidget* parent, const QString& title, W* widget, const QString& dbPath) {
   auto* dlg = new QDialog(parent);
   dlg->setAttribute(Qt::WA_DeleteOnClose);
   dlg->setWindowTitle(title);
   (new QVBoxLayout(dlg))->addWidget(widget);
-  widget->setDatabasePath(QString::fromStdString(db::Database::defaultPath()));
+  widget->setDatabasePath(dbPath.isEmpty() ? QString::fromStdString(db::Database::defaultPath()) : dbPath);
   dlg->resize(900, 600);
   dlg->show();
 }
@@ -106,7 +108,7 @@ void MainWindow::buildMenus() {
 
 MainWindow::ToolBarActions MainWindow::buildFileMenu() {
   auto* file = menuBar()->addMenu(QStringLiteral("&File"));
-  auto* openEcg = file->addAction(QStringLiteral("Open DICOM &ECG…"), this, &MainWindow::openEcgDialog);
+  auto* openEcg = file->addAction(QStringLiteral("Open &ECG…"), this, &MainWindow::openEcgDialog);
   openEcg->setShortcut(QKeySequence::Open);
   auto* openWfdb = file->addAction(QStringLiteral("Open &WFDB record (.hea)…"), this, &MainWindow::openWfdbDialog);
   auto* openEcho = file->addAction(QStringLiteral("Open DICOM e&cho…"), this, &MainWindow::openEchoDialog);
@@ -170,7 +172,19 @@ void MainWindow::buildModelsMenu() {
       if (observer_) observer_->pollNow();
       logMessage(msg, !ok);
     });
-    showDatabaseDialog(this, QStringLiteral("Model registry"), reg);
+    if (observer_) connect(observer_, &DatabaseObserver::modelsChanged, reg, &ModelRegistryView::refresh);
+    showDatabaseDialog(this, QStringLiteral("Model registry"), reg, dbPath_);
+  });
+  // Published weights (an official run, OTiS, EchoPrime, a bundle) into the current database's registry,
+  // by `echo2ecg models import` as a child process; the registry views refresh through the observer.
+  models->addAction(QStringLiteral("&Import…"), this, [this] {
+    auto* dlg = new ModelImportDialog(dbPath_, this);
+    dlg->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dlg, &ModelImportDialog::importFinished, this, [this] {
+      if (observer_) observer_->pollNow();
+    });
+    connect(dlg, &ModelImportDialog::logMessage, this, [this](const QString& t) { logMessage(t); });
+    dlg->show();
   });
   models->addAction(QStringLiteral("&Training panel"), this, [this] {
     if (auto* t = findChild<TrainingPanel*>()) tabs_->setCurrentWidget(t);
@@ -180,7 +194,7 @@ void MainWindow::buildModelsMenu() {
 void MainWindow::buildLabelsMenu() {
   auto* labels = menuBar()->addMenu(QStringLiteral("&Labels"));
   labels->addAction(QStringLiteral("&Edit / import labels…"), this,
-                    [this] { showDatabaseDialog(this, QStringLiteral("Labels"), new LabelEditor); });
+                    [this] { showDatabaseDialog(this, QStringLiteral("Labels"), new LabelEditor, dbPath_); });
 }
 
 void MainWindow::buildHelpMenu() {
@@ -218,13 +232,12 @@ void MainWindow::addRecent(const QString& path) {
   rebuildRecentMenu();
 }
 
-bool MainWindow::openEcg(const QString& path, bool wfdb) {
-  EcgRecord r;
-  if (wfdb) {
-    r = readWfdb(path.toStdString());
-  } else {
-    r = readDicomEcg(path.toStdString());
-  }
+bool MainWindow::openEcg(const QString& path) {
+  // DICOM waveforms, WFDB records and the vendor exports (MUSE, HL7 aECG, SCP-ECG, Philips, CardioSoft).
+  LoadedObject obj = readAny(path.toStdString());
+  auto* rec = std::get_if<EcgRecord>(&obj);
+  if (!rec) return false;
+  EcgRecord r = std::move(*rec);
   ecg_->setRecord(r);
   tabs_->setCurrentWidget(ecg_);
   QString msg = QStringLiteral("Opened ECG %1").arg(QFileInfo(path).fileName());
@@ -243,26 +256,11 @@ bool MainWindow::openEcho(const QString& path) {
 
 bool MainWindow::openPath(const QString& path, bool interactive, bool remember) {
   try {
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    bool ok = false;
-    if (suffix == QStringLiteral("hea")) {
-      ok = openEcg(path, true);
-    } else {
-      // DICOM: an ECG/waveform first, then ultrasound.
-      std::string firstError;
-      try {
-        ok = openEcg(path, false);
-      } catch (const std::exception& e) {
-        firstError = e.what();
-      }
-      if (!ok) {
-        try {
-          ok = openEcho(path);
-        } catch (const std::exception& e) {
-          throw ReadError(path.toStdString(), std::string("not a readable ECG (") + firstError + ") nor echo (" + e.what() + ")");
-        }
-      }
-    }
+    // What the file is, by content (DICOM SOP class, SCP-ECG / XML signatures) or by name (.hea, videos).
+    const ProbeResult probe = probeFile(path.toStdString());
+    if (!probe.supported()) throw ReadError(path.toStdString(), probe.reason);
+    const bool echo = probe.kind == ProbeKind::DicomEcho || probe.kind == ProbeKind::Video;
+    const bool ok = echo ? openEcho(path) : openEcg(path);
     if (ok && remember) addRecent(path);
     return ok;
   } catch (const std::exception& e) {
@@ -274,8 +272,11 @@ bool MainWindow::openPath(const QString& path, bool interactive, bool remember) 
 }
 
 void MainWindow::openEcgDialog() {
-  const QString p = QFileDialog::getOpenFileName(this, QStringLiteral("Open DICOM ECG"), QString(),
-                                                 QStringLiteral("DICOM (*.dcm *.DCM);;All files (*)"));
+  const QString p = QFileDialog::getOpenFileName(
+      this, QStringLiteral("Open ECG"), QString(),
+      QStringLiteral("ECG files (*.dcm *.DCM *.xml *.XML *.scp *.SCP *.hea);;DICOM (*.dcm *.DCM);;"
+                     "Vendor exports: MUSE, HL7 aECG, Philips, CardioSoft XML, SCP-ECG (*.xml *.XML *.scp *.SCP);;"
+                     "All files (*)"));
   if (!p.isEmpty()) openPath(p);
 }
 

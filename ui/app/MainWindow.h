@@ -81,7 +81,7 @@ class MainWindow : public QMainWindow {
   void buildToolBar(const ToolBarActions& actions);
   void addRecent(const QString& path);
   void rebuildRecentMenu();
-  bool openEcg(const QString& path, bool wfdb);
+  bool openEcg(const QString& path);
   bool openEcho(const QString& path);
   void buildDatabaseUi();               // File menu entries, log/prediction/retrieval docks
   void buildDocks();                    // log, predictions and similar-studies docks

@@ -15,6 +15,7 @@
 
 #include "db/database.h"
 #include "jobs/JobRunner.h"
+#include "training/ModelImportDialog.h"
 #include "pipeline/embedding_model.h"
 #include "viewmodel/training_card.h"
 
@@ -44,6 +45,8 @@ ModelRegistryView::ModelRegistryView(QWidget* parent) : QWidget(parent) {
   activate_->setToolTip(tr("Use this version for new predictions of its model; an embedding model "
                            "(echo2ecg-pretrain) also re-embeds the database for retrieval"));
   refresh_ = new QPushButton(tr("Refresh"));
+  import_ = new QPushButton(tr("Import…"));
+  import_->setToolTip(tr("Import published weights (an Echo2ECG run, OTiS, EchoPrime, a bundle) as a model version"));
   info_ = new QLabel;
   info_->setWordWrap(true);
   progress_ = new QProgressBar;
@@ -57,6 +60,7 @@ ModelRegistryView::ModelRegistryView(QWidget* parent) : QWidget(parent) {
   bl->addWidget(info_, 1);
   bl->addWidget(progress_);
   bl->addWidget(cancel_);
+  bl->addWidget(import_);
   bl->addWidget(refresh_);
   bl->addWidget(activate_);
   auto* split = new QSplitter(Qt::Vertical);
@@ -66,6 +70,7 @@ ModelRegistryView::ModelRegistryView(QWidget* parent) : QWidget(parent) {
   l->addWidget(split, 1);
   l->addLayout(bl);
   connect(refresh_, &QPushButton::clicked, this, &ModelRegistryView::refresh);
+  connect(import_, &QPushButton::clicked, this, &ModelRegistryView::openImportDialog);
   connect(activate_, &QPushButton::clicked, this, &ModelRegistryView::activateSelected);
   connect(table_, &QTableWidget::itemSelectionChanged, this, &ModelRegistryView::showCard);
   connect(cancel_, &QPushButton::clicked, this, &ModelRegistryView::cancelEmbedding);
@@ -140,6 +145,20 @@ void ModelRegistryView::cancelEmbedding() {
   cancel_->setEnabled(false);
   info_->setText(tr("Cancelling the re-embedding…"));
   job_->cancel();
+}
+
+ModelImportDialog* ModelRegistryView::openImportDialog() {
+  auto* dlg = new ModelImportDialog(dbPath_, this);
+  dlg->setAttribute(Qt::WA_DeleteOnClose);
+  dlg->setCliProgram(cli_);
+  connect(dlg, &ModelImportDialog::logMessage, this, &ModelRegistryView::logMessage);
+  connect(dlg, &ModelImportDialog::importFinished, this, [this](bool ok, const QString& id, const QString& ver) {
+    if (!ok) return;
+    refresh();
+    selectVersion(id, ver);
+  });
+  dlg->show();
+  return dlg;
 }
 
 void ModelRegistryView::setDatabasePath(const QString& path) {

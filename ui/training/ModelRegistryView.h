@@ -17,6 +17,7 @@ class QTableWidget;
 namespace e2e::ui {
 
 class CliJob;
+class ModelImportDialog;
 
 class ModelRegistryView : public QWidget {
   Q_OBJECT
@@ -30,6 +31,7 @@ class ModelRegistryView : public QWidget {
   QPlainTextEdit* cardView() const { return card_; }
   QPushButton* activateButton() const { return activate_; }
   QPushButton* cancelButton() const { return cancel_; }
+  QPushButton* importButton() const { return import_; }
   QProgressBar* embedProgress() const { return progress_; }
   QLabel* infoLabel() const { return info_; }
   CliJob* embedJob() const { return job_; }
@@ -51,6 +53,8 @@ class ModelRegistryView : public QWidget {
   // the tool cannot be started (embeddingFinished(false, ...) then says why).
   bool startEmbedding(const QString& modelId, const QString& version);
   void cancelEmbedding();
+  // Import… (ModelImportDialog on this database, non-modal); the table refreshes after an import.
+  ModelImportDialog* openImportDialog();
 
  Q_SIGNALS:
   void activated(const QString& modelId, const QString& version);
@@ -64,7 +68,7 @@ class ModelRegistryView : public QWidget {
   QString dbPath_, cli_, embedding_;
   QTableWidget* table_ = nullptr;
   QPlainTextEdit* card_ = nullptr;
-  QPushButton *activate_ = nullptr, *refresh_ = nullptr, *cancel_ = nullptr;
+  QPushButton *activate_ = nullptr, *refresh_ = nullptr, *cancel_ = nullptr, *import_ = nullptr;
   QProgressBar* progress_ = nullptr;
   QLabel* info_ = nullptr;
   QStringList cards_;

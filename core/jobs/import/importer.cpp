@@ -19,6 +19,7 @@
 
 #include "common/hash.h"
 #include "io/reader.h"
+#include "labels/labels_csv.h"
 
 namespace fs = std::filesystem;
 
@@ -179,64 +180,16 @@ std::vector<std::string> labelTableHeader(const std::string& path) {
   return h;
 }
 
+// A label table through the labels module (RFC 4180 records: quoted cells may span lines), all or nothing.
 void importLabelTable(db::Database& db, const std::string& path, ImportReport& rep) {
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line)) {
-    rep.errors.push_back({path, "cannot read label table", ""});
-    return;
-  }
-  auto header = splitCsvLine(line);
-  for (auto& c : header) std::transform(c.begin(), c.end(), c.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  const auto col = [&](const char* name) {
-    auto it = std::find(header.begin(), header.end(), name);
-    return it == header.end() ? -1 : static_cast<int>(it - header.begin());
-  };
-  const int studyCol = col("study_uid"), patientCol = col("patient_id");
-  const std::string source = "csv:" + fs::path(path).filename().string();
   ++rep.labelFiles;
-  db::Database::Transaction tx(db);  // the whole table or nothing
-  int lineNo = 1, missing = 0;
-  while (std::getline(in, line)) {
-    ++lineNo;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const auto f = splitCsvLine(line);
-    if (f.size() != header.size()) {
-      rep.warnings.push_back({path, "line " + std::to_string(lineNo) + ": " + std::to_string(f.size()) +
-                                        " fields, header has " + std::to_string(header.size()), ""});
-      continue;
-    }
-    std::optional<std::int64_t> studyRow;
-    std::vector<std::int64_t> patientRows;
-    if (studyCol >= 0) {
-      studyRow = db.studyRowIdByUid(f[studyCol]);
-    } else {
-      db::Filter flt;
-      flt.text = f[patientCol];
-      for (const auto& p : db.listPatients(flt))
-        if (p.patientId == f[patientCol]) patientRows.push_back(p.id);
-    }
-    if (!studyRow && patientRows.empty()) {
-      ++missing;
-      continue;
-    }
-    for (std::size_t i = 0; i < header.size(); ++i) {
-      if (static_cast<int>(i) == studyCol || static_cast<int>(i) == patientCol || f[i].empty() || header[i].empty())
-        continue;
-      if (studyRow) {
-        db.setStudyLabel(*studyRow, header[i], f[i], source);
-        ++rep.labelsStored;
-      }
-      for (auto pr : patientRows) {
-        db.setPatientLabel(pr, header[i], f[i], source);
-        ++rep.labelsStored;
-      }
-    }
-  }
-  tx.commit();
-  if (missing)
-    rep.warnings.push_back({path, std::to_string(missing) + " row(s) name a " +
-                                      (studyCol >= 0 ? "study" : "patient") + " that is not in the database", ""});
+  const labels::ImportResult r = labels::importLabelsCsv(db, path);
+  rep.labelsStored += r.labelsStored;
+  for (const auto& w : r.warnings) rep.warnings.push_back({path, w, ""});
+  if (!r.unmatched.empty())
+    rep.warnings.push_back({path, std::to_string(r.unmatched.size()) + " row(s) name a " +
+                                      (r.keyColumn == labels::KeyColumn::StudyUid ? "study" : "patient") +
+                                      " that is not in the database", ""});
 }
 
 }  // namespace

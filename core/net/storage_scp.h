@@ -1,0 +1,81 @@
+// The storage SCP: answers C-ECHO and C-STORE (the storage SOP classes of net_common.h in the
+// transfer syntaxes of acceptedTransferSyntaxes()). Calling peers not in the allow list (AE title
+// and host) are refused at association. Each object arrives in a temporary file and goes through
+// ReceivedStore (atomic rename into <db>.received/<StudyUID>/<SOPUID>.dcm, then the importer); a
+// conflict or an unreadable object is refused with a DIMSE failure status and leaves no file and no
+// rows; an aborted association leaves no partial file. run() blocks until the cancel token fires
+// and reports what happens through typed events. Associations are served one at a time (a second
+// sender waits in the TCP backlog until the first is done). Qt-free, never prints.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "jobs/job.h"
+#include "net/net_common.h"
+#include "net/received_store.h"
+
+namespace e2e::net {
+
+struct ScpOptions {
+  std::string aet = "ECHO2ECG";
+  int port = 11112;
+  std::vector<AllowedPeer> allow;  // AET@HOST entries (HOST "*" = any host)
+  bool allowAny = false;           // accept any calling AE from any host (the allow list is ignored)
+  std::string dbPath;              // database the objects are imported into (empty: folder only)
+  std::string folder;              // empty: ReceivedStore::defaultFolder(dbPath)
+  int acseTimeoutS = 30, dimseTimeoutS = 30;
+};
+
+struct ScpEvent {
+  enum class Type {
+    Listening,            // the port is open (message: "AET on port N")
+    AssociationAccepted,  // callingAet / peerHost
+    AssociationRefused,   // message says why
+    Echo,
+    ObjectStored,         // `object` says what became of it (also when refused: Conflict / Failed)
+    ObjectAborted,        // the transfer broke off; nothing was kept
+    AssociationReleased,
+    AssociationAborted,
+    Stopped,
+  };
+  Type type = Type::Listening;
+  std::chrono::system_clock::time_point time = std::chrono::system_clock::now();
+  std::string callingAet, peerHost, message;
+  StoreResult object;
+};
+const char* toString(ScpEvent::Type t);
+
+struct ScpStats {
+  int associations = 0, refusedAssociations = 0, abortedAssociations = 0, echoes = 0;
+  int received = 0, added = 0, stored = 0, notImported = 0, skipped = 0, conflicts = 0, failed = 0, aborted = 0;
+};
+
+class StorageScp {
+ public:
+  // Throws std::invalid_argument for bad options, db errors when the database cannot be opened.
+  StorageScp(const ScpOptions& opts, std::function<void(const ScpEvent&)> onEvent = {});
+  ~StorageScp();
+  StorageScp(const StorageScp&) = delete;
+  StorageScp& operator=(const StorageScp&) = delete;
+
+  // Serves until `cancel` fires (checked at least once a second between associations, and after
+  // each message within one: a peer idling in an open association delays the stop by up to
+  // dimseTimeoutS). Events are delivered on the thread that calls run(). Throws
+  // NetError(Unreachable) when the port cannot be opened.
+  ScpStats run(const job::CancelToken& cancel);
+  const std::string& folder() const;
+
+  struct Impl;  // internal (storage_scp.cpp)
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Whether `callingAet` from `peerIp` is in the list (hosts are compared as given and as resolved).
+bool peerAllowed(const std::vector<AllowedPeer>& allow, const std::string& callingAet, const std::string& peerIp);
+
+}  // namespace e2e::net
