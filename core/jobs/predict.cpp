@@ -2,7 +2,10 @@
 #include "jobs/predict.h"
 
 #include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 
+#include "net/results_sr.h"
 #include "pipeline/embedder.h"
 #include "pipeline/predictor.h"
 
@@ -34,6 +37,50 @@ std::vector<Sample> chooseSamples(db::Database& db, const std::vector<std::strin
 }
 }  // namespace
 
+namespace {
+// The bundle says whether its encoder was trained on synthetic data; a registered head's card says
+// whether its own training data was.
+bool trainedOnSynthetic(db::Database& db, const Predictor& pr) {
+  if (pr.base.syntheticTrainingData) return true;
+  if (auto row = findModel(db, pr.modelId, pr.version)) {
+    const auto card = nlohmann::json::parse(row->cardJson, nullptr, false);
+    if (card.is_object() && card.contains("data") && card["data"].is_object())
+      return card["data"].value("synthetic", false);
+  }
+  return false;
+}
+
+// One SR per DICOM ECG and task (a WFDB or vendor-export ECG has no study in the PACS to link to).
+void writeSrs(db::Database& db, const std::string& dir, PredictReport& rep) {
+  std::filesystem::create_directories(dir);
+  static const std::map<std::string, std::string> kTaskNames = {{"lvef", "LVEF class"}, {"shd", "SHD"}};
+  for (const auto& p : rep.predictions) {
+    const auto inst = db.instanceById(p.ecgInstanceId);
+    if (!inst) continue;
+    if (inst->format != "DICOM-ECG") {
+      rep.srSkipped.push_back(inst->path + ": not a DICOM object (" + inst->format +
+                              "): an SR needs the ECG's study in the PACS");
+      continue;
+    }
+    net::PredictionSrRequest req;
+    try {
+      req.source = net::SrSourceStudy::fromDicomFile(inst->path);
+    } catch (const std::exception& e) {
+      rep.srSkipped.push_back(inst->path + ": " + e.what());
+      continue;
+    }
+    req.model = {p.modelId, p.version, p.weightsHash, p.syntheticTraining};
+    net::SrTaskPrediction t;
+    t.task = kTaskNames.count(p.task) ? kTaskNames.at(p.task) : p.task;
+    for (const auto& [cls, prob] : p.probabilities) t.classes.push_back({cls, prob});
+    req.predictions.push_back(t);
+    const std::string out = (std::filesystem::path(dir) / (inst->sopInstanceUid + "_" + p.task + ".dcm")).string();
+    net::writePredictionSr(req, out);
+    rep.srFiles.push_back(out);
+  }
+}
+}  // namespace
+
 PredictReport runPredict(const PredictRequest& o) {
   setThreads(0);
   db::Database db(o.dbPath);
@@ -48,6 +95,7 @@ PredictReport runPredict(const PredictRequest& o) {
       rep.taskErrors[task] = e.what();
       continue;
     }
+    const bool synthetic = trainedOnSynthetic(db, pr);
     EcgEmbedder ecg(db, pr.base);
     ecg.ensure(chosen, 16);
     rep.skipped.insert(rep.skipped.end(), ecg.errors.begin(), ecg.errors.end());
@@ -62,7 +110,7 @@ PredictReport runPredict(const PredictRequest& o) {
       row.modelVersion = pr.version;
       row.weightsHash = pr.weightsHash;
       row.task = task;
-      Prediction p{s.ecgInstanceId, s.patientId, task, pr.modelId, pr.version, {}};
+      Prediction p{s.ecgInstanceId, s.patientId, task, pr.modelId, pr.version, pr.weightsHash, synthetic, {}};
       for (std::size_t c = 0; c < classes.size(); ++c) {
         row.probabilities[classes[c]] = sc[0][c];
         p.probabilities.emplace_back(classes[c], sc[0][c]);
@@ -71,6 +119,7 @@ PredictReport runPredict(const PredictRequest& o) {
       rep.predictions.push_back(std::move(p));
     }
   }
+  if (!o.srDir.empty()) writeSrs(db, o.srDir, rep);
   return rep;
 }
 
