@@ -61,28 +61,29 @@ int deriveLimbLeads(EcgGroup& group) {
 }
 
 int deriveLimbLeads(EcgRecord& record) {
+  std::vector<std::string> derived;  // labels added in any group, first-seen order
   int touched = 0;
   for (EcgGroup& g : record.groups) {
     std::vector<std::string> before;
     for (const auto& c : g.channels) before.push_back(c.label);
     if (deriveLimbLeads(g) == 0) continue;
     ++touched;
-    std::string& list = record.extra["derivedLeads"];
-    for (const auto& c : g.channels) {
-      if (std::find(before.begin(), before.end(), c.label) != before.end()) continue;
-      const std::string item = c.label;
-      bool have = false;
-      std::size_t pos = 0;
-      while (pos <= list.size()) {
-        const std::size_t comma = list.find(',', pos);
-        const std::string tok = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-        if (tok == item) have = true;
-        if (comma == std::string::npos) break;
-        pos = comma + 1;
-      }
-      if (!have) list += (list.empty() ? "" : ",") + item;
-    }
+    for (const auto& c : g.channels)
+      if (std::find(before.begin(), before.end(), c.label) == before.end() &&
+          std::find(derived.begin(), derived.end(), c.label) == derived.end())
+        derived.push_back(c.label);
   }
+  if (derived.empty()) return touched;
+  // Merged with what the record already lists (comma-separated, no duplicates).
+  std::string& list = record.extra["derivedLeads"];
+  std::vector<std::string> have;
+  for (std::size_t pos = 0; !list.empty() && pos <= list.size();) {
+    const std::size_t comma = std::min(list.find(',', pos), list.size());
+    have.push_back(list.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  for (const auto& label : derived)
+    if (std::find(have.begin(), have.end(), label) == have.end()) list += (list.empty() ? "" : ",") + label;
   return touched;
 }
 

@@ -155,6 +155,11 @@ const db::ModelRow* findImported(const std::vector<db::ModelRow>& rows, const st
   return nullptr;
 }
 
+// Where imported bundles are kept: the request's store, else beside the database.
+fs::path storeDir(const ModelImportRequest& req) {
+  return req.storeDir.empty() ? fs::path(req.dbPath + ".models") : fs::path(req.storeDir);
+}
+
 std::string uniqueName(const std::string& stem) {
   std::random_device rd;
   return stem + std::to_string(::getpid()) + "-" + std::to_string(rd());
@@ -207,7 +212,7 @@ void registerStaged(const Context& c, db::Database& db, const fs::path& staging,
   r.modelId = b.modelId.empty() || b.modelId == "echo2ecg" ? std::string(pipeline::kEmbeddingModelId) : b.modelId;
   r.role = b.role;
   r.version = train::nextVersion(db, r.modelId);
-  const fs::path store = c.req.storeDir.empty() ? fs::path(c.req.dbPath + ".models") : fs::path(c.req.storeDir);
+  const fs::path store = storeDir(c.req);
   const fs::path final = store / r.modelId / r.version;
   if (fs::exists(final))
     throw std::runtime_error(final.string() + " already exists (left from an earlier import?); nothing was "
@@ -266,7 +271,7 @@ ModelImportReport importModel(const ModelImportRequest& req, const job::CancelTo
     }
     return r;
   }
-  const fs::path store = req.storeDir.empty() ? fs::path(req.dbPath + ".models") : fs::path(req.storeDir);
+  const fs::path store = storeDir(req);
   const fs::path staging = store / uniqueName(".staging-");
   try {
     stage(c, r.kind == "otis+echoprime" ? "otis" : r.kind, r.sources, staging);

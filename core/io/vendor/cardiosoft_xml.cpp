@@ -17,27 +17,11 @@ namespace e2e {
 namespace {
 
 using vendor::child;
+using vendor::number;
+using vendor::text;
+using vendor::trimmed;
+using vendor::upper;
 using vendor::children;
-
-std::string trimmed(std::string_view s) {
-  std::size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
-
-std::string upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
-  return s;
-}
-
-std::string text(const pugi::xml_node& parent, std::string_view name) {
-  return trimmed(child(parent, name).text().get());
-}
-
-std::optional<double> number(const pugi::xml_node& parent, std::string_view name) {
-  return vendor::toDouble(text(parent, name));
-}
 
 // Comma-separated integers (tabs and line breaks allowed, one trailing comma tolerated).
 std::vector<std::int32_t> parseValues(const char* p, const std::string& path, const std::string& where) {

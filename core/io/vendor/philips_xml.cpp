@@ -16,25 +16,16 @@ namespace e2e {
 namespace {
 
 using vendor::child;
+using vendor::lower;
+using vendor::trimmed;
 using vendor::children;
 using vendor::toDouble;
 using vendor::toInt;
 
 constexpr std::size_t kMaxLeads = 64;
 
-std::string trim(std::string_view s) {
-  std::size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string text(const pugi::xml_node& n) { return n ? trim(n.child_value()) : std::string(); }
+// Element text, trimmed ("" for an empty node).
+std::string text(const pugi::xml_node& n) { return n ? trimmed(n.child_value()) : std::string(); }
 
 // Element text at a path of local names below `n` ("" when any step is missing).
 std::string textAt(pugi::xml_node n, std::initializer_list<std::string_view> path) {
@@ -42,7 +33,7 @@ std::string textAt(pugi::xml_node n, std::initializer_list<std::string_view> pat
   return text(n);
 }
 
-std::string attr(const pugi::xml_node& n, const char* name) { return trim(n.attribute(name).value()); }
+std::string attr(const pugi::xml_node& n, const char* name) { return trimmed(n.attribute(name).value()); }
 
 std::vector<std::string> splitWords(const std::string& s) {
   std::istringstream in(s);

@@ -14,16 +14,30 @@
 #include "common/types.h"
 
 namespace e2e::vendor {
-namespace {
-
-std::string trim(std::string_view s) {
+std::string trimmed(std::string_view s) {
   std::size_t b = 0, e = s.size();
   while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
   while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
   return std::string(s.substr(b, e - b));
 }
 
-}  // namespace
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string text(const pugi::xml_node& parent, std::string_view local) {
+  return trimmed(child(parent, local).text().get());
+}
+
+std::optional<double> number(const pugi::xml_node& parent, std::string_view local) {
+  return toDouble(text(parent, local));
+}
 
 std::string fileHead(const std::string& path, std::size_t n) {
   std::ifstream f(path, std::ios::binary);
@@ -120,7 +134,7 @@ std::vector<std::uint8_t> decodeBase64(std::string_view text, const std::string&
 }
 
 std::optional<double> toDouble(std::string_view s) {
-  const std::string t = trim(s);
+  const std::string t = trimmed(s);
   if (t.empty()) return std::nullopt;
   char* end = nullptr;
   errno = 0;
@@ -130,7 +144,7 @@ std::optional<double> toDouble(std::string_view s) {
 }
 
 std::optional<long long> toInt(std::string_view s) {
-  const std::string t = trim(s);
+  const std::string t = trimmed(s);
   if (t.empty()) return std::nullopt;
   char* end = nullptr;
   errno = 0;

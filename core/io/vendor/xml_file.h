@@ -38,6 +38,14 @@ std::vector<pugi::xml_node> children(const pugi::xml_node& n, std::string_view l
 // Decodes base64 (whitespace ignored). Throws ReadError(path, what + ": invalid base64") on bad input.
 std::vector<std::uint8_t> decodeBase64(std::string_view text, const std::string& path, const std::string& what);
 
+// Text helpers the readers share: surrounding white space removed; ASCII case changed.
+std::string trimmed(std::string_view s);
+std::string upper(std::string s);
+std::string lower(std::string s);
+// The trimmed text of the first child element named `local` ("" if none), and that text as a number.
+std::string text(const pugi::xml_node& parent, std::string_view local);
+std::optional<double> number(const pugi::xml_node& parent, std::string_view local);
+
 // Parses a whole trimmed string as a finite double / integer; nullopt otherwise.
 std::optional<double> toDouble(std::string_view s);
 std::optional<long long> toInt(std::string_view s);
