@@ -40,7 +40,9 @@ import echo2ecg_reference as ref  # noqa: E402
 
 ECG_LEADS, ECG_SAMPLES, ECG_PATCH = 12, 1008, 24
 ECG_PATCHES = ECG_SAMPLES // ECG_PATCH
-PREPROC = "ecg-100Hz-1008-als-v1"
+# The official Echo2ECG preprocessing (ecg/data_processing/processing.py: resample_signal with
+# scipy.signal.resample, then process_ecg): the workstation's Fourier-resampling version of its input.
+PREPROC = "ecg-100Hz-1008-als-fft-v1"
 RUN_PARTS = ("ecg_multimodal.ckpt", "token_aggregator.ckpt", "echo_projection_for_agg.ckpt",
              "echo_view_aggregator.ckpt", "ecg_alignment_global_token.ckpt", "echo_alignment_global_token.ckpt")
 # OTiS pre-training keeps MAE parts the encoder never uses; the official loader skips them too (strict=False).

@@ -23,7 +23,8 @@ void printEmbedHelp() {
       "  default             the ACTIVE %s version of the database (`echo2ecg models activate`),\n"
       "                      else the bundled models/ (or $E2E_MODELS_DIR).\n"
       "A registered version's weights must still hash to its registered weights hash (error otherwise).\n"
-      "Stored keyed by model id:version, weights hash and preprocessing version (%s); what is already\n"
+      "Stored keyed by model id:version, weights hash and preprocessing version (the bundle's: %s, or\n"
+      "%s for imported official weights); what is already\n"
       "stored is skipped. A loop that cannot be decoded is tried (and reported) on every run. A study's\n"
       "vector is made from its first 128 decodable loops and re-made when its loops change (loops\n"
       "imported into or deleted from it, a loop that decodes now).\n"
@@ -31,7 +32,7 @@ void printEmbedHelp() {
       "--prune-stale deletes them after a complete run.\n"
       "  --json-progress  one JSON line per batch on stdout: {\"event\":\"progress\",\"stage\":\"ecg|echo\",\n"
       "                   \"done\":N,\"total\":M} (the workstation's re-embed job reads them)\n",
-      e2e::pipeline::kEmbeddingModelId, e2e::pipeline::kPreprocVersion);
+      e2e::pipeline::kEmbeddingModelId, e2e::pipeline::kPreprocVersion, e2e::pipeline::kPreprocFourierVersion);
 }
 
 // The end report: a JSON line (with --json-progress), then the text summary.

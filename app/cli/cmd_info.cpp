@@ -45,8 +45,14 @@ int runInfo(int argc, char** argv) {
   }
   // Read the version without migrating anything.
   const int version = e2e::db::Database::peekSchemaVersion(path);
-  if (version < 0) {
-    std::printf("Database: %s (not readable as SQLite)\n", path.c_str());
+  if (version < 0) {  // unreadable, or a negative user_version: the read-only open says which
+    std::string why = "not readable as SQLite";
+    try {
+      e2e::db::Database probe(path, e2e::db::Database::Mode::ReadOnly);
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    std::printf("Database: %s (%s)\n", path.c_str(), why.c_str());
     return kRuntimeError;
   }
   const auto access = e2e::db::Database::writeAccess(path);

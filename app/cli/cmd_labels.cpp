@@ -42,7 +42,7 @@ int runLabels(int argc, char** argv) {
     return kRuntimeError;
   }
   try {
-    e2e::db::Database db(dbPath);
+    e2e::db::Database db(dbPath, action == "list" ? e2e::db::Database::Mode::ReadOnly : e2e::db::Database::Mode::ReadWrite);
     if (action == "import") {
       const auto r = e2e::labels::importLabelsCsv(db, a.positional[1], by, a.get("source"), a.get("key-column"));
       for (const auto& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
@@ -69,16 +69,17 @@ int runLabels(int argc, char** argv) {
     for (const auto& s : db.listStudies(f)) {
       if (a.has("study") && s.studyUid != a.get("study")) continue;
       for (const auto& l : db.labelsForStudy(s.id)) {
-        std::printf("%s\t%s\t%s\t%s\t%s\n", s.studyUid.c_str(), s.patientId.empty() ? "-" : s.patientId.c_str(),
-                    l.key.c_str(), l.value.c_str(), l.source.empty() ? "-" : l.source.c_str());
+        std::printf("%s\t%s\t%s\t%s\t%s\n", tsvCell(s.studyUid).c_str(),
+                    s.patientId.empty() ? "-" : tsvCell(s.patientId).c_str(), tsvCell(l.key).c_str(),
+                    tsvCell(l.value).c_str(), l.source.empty() ? "-" : tsvCell(l.source).c_str());
         ++n;
       }
     }
     if (!a.has("study"))
       for (const auto& p : db.listPatients(f))
         for (const auto& l : db.labelsForPatient(p.id)) {
-          std::printf("-\t%s\t%s\t%s\t%s\n", p.patientId.c_str(), l.key.c_str(), l.value.c_str(),
-                      l.source.empty() ? "-" : l.source.c_str());
+          std::printf("-\t%s\t%s\t%s\t%s\n", tsvCell(p.patientId).c_str(), tsvCell(l.key).c_str(),
+                      tsvCell(l.value).c_str(), l.source.empty() ? "-" : tsvCell(l.source).c_str());
           ++n;
         }
     std::fprintf(stderr, "%zu label(s)\n", n);

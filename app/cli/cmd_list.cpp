@@ -5,11 +5,14 @@
 #include <string>
 
 #include "commands.h"
+#include "common/person_name.h"
 #include "db/database.h"
 
 namespace {
 
-const char* orDash(const std::string& s) { return s.empty() ? "-" : s.c_str(); }
+// A tab-separated cell: "-" when empty; control characters escaped (tsvCell), so that a value read
+// from a file (a tab in a patient ID) can never add columns or rows.
+std::string cell(const std::string& s) { return s.empty() ? "-" : e2e::cli::tsvCell(s); }
 
 int runList(int argc, char** argv) {
   using namespace e2e::cli;
@@ -54,37 +57,37 @@ int runList(int argc, char** argv) {
     return kRuntimeError;
   }
   // Viewing: a database this user may not write is read as it is (read-only).
-  e2e::db::Database db(dbPath, e2e::db::Database::Mode::Auto);
+  e2e::db::Database db(dbPath, e2e::db::Database::Mode::ReadOnly);
   std::size_t n = 0;
   if (what == "patients") {
     std::printf("id\tpatient_id\tname\tbirth_date\tsex\tstudies\n");
     for (const auto& p : db.listPatients(f)) {
-      std::printf("%lld\t%s\t%s\t%s\t%s\t%d\n", static_cast<long long>(p.id), orDash(p.patientId), orDash(p.name),
-                  orDash(p.birthDate), orDash(p.sex), p.studyCount);
+      std::printf("%lld\t%s\t%s\t%s\t%s\t%d\n", static_cast<long long>(p.id), cell(p.patientId).c_str(),
+                  cell(e2e::formatPersonName(p.name)).c_str(), cell(p.birthDate).c_str(), cell(p.sex).c_str(), p.studyCount);
       ++n;
     }
   } else if (what == "studies") {
     std::printf("id\tdate\tpatient_id\tpatient_name\tmodalities\tinstances\tdescription\tstudy_uid\n");
     for (const auto& s : db.listStudies(f)) {
-      std::printf("%lld\t%s\t%s\t%s\t%s\t%d\t%s%s\t%s\n", static_cast<long long>(s.id), orDash(s.date),
-                  orDash(s.patientId), orDash(s.patientName), orDash(s.modalities), s.instanceCount,
-                  s.synthetic ? "[SYNTHETIC] " : "", orDash(s.description), s.studyUid.c_str());
+      std::printf("%lld\t%s\t%s\t%s\t%s\t%d\t%s%s\t%s\n", static_cast<long long>(s.id), cell(s.date).c_str(),
+                  cell(s.patientId).c_str(), cell(e2e::formatPersonName(s.patientName)).c_str(), cell(s.modalities).c_str(),
+                  s.instanceCount, s.synthetic ? "[SYNTHETIC] " : "", cell(s.description).c_str(), e2e::cli::tsvCell(s.studyUid).c_str());
       ++n;
     }
   } else if (what == "series") {
     std::printf("id\tstudy_id\tmodality\tnumber\tinstances\tdescription\tseries_uid\n");
     for (const auto& s : db.listSeries(f)) {
       std::printf("%lld\t%lld\t%s\t%d\t%d\t%s\t%s\n", static_cast<long long>(s.id),
-                  static_cast<long long>(s.studyRowId), orDash(s.modality), s.number, s.instanceCount,
-                  orDash(s.description), s.seriesUid.c_str());
+                  static_cast<long long>(s.studyRowId), cell(s.modality).c_str(), s.number, s.instanceCount,
+                  cell(s.description).c_str(), e2e::cli::tsvCell(s.seriesUid).c_str());
       ++n;
     }
   } else {
     std::printf("id\tmodality\tformat\tpatient_id\tpatient_name\tdate\tsop_instance_uid\tpath\n");
     for (const auto& i : db.listInstances(f)) {
-      std::printf("%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", static_cast<long long>(i.id), orDash(i.modality),
-                  i.format.c_str(), orDash(i.patientId), orDash(i.patientName), orDash(i.studyDate),
-                  i.sopInstanceUid.c_str(), i.path.c_str());
+      std::printf("%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", static_cast<long long>(i.id), cell(i.modality).c_str(),
+                  e2e::cli::tsvCell(i.format).c_str(), cell(i.patientId).c_str(), cell(e2e::formatPersonName(i.patientName)).c_str(),
+                  cell(i.studyDate).c_str(), e2e::cli::tsvCell(i.sopInstanceUid).c_str(), e2e::cli::tsvCell(i.path).c_str());
       ++n;
     }
   }

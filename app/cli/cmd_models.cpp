@@ -197,7 +197,9 @@ int runModels(int argc, char** argv) {
     return kRuntimeError;
   }
   try {
-    e2e::db::Database db(dbPath);
+    // list / show only read: never migrate or create (a foreign or newer file is refused untouched)
+    const bool reads = action == "list" || action == "show";
+    e2e::db::Database db(dbPath, reads ? e2e::db::Database::Mode::ReadOnly : e2e::db::Database::Mode::ReadWrite);
     if (action == "list") return listModels(db);
     if (action == "show" || action == "activate") return showOrActivate(db, dbPath, a, action == "activate");
     return registerModel(db, a);

@@ -1,4 +1,4 @@
-// echo2ecg pacs echo|find|get|move|send --peer AET@HOST:PORT [--aet OURS] ...
+// echo2ecg pacs echo|find|get|move|send --peer AET@HOST:PORT [--aet OURS] [--tls-*] ...
 // Prints what core/net reports; maps network failures to exit code 4.
 #include <unistd.h>
 
@@ -9,6 +9,7 @@
 #include "db/database.h"
 #include "json_out.h"
 #include "net/scu.h"
+#include "tls_args.h"
 
 namespace {
 
@@ -35,13 +36,14 @@ const char* kUsage =
     "move:  --study-uid UID [--series-uid UID] --dest AET   (the peer sends to AET, which it must know)\n"
     "send:  FILE... | --study-uid UID [--db FILE]           (C-STORE of files, or of a stored study)\n"
     "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 finished with failures or conflicts,\n"
-    "4 network error (unreachable peer, association rejected, timeout), 130 interrupted.\n";
+    "4 network error (unreachable peer, association rejected, timeout, TLS), 130 interrupted.\n";
 
 net::Association associationFrom(const ParsedArgs& a) {
   net::Association as;
   as.peer = net::parsePeer(a.get("peer"));
   if (a.has("aet")) as.ourAet = a.get("aet");
   if (!net::validAeTitle(as.ourAet)) throw std::invalid_argument("--aet must be 1-16 printable characters");
+  as.tls = tlsOptionsFrom(a);
   long long t = 0;
   if (a.has("timeout")) {
     if (!parseInt(a.get("timeout"), 1, 3600, t)) throw std::invalid_argument("--timeout needs seconds 1..3600");
@@ -208,11 +210,12 @@ int dispatch(const std::string& op, const ParsedArgs& a, const e2e::job::CancelT
 
 int runPacs(int argc, char** argv) {
   auto a = parseArgs(argc, argv,
-                     {"peer", "aet", "timeout", "level", "patient-id", "patient-name", "date", "modality", "accession",
-                      "study-uid", "series-uid", "limit", "db", "folder", "dest"},
-                     {"json"});
+                     withTlsOptions({"peer", "aet", "timeout", "level", "patient-id", "patient-name", "date",
+                                     "modality", "accession", "study-uid", "series-uid", "limit", "db", "folder",
+                                     "dest"}),
+                     withTlsFlags({"json"}));
   if (a.help) {
-    std::printf("%s", kUsage);
+    std::printf("%s%s", kUsage, kTlsUsage);
     return kOk;
   }
   if (!a.error.empty()) return usageError("pacs", a.error);
@@ -230,7 +233,9 @@ int runPacs(int argc, char** argv) {
   try {
     rc = dispatch(op, a, cancel);
   } catch (const net::NetError& e) {
-    std::fprintf(stderr, "echo2ecg pacs %s: %s: %s\n", op.c_str(), net::toString(e.kind()), e.what());
+    // A TLS message names TLS itself.
+    if (e.kind() == net::NetError::Kind::Tls) std::fprintf(stderr, "echo2ecg pacs %s: %s\n", op.c_str(), e.what());
+    else std::fprintf(stderr, "echo2ecg pacs %s: %s: %s\n", op.c_str(), net::toString(e.kind()), e.what());
     rc = kNetworkError;
   } catch (const std::invalid_argument& e) {
     rc = usageError("pacs", e.what());

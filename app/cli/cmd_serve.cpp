@@ -1,12 +1,14 @@
-// echo2ecg serve --db FILE --aet AET --port N [--allow AET@HOST ...] [--allow-any] [--folder DIR]
+// echo2ecg serve --db FILE --aet AET --port N [--allow AET@HOST ...] [--allow-any] [--folder DIR] [--tls-*]
 // The storage SCP in the foreground: one line per event (or one JSON line with --json) until Ctrl-C.
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 
 #include "commands.h"
 #include "json_out.h"
 #include "net/storage_scp.h"
+#include "tls_args.h"
 
 namespace {
 
@@ -54,59 +56,73 @@ void printEvent(const net::ScpEvent& e, bool json) {
   std::fflush(stdout);
 }
 
-int runServe(int argc, char** argv) {
-  auto a = parseArgs(argc, argv, {"db", "aet", "port", "allow", "folder", "timeout"}, {"allow-any", "json"});
-  if (a.help) {
-    std::printf(
-        "Usage: echo2ecg serve [--db FILE] --aet AET --port N [--allow AET@HOST ...] [--allow-any]\n"
-        "                      [--folder DIR] [--timeout S] [--json]\n"
-        "DICOM storage SCP (C-ECHO, C-STORE of ECG/waveform, ultrasound, PDF, SR and secondary capture\n"
-        "objects). Each received object is written to DIR (default <db>.received/<StudyUID>/<SOPUID>.dcm)\n"
-        "and imported like `echo2ecg import`: duplicates are skipped, a SOP Instance UID stored with\n"
-        "different content is refused (status 0x0111) and nothing is overwritten.\n"
-        "  --allow AET@HOST   a peer allowed to connect (repeatable; HOST may be a name, an IP or *)\n"
-        "  --allow-any        accept any peer (otherwise peers not in the allow list are refused)\n"
-        "  --timeout S        seconds to wait for each message of a peer (default 30)\n"
-        "  --json             one JSON object per event\n"
-        "Runs until Ctrl-C. Exit codes: 0 stopped, 1 runtime error, 2 usage error, 4 port not available.\n");
-    return kOk;
-  }
-  if (!a.error.empty()) return usageError("serve", a.error);
-  if (!a.positional.empty()) return usageError("serve", "unexpected argument '" + a.positional.front() + "'");
+const char* kServeUsage =
+    "Usage: echo2ecg serve [--db FILE] --aet AET --port N [--allow AET@HOST ...] [--allow-any]\n"
+    "                      [--folder DIR] [--timeout S] [--json] [TLS options]\n"
+    "DICOM storage SCP (C-ECHO, C-STORE of ECG/waveform, ultrasound, PDF, SR and secondary capture\n"
+    "objects). Each received object is written to DIR (default <db>.received/<StudyUID>/<SOPUID>.dcm)\n"
+    "and imported like `echo2ecg import`: duplicates are skipped, a SOP Instance UID stored with\n"
+    "different content is refused (status 0x0111) and nothing is overwritten.\n"
+    "  --allow AET@HOST   a peer allowed to connect (repeatable; HOST may be a name, an IP or *)\n"
+    "  --allow-any        accept any peer (otherwise peers not in the allow list are refused)\n"
+    "  --timeout S        seconds to wait for each message of a peer (default 30)\n"
+    "  --json             one JSON object per event\n"
+    "DICOM TLS (any --tls-* option): --tls-key and --tls-cert are required; clients must present a\n"
+    "certificate from a --tls-ca / --tls-ca-dir CA unless --tls-no-verify; plain clients are refused.\n";
+const char* kServeExit =
+    "Runs until Ctrl-C. Exit codes: 0 stopped, 1 runtime error, 2 usage error, 4 port not available or\n"
+    "TLS set-up failed (key, certificate or CA files).\n";
+
+// The SCP options from the command line; std::invalid_argument for a usage error.
+net::ScpOptions scpOptionsFrom(const ParsedArgs& a) {
+  if (!a.positional.empty()) throw std::invalid_argument("unexpected argument '" + a.positional.front() + "'");
   net::ScpOptions o;
   o.dbPath = dbPathFrom(a);
   o.folder = a.get("folder");
   o.aet = a.get("aet", o.aet);
-  if (!net::validAeTitle(o.aet)) return usageError("serve", "--aet must be 1-16 printable characters");
+  if (!net::validAeTitle(o.aet)) throw std::invalid_argument("--aet must be 1-16 printable characters");
   long long n = 0;
-  if (!a.has("port") || !parseInt(a.get("port"), 1, 65535, n)) return usageError("serve", "--port N (1-65535) is required");
+  if (!a.has("port") || !parseInt(a.get("port"), 1, 65535, n))
+    throw std::invalid_argument("--port N (1-65535) is required");
   o.port = static_cast<int>(n);
   if (a.has("timeout")) {
-    if (!parseInt(a.get("timeout"), 1, 3600, n)) return usageError("serve", "--timeout needs seconds 1..3600");
+    if (!parseInt(a.get("timeout"), 1, 3600, n)) throw std::invalid_argument("--timeout needs seconds 1..3600");
     o.dimseTimeoutS = static_cast<int>(n);
   }
-  if (a.has("allow")) {
-    for (const auto& s : a.options.at("allow")) {
-      try {
-        o.allow.push_back(net::parseAllowedPeer(s));
-      } catch (const std::invalid_argument& e) {
-        return usageError("serve", e.what());
-      }
-    }
-  }
+  if (a.has("allow"))
+    for (const auto& s : a.options.at("allow")) o.allow.push_back(net::parseAllowedPeer(s));
   o.allowAny = a.has("allow-any");
+  o.tls = tlsOptionsFrom(a);
   if (o.allow.empty() && !o.allowAny)
-    return usageError("serve", "no peer may connect: give --allow AET@HOST (repeatable) or --allow-any");
+    throw std::invalid_argument("no peer may connect: give --allow AET@HOST (repeatable) or --allow-any");
+  return o;
+}
+
+int runServe(int argc, char** argv) {
+  auto a = parseArgs(argc, argv, withTlsOptions({"db", "aet", "port", "allow", "folder", "timeout"}),
+                     withTlsFlags({"allow-any", "json"}));
+  if (a.help) {
+    std::printf("%s%s%s", kServeUsage, kTlsUsage, kServeExit);
+    return kOk;
+  }
+  if (!a.error.empty()) return usageError("serve", a.error);
+  net::ScpOptions o;
+  try {
+    o = scpOptionsFrom(a);
+  } catch (const std::invalid_argument& e) {
+    return usageError("serve", e.what());
+  }
   const bool json = a.has("json");
-  net::StorageScp scp(o, [json](const net::ScpEvent& e) { printEvent(e, json); });
-  if (!json) std::printf("Receiving into %s (database %s)\n", scp.folder().c_str(), o.dbPath.c_str());
+  std::unique_ptr<net::StorageScp> scp;
   e2e::job::CancelToken cancel;
-  gCancel = &cancel;
-  std::signal(SIGINT, onServeSignal);
-  std::signal(SIGTERM, onServeSignal);
   net::ScpStats s;
   try {
-    s = scp.run(cancel);
+    scp = std::make_unique<net::StorageScp>(o, [json](const net::ScpEvent& e) { printEvent(e, json); });
+    if (!json) std::printf("Receiving into %s (database %s)\n", scp->folder().c_str(), o.dbPath.c_str());
+    gCancel = &cancel;
+    std::signal(SIGINT, onServeSignal);
+    std::signal(SIGTERM, onServeSignal);
+    s = scp->run(cancel);
   } catch (const net::NetError& e) {
     gCancel = nullptr;
     std::fprintf(stderr, "echo2ecg serve: %s\n", e.what());

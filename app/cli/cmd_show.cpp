@@ -5,6 +5,8 @@
 #include <string>
 
 #include "commands.h"
+#include "common/person_name.h"
+#include "labels/snomed_terms.h"
 #include "db/database.h"
 
 namespace {
@@ -48,7 +50,7 @@ void showEcg(const e2e::db::EcgRow& e) {
   }
   if (!e.diagnoses.empty()) {
     std::string dx;
-    for (const auto& s : e.diagnoses) dx += (dx.empty() ? "" : ", ") + s;
+    for (const auto& s : e.diagnoses) dx += (dx.empty() ? "" : ", ") + e2e::labels::snomedDisplayText(s);
     std::printf("  Diagnoses: %s\n", dx.c_str());
   }
 }
@@ -88,8 +90,11 @@ void showInstance(e2e::db::Database& db, std::int64_t id) {
   std::printf("  SHA-256:          %s\n", i.sha256.c_str());
   std::printf("  Imported:         %s\n", i.importedAt.c_str());
   std::printf("Patient %lld\n", static_cast<long long>(d->patient.id));
-  std::printf("  ID: %s  Name: %s  Birth date: %s  Sex: %s\n", orDash(d->patient.patientId),
-              orDash(d->patient.name), orDash(d->patient.birthDate), orDash(d->patient.sex));
+  // The name as everywhere else ("FAMILY, Given"), and the stored DICOM value where it differs.
+  const std::string name = e2e::formatPersonName(d->patient.name);
+  const std::string stored = name == d->patient.name ? "" : " (DICOM " + d->patient.name + ")";
+  std::printf("  ID: %s  Name: %s%s  Birth date: %s  Sex: %s\n", orDash(d->patient.patientId), orDash(name),
+              stored.c_str(), orDash(d->patient.birthDate), orDash(d->patient.sex));
   std::printf("Study %lld%s\n", static_cast<long long>(d->study.id), d->study.synthetic ? "  [SYNTHETIC DATA]" : "");
   std::printf("  UID: %s\n  Date: %s  Time: %s  Accession: %s\n  Description: %s\n", d->study.studyUid.c_str(),
               orDash(d->study.date), orDash(d->study.time), orDash(d->study.accession), orDash(d->study.description));
@@ -135,7 +140,7 @@ int runShow(int argc, char** argv) {
     return kRuntimeError;
   }
   // Viewing: a database this user may not write is read as it is (read-only).
-  e2e::db::Database db(dbPath, e2e::db::Database::Mode::Auto);
+  e2e::db::Database db(dbPath, e2e::db::Database::Mode::ReadOnly);
   const std::string key = a.positional[0];
   long long id = 0;
   std::optional<e2e::db::InstanceRow> inst;

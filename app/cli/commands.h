@@ -12,6 +12,7 @@
 //   130 interrupted (Ctrl-C); what was done so far is kept
 #pragma once
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -48,8 +49,33 @@ ParsedArgs parseArgs(int argc, char** argv, const std::vector<std::string>& valu
 bool parseInt(const std::string& s, long long lo, long long hi, long long& out);
 // Prints "echo2ecg NAME: MSG" and the usage hint to stderr; returns kUsageError.
 int usageError(const char* cmd, const std::string& msg);
-// --db, else $E2E_DB, else ~/.local/share/echo2ecg/studies.db.
+// A usage error found after parsing (e.g. an empty --db): main prints it with the usage hint
+// and exits with kUsageError.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// --db, else $E2E_DB, else ~/.local/share/echo2ecg/studies.db. Throws UsageError for an empty
+// --db value (never silently the home database).
 std::string dbPathFrom(const ParsedArgs& a);
+
+// One cell of tab-separated output: a tab, newline, carriage return or backslash is written as
+// \t, \n, \r, \\ and any other control byte as \xHH, so that a value (e.g. a patient ID from a
+// file) can never add columns or rows.
+inline std::string tsvCell(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (c == '\t') out += "\\t";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\\') out += "\\\\";
+    else if (c < 0x20 || c == 0x7f) out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+    else out += static_cast<char>(c);
+  }
+  return out;
+}
 
 }  // namespace e2e::cli
 

@@ -99,8 +99,10 @@ int usageError(const char* cmd, const std::string& msg) {
 }
 
 std::string dbPathFrom(const ParsedArgs& a) {
+  if (!a.has("db")) return db::Database::defaultPath();
   const std::string p = a.get("db");
-  return p.empty() ? db::Database::defaultPath() : p;
+  if (p.empty()) throw UsageError("--db needs a file name (an empty value does not mean the default database)");
+  return p;
 }
 
 }  // namespace e2e::cli
@@ -165,6 +167,8 @@ int main(int argc, char** argv) {
     if (cmd == c.name) {
       try {
         return c.run(argc - 1, argv + 1);
+      } catch (const e2e::cli::UsageError& e) {
+        return e2e::cli::usageError(c.name, e.what());
       } catch (const std::exception& e) {
         std::fprintf(stderr, "echo2ecg %s: error: %s\n", c.name, e.what());
         return e2e::cli::kRuntimeError;

@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -94,6 +95,17 @@ std::string derivedUid(const std::string& seed) {
   return "2.25." + dec;
 }
 
+std::string normalizeFilterDate(const std::string& date) {
+  if (date.empty()) return date;
+  std::string d = date;
+  if (d.size() == 10 && d[4] == '-' && d[7] == '-') d = d.substr(0, 4) + d.substr(5, 2) + d.substr(8, 2);
+  const bool digits = d.size() == 8 && std::all_of(d.begin(), d.end(), [](unsigned char c) { return std::isdigit(c); });
+  const int month = digits ? std::stoi(d.substr(4, 2)) : 0, day = digits ? std::stoi(d.substr(6, 2)) : 0;
+  if (!digits || month < 1 || month > 12 || day < 1 || day > 31)
+    throw DbError("invalid date '" + date + "': expected YYYYMMDD or YYYY-MM-DD");
+  return d;
+}
+
 const char* toString(InsertStatus s) {
   switch (s) {
     case InsertStatus::Added: return "added";
@@ -112,6 +124,10 @@ Database::Stmt& Database::stmt(const char* sql) {
 
 std::string Database::defaultPath() {
   if (const char* env = std::getenv("E2E_DB"); env && *env) return env;
+  return homeDefaultPath();
+}
+
+std::string Database::homeDefaultPath() {
   const char* home = std::getenv("HOME");
   const std::string base = (home && *home) ? home : ".";
   return base + "/.local/share/echo2ecg/studies.db";
@@ -202,7 +218,12 @@ void prepareReadWritePath(const std::string& path, bool exists) {
   }
   std::error_code ec;
   const fs::path parent = fs::path(path).parent_path();
-  if (!parent.empty()) fs::create_directories(parent, ec);
+  if (parent.empty() || fs::is_directory(parent, ec)) return;
+  // Only the home database may create its folder: a mistyped --db must not grow directories.
+  if (path != Database::homeDefaultPath())
+    throw DbError(path + ": cannot create the database: its folder " + parent.string() + " does not exist");
+  fs::create_directories(parent, ec);
+  if (ec) throw DbError(path + ": cannot create the folder " + parent.string() + ": " + ec.message());
 }
 
 // A read-only connection; a WAL database in a folder this process may not write is read as an
@@ -257,8 +278,9 @@ void Database::configureConnection(Mode mode) {
     readOnlyReason_ = "SQLite can only open it read-only";
     throwReadOnly();
   }
-  // A quick read proves it is a database at all (otherwise "file is not a database").
-  schemaVersion();
+  // A quick read proves it is a database at all (otherwise "file is not a database"); then it must
+  // be ours (or empty) before anything, even the journal mode, is changed.
+  requireOwnSchema();
   if (mode == Mode::ReadWrite) exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA foreign_keys=ON");
   exec("PRAGMA synchronous=NORMAL");
@@ -266,6 +288,46 @@ void Database::configureConnection(Mode mode) {
     migrate();
   else
     requireCurrentSchema();
+}
+
+namespace {
+// The names of the tables in the file that are not SQLite's own.
+std::vector<std::string> userTables(sqlite3* h) {
+  std::vector<std::string> out;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(h, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                         -1, &st, nullptr) == SQLITE_OK)
+    while (sqlite3_step(st) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  return out;
+}
+
+std::string joinNames(const std::vector<std::string>& names, std::size_t max = 5) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < max; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > max) out += ", ... (" + std::to_string(names.size()) + " tables)";
+  return out;
+}
+}  // namespace
+
+void Database::requireOwnSchema() {
+  const int v = schemaVersion();
+  if (v < 0)
+    throw DbError(path_ + ": not an Echo2ECG database (schema version " + std::to_string(v) +
+                  " is not one of ours); nothing was changed");
+  if (v > kLatestVersion)
+    throw DbError(path_ + ": database schema version " + std::to_string(v) + " is newer than this program supports (" +
+                  std::to_string(kLatestVersion) + "); use a newer Echo2ECG. Nothing was changed");
+  const auto tables = userTables(db_);
+  if (v == 0 && !tables.empty())
+    throw DbError(path_ + ": not an Echo2ECG database: it holds another application's tables (" + joinNames(tables) +
+                  ") and no Echo2ECG schema version; nothing was changed");
+  if (v > 0) {
+    for (const char* own : {"patients", "studies", "series", "instances"})
+      if (std::find(tables.begin(), tables.end(), own) == tables.end())
+        throw DbError(path_ + ": not an Echo2ECG database: schema version " + std::to_string(v) + " but no '" + own +
+                      "' table (tables: " + (tables.empty() ? "none" : joinNames(tables)) + "); nothing was changed");
+  }
 }
 
 void Database::requireCurrentSchema() {
@@ -363,10 +425,13 @@ void Database::migrate() {
   const auto& steps = migrations();
   if (static_cast<int>(steps.size()) != kLatestVersion) throw DbError("internal: migration table mismatch");
   int v = schemaVersion();
-  if (v > kLatestVersion)
-    throw DbError(path_ + ": database schema version " + std::to_string(v) +
-                  " is newer than this program supports (" + std::to_string(kLatestVersion) +
-                  "); use a newer Echo2ECG");
+  auto checkKnown = [this](int version) {
+    if (version < 0 || version > kLatestVersion)
+      throw DbError(path_ + ": database schema version " + std::to_string(version) +
+                    (version < 0 ? " is not one of ours" : " is newer than this program supports (" +
+                                                               std::to_string(kLatestVersion) + "); use a newer Echo2ECG"));
+  };
+  checkKnown(v);
   while (v < kLatestVersion) {
     const int next = v + 1;
     exec("BEGIN IMMEDIATE");
@@ -376,7 +441,7 @@ void Database::migrate() {
       if (now != v) {
         exec("ROLLBACK");
         v = now;
-        if (v > kLatestVersion) throw DbError(path_ + ": database schema version became newer than supported");
+        checkKnown(v);
         continue;
       }
       exec(steps[next - 1]);

@@ -134,6 +134,10 @@ struct Filter {
   int limit = -1;
 };
 
+// A study date filter as stored (YYYYMMDD) from "YYYYMMDD" or "YYYY-MM-DD"; "" stays "" (no
+// filter). Anything else (e.g. "x", "2024-13-01") throws DbError naming the value and the forms.
+std::string normalizeFilterDate(const std::string& date);
+
 struct Counts {
   std::int64_t patients = 0, studies = 0, series = 0, instances = 0, ecgRecords = 0, echoLoops = 0,
                usRegions = 0, labels = 0, embeddings = 0, predictions = 0, models = 0;
@@ -157,6 +161,20 @@ struct ModelRow {
   bool active = false;
 };
 
+// Database::browseRows (core/db/database_browse.cpp): one row per instance with its series, study
+// and patient: what a study browser groups into patient -> study -> series -> instance. Filtered like listInstances (text: substring of patient
+// name or ID; study dates; series modality; study/patient label; row ids), ordered by patient row,
+// study, series number and instance row; at most f.limit rows (all when < 0).
+struct BrowseRow {
+  std::int64_t patientRowId = 0, studyRowId = 0, seriesRowId = 0, instanceRowId = 0;
+  std::string patientId, patientName, birthDate, sex;
+  std::string studyUid, studyDate, studyTime, studyDescription, accession;
+  bool synthetic = false;
+  std::string seriesUid, modality, seriesDescription;
+  int seriesNumber = 0;
+  std::string sopInstanceUid, path, format;
+};
+
 class Database {
  public:
   static constexpr int kLatestVersion = 5;
@@ -168,8 +186,10 @@ class Database {
   // the -shm file there) reads it as an immutable snapshot: changes others make later are not seen.
   enum class Mode { ReadWrite, ReadOnly, Auto };
 
-  // $E2E_DB, else ~/.local/share/echo2ecg/studies.db.
+  // $E2E_DB, else homeDefaultPath().
   static std::string defaultPath();
+  // ~/.local/share/echo2ecg/studies.db: the only database whose missing folder an open creates.
+  static std::string homeDefaultPath();
 
   // Whether this process may write the database at `path`: the file (when it exists) and its
   // folder (SQLite creates the -wal/-shm files beside it; for a new file the nearest existing
@@ -181,7 +201,8 @@ class Database {
   };
   static WriteAccess writeAccess(const std::string& path);
 
-  // Opens (creating the file and its parent folder in ReadWrite mode) and migrates to the
+  // Opens (creating the file in ReadWrite mode; its missing folder only for homeDefaultPath(),
+  // any other missing folder is an error) and migrates to the
   // latest schema. Throws DbError if the file is not a database, or if its schema version is
   // newer than this code knows (nothing is changed then); ReadOnlyError when ReadWrite is asked
   // of a database this process may not write, or when an older schema would need a migration
@@ -311,6 +332,8 @@ class Database {
   std::optional<std::int64_t> studyRowIdByUid(const std::string& studyUid);
   std::vector<std::string> allContentHashes();  // sha256 of every stored instance
   Counts counts();
+  // Every instance with its series, study and patient, for a study browser (see BrowseRow).
+  std::vector<BrowseRow> browseRows(const Filter& f = {});
 
   // SQLite's PRAGMA data_version: changes whenever ANOTHER connection (another Database object, a
   // child process, another program) commits to the file; cheap enough to poll.
@@ -328,6 +351,11 @@ class Database {
   std::string integrityCheck();
   std::vector<std::string> foreignKeyViolations();
 
+  // An online copy of the whole database into the NEW file `out` (SQLite's backup API, one read
+  // transaction: a consistent snapshot even while another process writes). Refuses (DbError) an
+  // `out` that exists or whose folder does not; a failed copy leaves no `out` behind.
+  void backupTo(const std::string& out);
+
  private:
   friend class Transaction;
   class Stmt;
@@ -336,6 +364,9 @@ class Database {
   Mode resolveOpenMode(Mode mode, bool exists);  // sets readOnly_ / readOnlyReason_
   void configureConnection(Mode mode);           // pragmas, then migrate or check the schema
   void requireCurrentSchema();                   // a read-only open needs the latest schema
+  // Refuses (before anything is written) a file that is not ours: a negative or newer schema
+  // version, another application's tables without our schema version, or a version without our tables.
+  void requireOwnSchema();
   void migrate();
   // labels of a study (study = true) or a patient
   void setLabel(bool study, std::int64_t ownerRowId, const std::string& key, const std::string& value,

@@ -221,8 +221,9 @@ std::string likePattern(const std::string& text) {
 namespace {
 template <class S>
 void bindStudyFilter(S& q, const Filter& f) {
-  q.bind(1, likePattern(f.text)).bind(2, f.dateFrom).bind(3, f.dateTo).bind(4, f.modality).bind(5, f.labelKey)
-      .bind(6, f.labelValue).bindOpt(7, f.patientRowId).bindOpt(8, f.studyRowId).bind(9, std::int64_t(f.limit));
+  q.bind(1, likePattern(f.text)).bind(2, normalizeFilterDate(f.dateFrom)).bind(3, normalizeFilterDate(f.dateTo))
+      .bind(4, f.modality).bind(5, f.labelKey).bind(6, f.labelValue).bindOpt(7, f.patientRowId)
+      .bindOpt(8, f.studyRowId).bind(9, std::int64_t(f.limit));
 }
 }  // namespace
 

@@ -364,10 +364,67 @@ EchoInfo parseInfo(const std::string& path, DcmFileFormat& ff) {
   return info;
 }
 
+// More decoded pixel data than this from one file is refused before anything is allocated (a real
+// loop, 1024 x 768 RGB x 300 frames, is 0.7 GB).
+constexpr std::size_t kMaxDecodedBytes = std::size_t{4} << 30;
+
+bool isJpegFamily(const std::string& ts) {
+  // 1.2.840.10008.1.2.4.50-.70 (JPEG baseline/extended/lossless), .80/.81 (JPEG-LS)
+  const std::string root = "1.2.840.10008.1.2.4.";
+  if (ts.rfind(root, 0) != 0) return false;
+  const std::string n = ts.substr(root.size());
+  return (n.size() == 2 && n >= "50" && n <= "70") || n == "80" || n == "81";
+}
+
+// The frame size in the first JPEG / JPEG-LS stream of the file (its SOF segment), false if none
+// is found in the first 16 MiB.
+bool firstJpegFrameSize(const std::string& path, int& width, int& height) {
+  std::ifstream f(path, std::ios::binary);
+  std::string buf(std::size_t{16} << 20, '\0');
+  f.read(&buf[0], static_cast<std::streamsize>(buf.size()));
+  buf.resize(static_cast<std::size_t>(std::max<std::streamsize>(0, f.gcount())));
+  const auto u = [&](std::size_t i) { return static_cast<unsigned char>(buf[i]); };
+  std::size_t i = buf.find("\xFF\xD8\xFF");
+  if (i == std::string::npos) return false;
+  i += 2;
+  while (i + 9 < buf.size() && u(i) == 0xFF) {
+    const unsigned m = u(i + 1);
+    if (m == 0xFF) { ++i; continue; }  // fill byte
+    const bool sof = (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) || m == 0xF7;
+    if (sof) {
+      height = (u(i + 5) << 8) | u(i + 6);
+      width = (u(i + 7) << 8) | u(i + 8);
+      return true;
+    }
+    if (m == 0xD9 || m == 0xDA) return false;  // end of image / start of scan before any SOF
+    i += 2 + ((u(i + 2) << 8) | u(i + 3));
+  }
+  return false;
+}
+
+// The header's image geometry must agree with the file before frames are decoded: a bounded
+// decoded size, and for JPEG data the size the JPEG stream itself declares.
+void checkPixelGeometry(const std::string& path, const EchoInfo& info) {
+  const std::size_t need = expectedNativeBytes(info);
+  if (need > kMaxDecodedBytes || need / std::max<std::size_t>(1, info.frames) > (std::size_t{1} << 30))
+    throw ReadError(path, "implausible image size: " + std::to_string(info.frames) + " frame(s) of " +
+                              std::to_string(info.rows) + "x" + std::to_string(info.cols) + " would decode to " +
+                              std::to_string(need) + " bytes (limit " + std::to_string(kMaxDecodedBytes) + ")");
+  if (!isJpegFamily(info.transferSyntaxUid)) return;
+  int w = 0, h = 0;
+  if (!firstJpegFrameSize(path, w, h))
+    throw ReadError(path, "JPEG transfer syntax but no JPEG frame header (SOF) found in the pixel data");
+  if (w != info.cols || h != info.rows)
+    throw ReadError(path, "the JPEG stream's frame is " + std::to_string(w) + "x" + std::to_string(h) +
+                              " (width x height) but the DICOM header says Columns " + std::to_string(info.cols) +
+                              ", Rows " + std::to_string(info.rows));
+}
+
 // Whole file size vs. where the parser stopped is not exposed by DCMTK; for the
 // metadata reader we check that native pixel data actually fits in the file.
 void checkFileHoldsPixelData(const std::string& path, DcmDataset* ds, const EchoInfo& info) {
   const DcmXfer xfer(ds->getOriginalXfer());
+  checkPixelGeometry(path, info);
   if (xfer.isEncapsulated()) return;
   std::ifstream f(path, std::ios::binary | std::ios::ate);
   const auto size = static_cast<std::size_t>(f.tellg());
@@ -509,6 +566,7 @@ EchoFrames readDicomEchoFrames(const std::string& path, int first, int count) {
 
   const DcmXfer orig(ds->getOriginalXfer());
   if (orig.isEncapsulated()) {
+    checkPixelGeometry(path, info);  // before the decoder allocates what the header claims
     OFCondition c = ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
     if (c.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit))
       throw ReadError(path, std::string("cannot decompress pixel data in transfer syntax ") + orig.getXferName() +

@@ -466,6 +466,31 @@ fs::path resolveHeaderPath(const std::string& pathIn) {
   return hea;
 }
 
+// A header names its signal files relative to its own folder; an absolute name or one that climbs
+// out with '..' (e.g. /etc/passwd, ../../secret) would make the reader open files elsewhere.
+void requireInsideRecordFolder(const std::string& name, const std::string& heaPath) {
+  const fs::path p(name);
+  bool climbs = p.is_absolute() || p.has_root_name() || p.has_root_directory() || name.empty();
+  for (const auto& part : p) climbs = climbs || part == "..";
+  if (climbs)
+    throw ReadError(heaPath, "signal file '" + name +
+                                 "' is outside the record's folder (a header may only name files beside it)");
+}
+
+// After symbolic links are followed, `sigPath` must still lie in `dir`.
+void requireResolvedInside(const fs::path& sigPath, const fs::path& dir, const std::string& heaPath) {
+  std::error_code ec1, ec2;
+  const fs::path real = fs::weakly_canonical(sigPath, ec1);
+  const fs::path base = fs::weakly_canonical(dir.empty() ? fs::path(".") : dir, ec2);
+  if (ec1 || ec2) return;  // not resolvable: the not-found check reports it
+  auto b = base.begin();
+  auto r = real.begin();
+  for (; b != base.end(); ++b, ++r)
+    if (r == real.end() || *r != *b)
+      throw ReadError(heaPath, "signal file '" + sigPath.filename().string() + "' links to " + real.string() +
+                                   ", outside the record's folder");
+}
+
 // Signal file names, in order of first appearance, with the signals stored in each.
 struct SignalFiles {
   std::vector<std::string> names;
@@ -479,6 +504,7 @@ SignalFiles groupSignalsByFile(const Header& h, const std::string& heaPath) {
   for (int i = 0; i < h.nsig; ++i) {
     const auto& s = h.signals[i];
     if (s.file == "-") throw ReadError(heaPath, "signals on standard input ('-') are not supported");
+    requireInsideRecordFolder(s.file, heaPath);
     if (s.samplesPerFrame != 1)
       throw ReadError(heaPath, "signal " + std::to_string(i + 1) + ": multi-frequency records (" +
                                    std::to_string(s.samplesPerFrame) + " samples per frame) are not supported");
@@ -699,6 +725,7 @@ EcgRecord readWfdb(const std::string& pathIn) {
   for (std::size_t fi = 0; fi < files.names.size(); ++fi) {
     const fs::path sigPath = dir / files.names[fi];
     const std::string sp = sigPath.string();
+    requireResolvedInside(sigPath, dir, heaPath);
     if (!fs::is_regular_file(sigPath, ec))
       throw ReadError(sp, "signal file referenced by " + hea.filename().string() + " not found");
     const std::string data = readWholeFile(sp, "WFDB signal file");

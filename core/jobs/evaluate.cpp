@@ -30,7 +30,8 @@ EvaluateReport runEvaluate(const EvaluateRequest& o) {
     }
   if (test.empty()) throw std::runtime_error("no labelled test samples");
   EcgEmbedder ecg(db, pr.base);
-  ecg.ensure(test, 16);
+  // a file replaced since import is never decoded (its vector would stand for another recording)
+  ecg.ensure(withUnchangedEcgFiles(test, [&](std::int64_t id) { return !db.getEmbedding(ecg.key(id)); }, ecg.errors), 16);
   std::vector<std::vector<float>> feats;
   std::vector<int> evaluated;
   for (std::size_t i = 0; i < test.size(); ++i)

@@ -198,7 +198,7 @@ Json makeCard(const pipeline::Bundle& b, const ModelImportReport& r, const Model
               {"bundle_dir", r.bundleDir},
               {"weights_path", (fs::path(r.bundleDir) / "echo2ecg.pt").string()},
               {"weights_hash", r.weightsHash},
-              {"preprocessing", pipeline::kPreprocVersion},
+              {"preprocessing", b.preprocVersion},
               {"architecture", arch},
               {"import", {{"kind", r.kind}, {"path", fs::absolute(req.path).string()}, {"source_files", files},
                           {"converter", converted}}},

@@ -1,6 +1,7 @@
 // The predict job (see predict.h).
 #include "jobs/predict.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -97,8 +98,13 @@ PredictReport runPredict(const PredictRequest& o) {
     }
     const bool synthetic = trainedOnSynthetic(db, pr);
     EcgEmbedder ecg(db, pr.base);
-    ecg.ensure(chosen, 16);
-    rep.skipped.insert(rep.skipped.end(), ecg.errors.begin(), ecg.errors.end());
+    // A file replaced since import is never decoded: its probabilities would be stored under
+    // another recording's instance.
+    const auto unchanged = withUnchangedEcgFiles(
+        chosen, [&](std::int64_t id) { return !db.getEmbedding(ecg.key(id)); }, ecg.errors);
+    ecg.ensure(unchanged, 16);
+    for (const auto& e : ecg.errors)
+      if (std::find(rep.skipped.begin(), rep.skipped.end(), e) == rep.skipped.end()) rep.skipped.push_back(e);
     const auto classes = classNames(task);
     for (auto& s : chosen) {
       const auto* v = ecg.find(s.ecgInstanceId);

@@ -17,7 +17,7 @@ using namespace e2e::pipeline;
 nlohmann::ordered_json modelJson(const EmbeddingModel& m) {
   return {{"model_id", m.modelId},         {"version", m.version},
           {"key", m.label()},              {"weights_hash", m.weightsHash},
-          {"preprocessing", kPreprocVersion}, {"source", m.sourceText()}};
+          {"preprocessing", m.preprocVersion}, {"source", m.sourceText()}};
 }
 
 std::string missingText(const RetrieveCoverage& c, const EmbeddingModel& m) {
@@ -120,7 +120,7 @@ RetrieveReport retrieveWithEcgFeatures(const RetrieveRequest& o) {
   std::vector<std::vector<float>> train;
   for (std::size_t i = 0; i < ls.lab.size(); ++i) {
     try {
-      f[i] = handcraftedEcgFeatures(ls.lab[i].ecgPath);
+      f[i] = handcraftedEcgFeatures(ls.lab[i]);
     } catch (const std::exception& e) {
       rep.skipped.push_back(e.what());
       continue;
@@ -200,7 +200,7 @@ RetrieveCoverage alignedCoverage(db::Database& db, const RetrieveRequest& o, con
 std::map<std::int64_t, std::vector<float>> storedStudyVectors(db::Database& db, const EmbeddingModel& em) {
   const auto loops = db.usLoopsByStudy();
   std::map<std::int64_t, std::vector<float>> out;
-  for (auto& s : db.embeddingsFor(em.studyKey(), em.weightsHash, kPreprocVersion))
+  for (auto& s : db.embeddingsFor(em.studyKey(), em.weightsHash, em.preprocVersion))
     if (s.key.studyRowId && loops.count(*s.key.studyRowId)) out[*s.key.studyRowId] = std::move(s.vec);
   return out;
 }
@@ -286,7 +286,7 @@ RetrieveReport runRetrieve(const RetrieveRequest& o) {
   if (o.evaluate) {
     const auto studyVec = storedStudyVectors(db, em);
     // searched as they are, with a warning to re-embed (a study with no loop left is not searched)
-    for (auto study : outdatedStudyVectors(db, em.studyKey(), em.weightsHash)) rep.coverage.outdated += studyVec.count(study);
+    for (auto study : outdatedStudyVectors(db, em.studyKey(), em.weightsHash, em.preprocVersion)) rep.coverage.outdated += studyVec.count(study);
     rep.evaluated = evaluateAligned(db, ecg, o, em, studyVec, rep.coverage);
     rep.skipped = ecg.errors;
     return rep;

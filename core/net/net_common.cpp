@@ -58,6 +58,7 @@ const char* toString(NetError::Kind k) {
     case NetError::Kind::Rejected: return "association rejected";
     case NetError::Kind::NoContext: return "no presentation context";
     case NetError::Kind::Timeout: return "timeout";
+    case NetError::Kind::Tls: return "TLS";
     default: return "protocol error";
   }
 }
@@ -140,7 +141,8 @@ std::string dimseStatusText(std::uint16_t s) {
 void initNetworking() {
   static std::once_flag once;
   std::call_once(once, [] {
-    for (const char* name : {"dcmtk.dcmnet", "dcmtk.dcmdata", "dcmtk.dcmjpeg", "dcmtk.dcmimgle"})
+    for (const char* name :
+         {"dcmtk.dcmnet", "dcmtk.dcmtls", "dcmtk.dcmdata", "dcmtk.dcmjpeg", "dcmtk.dcmimgle"})
       OFLog::getLogger(name).setLogLevel(OFLogger::OFF_LOG_LEVEL);
     setenv("TCP_NODELAY", "1", 0);
   });

@@ -26,6 +26,32 @@ AllowedPeer parseAllowedPeer(const std::string& text);
 // 1..16 characters of printable ASCII without backslash, not all spaces.
 bool validAeTitle(const std::string& aet);
 
+// DICOM TLS (PS3.15 Annex B) on DCMTK's dcmtls / OpenSSL. Certificates and keys are PEM files; the
+// private key must not be encrypted (no console prompt). The peer's host name is not checked
+// against its certificate (DCMTK does not); trust comes from the CAs given.
+enum class TlsProfile {
+  Bcp195,                // BCP 195: TLS 1.2+ preferred, falls back to TLS 1.0 / the AES profile
+  Bcp195NonDowngrading,  // TLS 1.2+ only, the four BCP 195 AES-GCM suites
+  Bcp195Extended,        // TLS 1.2 only, BCP 195 suites plus ECDSA
+};
+const char* toString(TlsProfile p);
+TlsProfile parseTlsProfile(const std::string& s);  // "bcp195" / "bcp195-nd" / "bcp195-ext"; throws invalid_argument
+
+struct TlsOptions {
+  bool enabled = false;
+  // Our certificate and its private key. Required for the SCP; for an SCU needed only when the peer
+  // asks for a client certificate (both or neither).
+  std::string keyFile, certFile;
+  // Trusted CA certificates (PEM files, and/or a folder of hashed certificates as made by
+  // `openssl rehash`). Required when verifyPeer.
+  std::vector<std::string> caFiles;
+  std::string caDir;
+  // SCU: the server's certificate must chain to a trusted CA. SCP: a client certificate is
+  // required and must chain to a trusted CA (mutual TLS).
+  bool verifyPeer = true;
+  TlsProfile profile = TlsProfile::Bcp195;
+};
+
 // How we associate with a peer.
 struct Association {
   std::string ourAet = "ECHO2ECG";
@@ -33,6 +59,7 @@ struct Association {
   int connectTimeoutS = 10;  // TCP connect
   int acseTimeoutS = 30;     // association negotiation / release
   int dimseTimeoutS = 60;    // each DIMSE message
+  TlsOptions tls;            // DICOM TLS when tls.enabled
 };
 
 // A network failure, with what the caller needs to tell the user (and map to exit codes).
@@ -44,6 +71,7 @@ class NetError : public std::runtime_error {
     NoContext,    // association accepted but not for the SOP class / transfer syntax needed
     Timeout,      // the peer did not answer in time
     Protocol,     // the association broke down (aborted, unexpected message)
+    Tls,          // TLS set-up (key, certificate, CA files) or handshake failed
   };
   NetError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   Kind kind() const { return kind_; }

@@ -3,6 +3,7 @@
 #include <dcmtk/dcmnet/diutil.h>
 
 #include "net/received_store.h"
+#include "net/tls.h"
 
 namespace e2e::net {
 namespace {
@@ -38,6 +39,7 @@ ScuSession::ScuSession(const Association& a, const job::CancelToken& cancel) : a
   setDIMSEBlockingMode(DIMSE_NONBLOCKING);
   setStorageMode(DCMSCU_STORAGE_BIT_PRESERVING);
   setDatasetConversionMode(OFTrue);
+  if (a.tls.enabled) tls_ = makeTlsLayer(a.tls, false);
 }
 
 ScuSession::~ScuSession() { close(cancel_.cancelled()); }
@@ -60,17 +62,33 @@ void ScuSession::proposeStorageForGet() {
 void ScuSession::connect() {
   OFCondition c = initNetwork();
   if (c.bad()) throw NetError(NetError::Kind::Protocol, std::string("cannot set up the network: ") + c.text());
+  if (tls_) {
+    c = useSecureConnection(tls_.get());
+    if (c.bad()) throw NetError(NetError::Kind::Tls, std::string("TLS: cannot use the TLS layer: ") + c.text());
+  }
+  takeOpenSslErrors();
   c = negotiateAssociation();
   if (c.good()) return;
+  throw connectFailure(c);
+}
+
+NetError ScuSession::connectFailure(const OFCondition& c) const {
   const std::string peer = assoc_.peer.str();
+  const std::string ssl = takeOpenSslErrors();
   if (c == DUL_ASSOCIATIONREJECTED)
-    throw NetError(NetError::Kind::Rejected, "association rejected by " + peer + " (is our AE title '" +
-                                                 assoc_.ourAet + "' known to the peer, and its AE title right?)");
+    return NetError(NetError::Kind::Rejected, "association rejected by " + peer + " (is our AE title '" +
+                                                  assoc_.ourAet + "' known to the peer, and its AE title right?)");
   if (c == NET_EC_NoAcceptablePresentationContexts)
-    throw NetError(NetError::Kind::NoContext, peer + " accepted none of the proposed SOP classes / transfer syntaxes");
+    return NetError(NetError::Kind::NoContext, peer + " accepted none of the proposed SOP classes / transfer syntaxes");
   if (mentions(c, "imeout") || mentions(c, "timed out"))
-    throw NetError(NetError::Kind::Timeout, "no answer from " + peer + " within the timeout (" + c.text() + ")");
-  throw NetError(NetError::Kind::Unreachable, "cannot connect to " + peer + ": " + c.text());
+    return NetError(NetError::Kind::Timeout, "no answer from " + peer + " within the timeout (" + c.text() + ")");
+  const bool refused = mentions(c, "onnection refused") || mentions(c, "o route") || mentions(c, "nknown host");
+  if (tls_ && !refused)
+    return NetError(NetError::Kind::Tls, "TLS connection to " + peer + " failed: " + describeTlsFailure(c.text(), ssl));
+  if (!refused && (c == DUL_PEERABORTEDASSOCIATION || mentions(c, "closed") || mentions(c, "eset by peer")))
+    return NetError(NetError::Kind::Protocol, peer + " closed the connection before the association was set up: " +
+                                                  c.text() + " (does the peer require DICOM TLS? then use TLS options)");
+  return NetError(NetError::Kind::Unreachable, "cannot connect to " + peer + ": " + c.text());
 }
 
 T_ASC_PresentationContextID ScuSession::contextFor(const std::string& sopClass, const std::string& ts) {

@@ -3,10 +3,12 @@
 // C-GET brings. Not part of the public API (see net/scu.h).
 #pragma once
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <dcmtk/dcmnet/scu.h>
+#include <dcmtk/dcmtls/tlslayer.h>
 
 #include "jobs/job.h"
 #include "net/net_common.h"
@@ -58,7 +60,10 @@ class ScuSession : public DcmSCU {
  private:
   void maybeCancel(T_ASC_PresentationContextID presID, bool more);
 
+  NetError connectFailure(const OFCondition& c) const;
+
   Association assoc_;
+  std::unique_ptr<DcmTLSTransportLayer> tls_;  // DICOM TLS (outlives the association: closed in ~ScuSession)
   job::CancelToken cancel_;
   bool cancelSent_ = false;
   int rows_ = 0;

@@ -2,6 +2,7 @@
 
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <cstring>
 
@@ -9,6 +10,10 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmnet/scp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "net/tls.h"
 
 namespace e2e::net {
 namespace {
@@ -73,6 +78,7 @@ struct StorageScp::Impl {
   ScpOptions opts;
   std::function<void(const ScpEvent&)> onEvent;
   std::unique_ptr<ReceivedStore> store;
+  std::unique_ptr<DcmTLSTransportLayer> tls;
   ScpStats stats;
 
   void emit(ScpEvent::Type t, const std::string& aet, const std::string& host, const std::string& msg,
@@ -100,6 +106,55 @@ struct StorageScp::Impl {
 };
 
 namespace {
+
+// A TLS handshake that fails on our side (a plain client, a certificate from an unknown CA, no
+// client certificate) never reaches DcmSCP's hooks; OpenSSL's info callback reports it.
+int tlsExIndex() {
+  static const int idx = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return idx;
+}
+
+std::string peerIpOf(const SSL* ssl) {
+  sockaddr_storage a{};
+  socklen_t len = sizeof a;
+  const int fd = SSL_get_fd(ssl);
+  char buf[NI_MAXHOST] = "";
+  if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 ||
+      getnameinfo(reinterpret_cast<sockaddr*>(&a), len, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST) != 0)
+    return "";
+  return plainIp(buf);
+}
+
+void onTlsInfo(const SSL* ssl, int where, int ret) {
+  auto* impl = static_cast<StorageScp::Impl*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), tlsExIndex()));
+  if (!impl) return;
+  if (where & SSL_CB_HANDSHAKE_START) {
+    // The handshake reads block (DCMTK's socket receive timeout, 60 s): a client that connects and
+    // says nothing holds the SCP no longer than the ACSE timeout, as a plain one does.
+    const timeval tv{impl->opts.acseTimeoutS, 0};
+    setsockopt(SSL_get_fd(ssl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return;
+  }
+  if (!(where & SSL_CB_ACCEPT_EXIT) || ret > 0) return;
+  const int err = SSL_get_error(ssl, ret);
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return;
+  const char* reason = ERR_reason_error_string(ERR_peek_last_error());
+  const std::string r = reason ? reason : "";
+  std::string why;
+  if (r.find("wrong version number") != std::string::npos || r.find("http request") != std::string::npos)
+    why = "the client does not speak TLS (a plain DICOM client?)";
+  else if (r.find("certificate verify failed") != std::string::npos)
+    why = "the client's certificate is not signed by a trusted CA (or has expired)";
+  else if (r.find("did not return a certificate") != std::string::npos)
+    why = "the client sent no certificate (client certificates are required)";
+  else if (r.find("alert") != std::string::npos)
+    why = "the client refused the handshake (does it trust our certificate's CA?)";
+  else
+    why = "the handshake broke off";
+  ++impl->stats.refusedAssociations;
+  impl->emit(ScpEvent::Type::AssociationRefused, "", peerIpOf(ssl),
+             "TLS handshake failed: " + why + (r.empty() ? "" : " (" + r + ")"));
+}
 
 class Scp : public DcmSCP {
  public:
@@ -199,6 +254,12 @@ StorageScp::StorageScp(const ScpOptions& opts, std::function<void(const ScpEvent
   impl_->opts = opts;
   impl_->onEvent = std::move(onEvent);
   impl_->store = std::make_unique<ReceivedStore>(opts.dbPath, opts.folder);
+  if (opts.tls.enabled) {
+    impl_->tls = makeTlsLayer(opts.tls, true);
+    SSL_CTX* ctx = impl_->tls->getNativeHandle();
+    SSL_CTX_set_ex_data(ctx, tlsExIndex(), impl_.get());
+    SSL_CTX_set_info_callback(ctx, onTlsInfo);
+  }
 }
 
 StorageScp::~StorageScp() = default;
@@ -216,6 +277,7 @@ ScpStats StorageScp::run(const job::CancelToken& cancel) {
   scp.setDIMSETimeout(static_cast<Uint32>(o.dimseTimeoutS));
   scp.setACSETimeout(static_cast<Uint32>(o.acseTimeoutS));
   scp.setHostLookupEnabled(OFFalse);
+  if (impl_->tls) scp.getConfig().setTransportLayer(impl_->tls.get());
   OFList<OFString> uncompressed;
   uncompressed.push_back(UID_LittleEndianExplicitTransferSyntax);
   uncompressed.push_back(UID_LittleEndianImplicitTransferSyntax);
@@ -234,7 +296,8 @@ ScpStats StorageScp::run(const job::CancelToken& cancel) {
   if (c.bad())
     throw NetError(NetError::Kind::Unreachable,
                    "cannot listen on port " + std::to_string(o.port) + ": " + c.text() + " (in use, or a privileged port?)");
-  impl_->emit(ScpEvent::Type::Listening, "", "", o.aet + " on port " + std::to_string(o.port));
+  impl_->emit(ScpEvent::Type::Listening, "", "",
+              o.aet + " on port " + std::to_string(o.port) + (impl_->tls ? " (DICOM TLS)" : ""));
   c = scp.acceptAssociations();
   impl_->emit(ScpEvent::Type::Stopped, "", "", cancel.cancelled() ? "stopped" : c.text());
   return impl_->stats;

@@ -28,6 +28,11 @@ struct ScpOptions {
   std::string dbPath;              // database the objects are imported into (empty: folder only)
   std::string folder;              // empty: ReceivedStore::defaultFolder(dbPath)
   int acseTimeoutS = 30, dimseTimeoutS = 30;
+  // DICOM TLS when tls.enabled: key and certificate required; tls.verifyPeer requires a client
+  // certificate from a trusted CA. Plain and failed-handshake clients are refused (an
+  // AssociationRefused event that names TLS) and never reach the allow list or the store; a client
+  // that connects and never completes its handshake holds the SCP for up to acseTimeoutS.
+  TlsOptions tls;
 };
 
 struct ScpEvent {

@@ -26,7 +26,7 @@ std::string bundleJson(const Bundle& b) {
   j["version"] = b.version;
   j["weights"] = "echo2ecg.pt";
   j["weights_dtype"] = b.weightsFp32 ? "float32" : "float16";
-  j["preprocessing"] = kPreprocVersion;
+  j["preprocessing"] = b.preprocVersion;
   j["ecg_depth"] = b.ecgCfg.depth;
   j["ecg_dim"] = b.ecgCfg.dim;
   j["ecg_heads"] = b.ecgCfg.heads;
@@ -277,6 +277,12 @@ Bundle loadBundle(const std::string& dir, bool checkHash) {
   b.ecgCfg.mlpDim = field<int64_t>(j, "ecg_mlp_dim", 768);
   b.videoEncoder = field<std::string>(j, "video_encoder", "small3dcnn");
   b.role = field<std::string>(j, "role", "");
+  b.preprocVersion = field<std::string>(j, "preprocessing", kPreprocVersion);
+  try {
+    requireKnownPreprocVersion(b.preprocVersion);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(dir + "/bundle.json: " + e.what());
+  }
   readEchoSide(b, j, dir);
   makeVideoEncoder(b, j, dir);
   b.net = model::Echo2Ecg(b.ecgCfg, b.viewDim, b.echoDim, b.sharedDim, b.echoHeads);

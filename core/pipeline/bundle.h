@@ -46,6 +46,9 @@ struct Bundle {
   // bundle.json "source" (JSON text, "" when absent): where imported weights came from, as the
   // converter recorded it (files, SHA-256, what was converted); kept as is by saveBundle.
   std::string sourceJson;
+  // bundle.json "preprocessing": the ECG preprocessing the weights were trained with (kPreprocVersion,
+  // or kPreprocFourierVersion for imported official weights); inputs and embedding keys use it.
+  std::string preprocVersion = kPreprocVersion;
 
   model::TensorMap allWeights() const;
   torch::Tensor normViews(const torch::Tensor& v) const;

@@ -2,13 +2,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <fstream>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <stdexcept>
 
+#include "common/hash.h"
 #include "io/reader.h"
+#include "jobs/import/ecg_plausibility.h"
 #include "labels/study_labels.h"
 #include "pipeline/data.h"
 #include "signal/preprocess.h"
@@ -17,22 +21,89 @@ namespace fs = std::filesystem;
 
 namespace e2e::pipeline {
 
-std::vector<float> ecgInputFromRecord(const EcgRecord& rec) {
-  auto tl = signal::buildTwelveLead(rec, kEcgHz, kEcgSamples);
+namespace {
+// No model output is ever made from an implausible record or one without signal.
+void requireSignal(const EcgRecord& rec) {
+  std::string why = importer::ecgImplausibility(rec);
+  if (why.empty()) why = importer::ecgNoSignal(rec);
+  if (!why.empty()) throw ReadError(rec.sourcePath.empty() ? "ECG" : rec.sourcePath, why);
+}
+}  // namespace
+
+std::vector<float> ecgInputFromRecord(const EcgRecord& rec, const std::string& preprocVersion) {
+  requireKnownPreprocVersion(preprocVersion);
+  requireSignal(rec);
+  const auto method = preprocVersion == kPreprocFourierVersion ? signal::ResampleMethod::Fourier
+                                                               : signal::ResampleMethod::WindowedSinc;
+  auto tl = signal::buildTwelveLead(rec, kEcgHz, kEcgSamples, method);
   signal::preprocessEcg(tl.matrix);
   return tl.matrix.data;
 }
 
-std::vector<float> ecgInputFromFile(const std::string& path) {
+std::vector<float> ecgInputFromFile(const std::string& path, const std::string& preprocVersion) {
   auto obj = readAny(path);
   if (!std::holds_alternative<EcgRecord>(obj)) throw ReadError(path, "not an ECG");
-  return ecgInputFromRecord(std::get<EcgRecord>(obj));
+  return ecgInputFromRecord(std::get<EcgRecord>(obj), preprocVersion);
+}
+
+std::string instanceContentHash(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ext != ".hea") return sha256File(path);
+  // The importer hashes a WFDB record as all its files in order (header first).
+  Sha256 h;
+  std::vector<char> buf(1 << 16);
+  for (const auto& f : wfdbRecordFiles(path)) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) throw ReadError(f, "cannot open file for reading");
+    while (in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      if (in.gcount() > 0) h.update(buf.data(), static_cast<std::size_t>(in.gcount()));
+    }
+    if (in.bad()) throw ReadError(f, "read error");
+  }
+  return h.hexDigest();
+}
+
+void requireUnchanged(const std::string& path, const std::string& sha256) {
+  if (instanceContentHash(path) != sha256) throw FileChangedError(path);
+}
+
+std::vector<float> ecgInputFromSample(const Sample& s, const std::string& preprocVersion) {
+  requireUnchanged(s.ecgPath, s.ecgSha256);
+  return ecgInputFromFile(s.ecgPath, preprocVersion);
+}
+
+std::vector<float> handcraftedEcgFeatures(const Sample& s) {
+  requireUnchanged(s.ecgPath, s.ecgSha256);
+  return handcraftedEcgFeatures(s.ecgPath);
+}
+
+std::vector<Sample> withUnchangedEcgFiles(const std::vector<Sample>& samples,
+                                          const std::function<bool(std::int64_t)>& willRead,
+                                          std::vector<std::string>& errors) {
+  std::vector<Sample> out;
+  out.reserve(samples.size());
+  for (const auto& s : samples) {
+    if (willRead && willRead(s.ecgInstanceId)) {
+      try {
+        requireUnchanged(s.ecgPath, s.ecgSha256);
+      } catch (const std::exception& e) {
+        const std::string what = e.what();
+        errors.push_back(what.find(s.ecgPath) != std::string::npos ? what : s.ecgPath + ": " + what);
+        continue;
+      }
+    }
+    out.push_back(s);
+  }
+  return out;
 }
 
 std::vector<float> handcraftedEcgFeatures(const std::string& path) {
   auto obj = readAny(path);
   if (!std::holds_alternative<EcgRecord>(obj)) throw ReadError(path, "not an ECG");
   const auto& rec = std::get<EcgRecord>(obj);
+  requireSignal(rec);
   const auto& m = rec.measurements;
   auto v = [](double x) { return std::isfinite(x) ? static_cast<float>(x) : 0.f; };
   std::vector<float> f = {v(m.heartRateBpm), v(m.prMs), v(m.qrsMs), v(m.qtMs), v(m.qtcMs), v(m.qrsAxisDeg)};
@@ -106,6 +177,7 @@ std::vector<Sample> loadSamples(db::Database& db, const std::string& filterText,
       s.patientId = inst.patientId;
       s.studyUid = inst.studyUid;
       s.ecgPath = inst.path;
+      s.ecgSha256 = inst.sha256;
       auto e = echoByStudy.find(inst.studyUid);
       if (e != echoByStudy.end()) {
         auto loops = e->second;
@@ -113,6 +185,7 @@ std::vector<Sample> loadSamples(db::Database& db, const std::string& filterText,
         for (auto& l : loops) {
           s.echoInstanceIds.push_back(l.id);
           s.echoPaths.push_back(l.path);
+          s.echoSha256s.push_back(l.sha256);
         }
       }
       if (requireEcho && s.echoInstanceIds.empty()) continue;

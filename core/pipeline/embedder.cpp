@@ -102,7 +102,7 @@ db::EmbeddingKey bundleEmbeddingKey(const Bundle& b, std::string kindId, std::op
   k.studyRowId = studyRowId;
   k.modelId = std::move(kindId);
   k.weightsHash = b.hash;
-  k.preprocVersion = kPreprocVersion;
+  k.preprocVersion = b.preprocVersion;
   return k;
 }
 }  // namespace
@@ -118,7 +118,7 @@ void EcgEmbedder::ensure(const std::vector<Sample>& samples, int batch, const jo
   bundle.net->eval();
   embedMissing(
       db, items, [&](std::int64_t id) { return key(id); }, byInstance, added, skipped, errors, batch, cancel, progress,
-      [](const std::string& path) { return ecgInputFromFile(path); },
+      [&](const std::string& path) { return ecgInputFromFile(path, bundle.preprocVersion); },
       [&](const std::vector<std::vector<float>>& xs) { return bundle.net->embedEcg(ecgBatchTensor(xs).to(bundle.device)); });
 }
 
@@ -140,12 +140,21 @@ void EchoEmbedder::ensureViews(const std::vector<std::pair<std::int64_t, std::st
   b.video->module()->eval();
   std::map<std::string, std::int64_t> idOf;
   for (auto& l : loops) idOf.emplace(l.second, l.first);
+  // Each loop is decoded only if it is still the file that was imported (its stored SHA-256).
+  std::map<std::int64_t, std::string> shaOf;
+  if (!loops.empty()) {
+    db::Filter us;
+    us.modality = "US";
+    for (const auto& i : db.listInstances(us)) shaOf[i.id] = i.sha256;
+  }
   std::vector<std::pair<std::int64_t, std::string>> readResult;  // (loop, error or "")
   embedMissing(
       db, loops, [&](std::int64_t id) { return viewKey(id); }, views, viewAdded, viewSkipped, errors, batch, cancel,
       progress,
       [&](const std::string& path) {
         try {
+          const auto sha = shaOf.find(idOf.at(path));
+          if (sha != shaOf.end()) requireUnchanged(path, sha->second);
           auto clip = model::prepareClip(readEchoFrames(path), b.spec, 0);
           readResult.emplace_back(idOf.at(path), "");
           return clip;
@@ -182,7 +191,7 @@ void embedAllEcho(EchoEmbedder& cache, int batch, const job::CancelToken& cancel
   db::Database& db = cache.db;
   Bundle& b = cache.bundle;
   auto es = listEchoStudies(db);
-  const auto stored = db.embeddedInstanceIds(viewEmbeddingId(b.modelId, b.version), b.hash, kPreprocVersion);
+  const auto stored = db.embeddedInstanceIds(viewEmbeddingId(b.modelId, b.version), b.hash, b.preprocVersion);
   std::vector<std::pair<std::int64_t, std::string>> needed;
   for (auto& [study, loops] : es.loops)
     for (auto& l : loops) {
@@ -224,7 +233,7 @@ void embedAllEcho(EchoEmbedder& cache, int batch, const job::CancelToken& cancel
   }
   // A study that has no loops any more (all deleted) keeps no vector made from them.
   for (const auto& [study, inputs] : db.studyEmbeddingInputs(studyEmbeddingId(b.modelId, b.version), b.hash,
-                                                             kPreprocVersion))
+                                                             b.preprocVersion))
     if (!es.loops.count(study) && db.deleteEmbedding(cache.studyKey(study))) ++cache.studyDropped;
   tx.commit();
 }

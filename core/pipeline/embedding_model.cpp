@@ -90,7 +90,9 @@ EmbeddingModel fromRow(const db::ModelRow& row) {
   m.version = row.version;
   m.weightsHash = row.weightsHash;
   m.active = row.active;
-  m.dir = stringMember(parseCard(row.cardJson), "bundle_dir").value_or("");
+  const auto card = parseCard(row.cardJson);
+  m.dir = stringMember(card, "bundle_dir").value_or("");
+  m.preprocVersion = stringMember(card, "preprocessing").value_or(kPreprocVersion);
   return m;
 }
 
@@ -105,6 +107,7 @@ EmbeddingModel fromDirectory(const std::string& dir, EmbeddingModel::Source sour
   m.modelId = stringMember(bundle, "model_id").value_or("echo2ecg");
   m.version = stringMember(bundle, "version").value_or("1");
   m.weightsHash = stringMember(bundle, "weights_hash").value_or("");
+  m.preprocVersion = stringMember(bundle, "preprocessing").value_or(kPreprocVersion);
   if (checkFiles) checkBundleFiles(m, "the bundle in " + dir);
   return m;
 }
@@ -141,6 +144,14 @@ std::string findModelsDir(const std::string& explicitDir) {
   return "";
 }
 
+bool knownPreprocVersion(const std::string& v) { return v == kPreprocVersion || v == kPreprocFourierVersion; }
+
+void requireKnownPreprocVersion(const std::string& v) {
+  if (!knownPreprocVersion(v))
+    throw std::invalid_argument("unknown ECG preprocessing \"" + v + "\" (this build knows " + kPreprocVersion +
+                                " and " + kPreprocFourierVersion + ")");
+}
+
 std::string EmbeddingModel::sourceText() const {
   switch (source) {
     case Source::Registry: return active ? "registry, active" : "registry";
@@ -152,7 +163,7 @@ std::string EmbeddingModel::sourceText() const {
 
 std::string EmbeddingModel::describe() const {
   return label() + " (weights " + (weightsHash.empty() ? std::string("?") : weightsHash.substr(0, 12)) + ", " +
-         kPreprocVersion + "; " + sourceText() + ")";
+         preprocVersion + "; " + sourceText() + ")";
 }
 
 std::optional<EmbeddingModel> activeRegisteredEmbeddingModel(db::Database& db) {
@@ -258,14 +269,14 @@ std::set<std::int64_t> outdatedStudyVectors(db::Database& db, const std::string&
 
 EmbeddingCoverage embeddingCoverage(db::Database& db, const EmbeddingModel& m) {
   EmbeddingCoverage c;
-  const auto n = db.embeddingCounts(m.ecgKey(), m.studyKey(), m.weightsHash, kPreprocVersion);
+  const auto n = db.embeddingCounts(m.ecgKey(), m.studyKey(), m.weightsHash, m.preprocVersion);
   c.ecgInstances = n.ecgInstances;
   c.ecgEmbedded = n.ecgEmbedded;
   c.echoStudies = n.echoStudies;
   c.echoStudiesEmbedded = n.echoStudiesEmbedded;
   c.staleRows = staleEmbeddingRows(db, m, false);
-  c.outdatedStudies = static_cast<std::int64_t>(outdatedStudyVectors(db, m.studyKey(), m.weightsHash).size());
-  c.undecodableStudies = db.undecodableEchoStudies(m.studyKey(), m.weightsHash, kPreprocVersion);
+  c.outdatedStudies = static_cast<std::int64_t>(outdatedStudyVectors(db, m.studyKey(), m.weightsHash, m.preprocVersion).size());
+  c.undecodableStudies = db.undecodableEchoStudies(m.studyKey(), m.weightsHash, m.preprocVersion);
   return c;
 }
 
@@ -277,7 +288,7 @@ std::int64_t staleEmbeddingRows(db::Database& db, const EmbeddingModel& m, bool 
   if (erase) tx.emplace(db);
   for (const auto& s : db.embeddingSets()) {
     if (s.modelId.rfind(prefix, 0) != 0 || s.modelId.find('/', prefix.size()) == std::string::npos) continue;
-    if (current.count(s.modelId) && s.weightsHash == m.weightsHash && s.preprocVersion == kPreprocVersion) continue;
+    if (current.count(s.modelId) && s.weightsHash == m.weightsHash && s.preprocVersion == m.preprocVersion) continue;
     rows += erase ? db.deleteEmbeddings(s.modelId, s.weightsHash, s.preprocVersion) : s.instances + s.studies;
   }
   if (tx) tx->commit();

@@ -7,7 +7,7 @@
 //   model id   "<model_id>:<version>/ecg-aligned" (ECG, 512-d aligned), "/echo-view" (per loop) and
 //              "/echo-study-aligned" (study, 512-d aligned),
 //   weights hash (model::weightsHash of every tensor of the bundle) and
-//   preprocessing version kPreprocVersion.
+//   preprocessing version (the bundle's, kPreprocVersion or kPreprocFourierVersion).
 // Retrieval only ever compares an ECG vector with study vectors of the same four values; rows of other
 // versions ("stale" after a new version was activated) are ignored, never mixed in.
 #pragma once
@@ -22,8 +22,15 @@
 
 namespace e2e::pipeline {
 
-// ECG input contract of the encoders (see pipeline.h).
+// ECG input contract of the encoders (see data.h): this project's (windowed-sinc resampling), the
+// default of bundles whose bundle.json names none, and the official Echo2ECG code's (Fourier
+// resampling, scipy.signal.resample), which imported published weights were trained with. A bundle's
+// bundle.json "preprocessing" names its version; its embeddings are keyed by it.
 inline constexpr const char* kPreprocVersion = "ecg-100Hz-1008-als-v1";
+inline constexpr const char* kPreprocFourierVersion = "ecg-100Hz-1008-als-fft-v1";
+bool knownPreprocVersion(const std::string& v);
+// Throws std::invalid_argument naming the known versions.
+void requireKnownPreprocVersion(const std::string& v);
 
 // The registry model id under which `echo2ecg train --task pretrain` registers contrastive (ECG <->
 // echo) encoder versions. Its ACTIVE version is the default embedding model of a database.
@@ -45,6 +52,7 @@ struct EmbeddingModel {
     Bundled,    // the bundled models/ (no active registered version); weightsHash as for Directory
   };
   std::string modelId, version, weightsHash, dir;
+  std::string preprocVersion = kPreprocVersion;  // the bundle's (card or bundle.json "preprocessing")
   Source source = Source::Bundled;
   bool active = false;  // Registry: the active version of its model id
 
@@ -85,8 +93,7 @@ std::vector<std::int64_t> studyVectorLoops(const std::string& inputs);
 // them deleted). Vectors
 // without recorded inputs (written before schema version 4) are not counted.
 std::set<std::int64_t> outdatedStudyVectors(db::Database& db, const std::string& studyModelId,
-                                            const std::string& weightsHash,
-                                            const std::string& preprocVersion = kPreprocVersion);
+                                            const std::string& weightsHash, const std::string& preprocVersion);
 
 // How much of the database has embeddings of one model (weightsHash must be known).
 struct EmbeddingCoverage {

@@ -21,11 +21,12 @@ std::optional<pipeline::EmbeddingModel> modelOfEcgKey(const db::EmbeddingKey& k)
     return std::nullopt;
   const std::string label = id.substr(0, id.size() - suffix.size());
   const auto colon = label.rfind(':');
-  if (colon == std::string::npos || k.preprocVersion != pipeline::kPreprocVersion) return std::nullopt;
+  if (colon == std::string::npos || !pipeline::knownPreprocVersion(k.preprocVersion)) return std::nullopt;
   pipeline::EmbeddingModel m;
   m.modelId = label.substr(0, colon);
   m.version = label.substr(colon + 1);
   m.weightsHash = k.weightsHash;
+  m.preprocVersion = k.preprocVersion;
   m.source = pipeline::EmbeddingModel::Source::Directory;
   return m;
 }
@@ -108,7 +109,7 @@ std::optional<pipeline::EmbeddingModel> chooseSearchModel(db::Database& db, cons
   if (!storedFallback) return pipeline::resolveEmbeddingModel(db, "");
   for (const auto& k : db.embeddingKeysOfInstance(ecgInstanceId)) {
     auto m = modelOfEcgKey(k);
-    if (m && !db.studyEmbeddingInputs(m->studyKey(), m->weightsHash, pipeline::kPreprocVersion).empty()) return m;
+    if (m && !db.studyEmbeddingInputs(m->studyKey(), m->weightsHash, m->preprocVersion).empty()) return m;
   }
   return std::nullopt;
 }
@@ -125,7 +126,7 @@ void StudyIndex::invalidate() {
 
 const EmbeddingIndex& StudyIndex::ensure(db::Database& db, const pipeline::EmbeddingModel& m,
                                          std::vector<std::string>* notes) {
-  const std::string key = m.studyKey() + "|" + m.weightsHash;
+  const std::string key = m.studyKey() + "|" + m.weightsHash + "|" + m.preprocVersion;
   if (index_ && key == cachedKey_) return *index_;
   invalidate();
   const auto loops = db.usLoopsByStudy();
@@ -133,7 +134,7 @@ const EmbeddingIndex& StudyIndex::ensure(db::Database& db, const pipeline::Embed
   for (const auto& s : db.listStudies()) patientOf[s.id] = s.patientRowId;
   EmbeddingIndex::Options io;
   if (opts_.hnswThreshold >= 0) io.hnswThreshold = static_cast<std::size_t>(opts_.hnswThreshold);
-  auto vectors = db.embeddingsFor(m.studyKey(), m.weightsHash, pipeline::kPreprocVersion);
+  auto vectors = db.embeddingsFor(m.studyKey(), m.weightsHash, m.preprocVersion);
   // the dimension of the model's vectors (512 for the Echo2ECG encoders)
   auto index = std::make_unique<EmbeddingIndex>(vectors.empty() ? 512 : static_cast<int>(vectors.front().vec.size()), io);
   for (auto& s : vectors) {
@@ -158,7 +159,7 @@ std::optional<std::vector<float>> storedEcgVector(db::Database& db, const pipeli
   k.instanceRowId = ecgInstanceId;
   k.modelId = m.ecgKey();
   k.weightsHash = m.weightsHash;
-  k.preprocVersion = pipeline::kPreprocVersion;
+  k.preprocVersion = m.preprocVersion;
   return db.getEmbedding(k);
 }
 
@@ -172,7 +173,7 @@ StudySearchResult searchSimilarStudies(db::Database& db, StudyIndex& index, cons
   const EmbeddingIndex& idx = index.ensure(db, m, &out.notes);
   out.searched = idx.size();
   if (idx.size() == 0) return out;
-  for (auto study : pipeline::outdatedStudyVectors(db, m.studyKey(), m.weightsHash))
+  for (auto study : pipeline::outdatedStudyVectors(db, m.studyKey(), m.weightsHash, m.preprocVersion))
     out.outdatedSearched += index.patientOf().count(study);
   if (static_cast<int>(query.size()) != idx.dim())
     throw std::runtime_error("the ECG vector has " + std::to_string(query.size()) + " dimensions, the study vectors " +

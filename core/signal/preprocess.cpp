@@ -149,7 +149,7 @@ double unitScaleToMv(const std::string& unit, bool& known) {
 
 }  // namespace
 
-TwelveLead buildTwelveLead(const EcgRecord& rec, double targetHz, std::size_t targetSamples) {
+TwelveLead buildTwelveLead(const EcgRecord& rec, double targetHz, std::size_t targetSamples, ResampleMethod method) {
   const EcgGroup* g = rec.rhythm();
   if (!g) throw std::invalid_argument("buildTwelveLead: record has no rhythm waveform group");
   if (!(g->samplingHz > 0)) throw std::invalid_argument("buildTwelveLead: rhythm group has no sampling rate");
@@ -208,10 +208,23 @@ TwelveLead buildTwelveLead(const EcgRecord& rec, double targetHz, std::size_t ta
   const double fs = g->samplingHz;
   const bool doResample = targetHz > 0 && std::fabs(targetHz - fs) > 1e-9 * fs;
   out.samplingHz = doResample ? targetHz : fs;
+  const bool fourier = method == ResampleMethod::Fourier;
   if (doResample) {
-    out.notes.push_back("resampled from " + std::to_string(fs) + " Hz to " + std::to_string(targetHz) + " Hz");
+    out.notes.push_back("resampled from " + std::to_string(fs) + " Hz to " + std::to_string(targetHz) + " Hz" +
+                        (fourier ? " (Fourier)" : ""));
   }
-  std::size_t len = doResample ? resampledLength(n, fs, targetHz) : n;
+  // The Fourier resampler treats its input as one period: it is given only the part that the crop
+  // keeps (the official preprocessing was only ever applied to 10 s ECGs, which this leaves whole).
+  if (fourier && doResample && targetSamples > 0) {
+    const double keep = std::ceil(static_cast<double>(targetSamples) * fs / targetHz);
+    if (keep < static_cast<double>(n)) {
+      n = static_cast<std::size_t>(keep);
+      for (auto& r : rows) if (r.size() > n) r.resize(n);
+      out.notes.push_back("first " + std::to_string(n) + " samples used");
+    }
+  }
+  std::size_t len = !doResample ? n : fourier ? fourierResampledLength(n, fs, targetHz) : resampledLength(n, fs, targetHz);
+  if (doResample && len == 0) throw std::invalid_argument("buildTwelveLead: too few samples to resample");
   const std::size_t cols = targetSamples > 0 ? targetSamples : len;
   if (targetSamples > 0 && targetSamples != len)
     out.notes.push_back(std::string(targetSamples < len ? "cropped" : "zero-padded") + " from " +
@@ -219,7 +232,7 @@ TwelveLead buildTwelveLead(const EcgRecord& rec, double targetHz, std::size_t ta
   out.matrix = LeadMatrix(12, cols, 0.f);
   for (std::size_t li = 0; li < 12; ++li) {
     if (!have[li]) continue;
-    std::vector<double> r = doResample ? resample(rows[li], fs, targetHz) : rows[li];
+    std::vector<double> r = !doResample ? rows[li] : fourier ? resampleFourier(rows[li], len) : resample(rows[li], fs, targetHz);
     float* dst = out.matrix.row(li);
     const std::size_t m = std::min(cols, r.size());
     for (std::size_t t = 0; t < m; ++t) dst[t] = static_cast<float>(r[t]);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/types.h"
+#include "signal/resample.h"
 
 namespace e2e::signal {
 
@@ -79,6 +80,9 @@ struct TwelveLead {
 // other missing leads are zero-filled and listed. targetSamples > 0 crops or zero-pads at the
 // end to exactly that many samples. Throws std::invalid_argument if the record has no rhythm
 // group or none of the 12 leads can be obtained.
-TwelveLead buildTwelveLead(const EcgRecord& rec, double targetHz, std::size_t targetSamples = 0);
+// method: WindowedSinc resamples to round(n * targetHz / fs) samples with resample(); Fourier to
+// floor(n * targetHz / fs) with resampleFourier(), as the official Echo2ECG preprocessing does.
+TwelveLead buildTwelveLead(const EcgRecord& rec, double targetHz, std::size_t targetSamples = 0,
+                           ResampleMethod method = ResampleMethod::WindowedSinc);
 
 }  // namespace e2e::signal

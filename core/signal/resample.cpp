@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 
 namespace e2e::signal {
 namespace {
@@ -78,6 +79,10 @@ bool rationalApprox(double r, long long maxDen, long long& p, long long& q) {
 std::size_t resampledLength(std::size_t n, double fromHz, double toHz) {
   if (n == 0) return 0;
   double len = std::round(static_cast<double>(n) * toHz / fromHz);
+  if (!(len <= static_cast<double>(kMaxResampledLength)))
+    throw std::invalid_argument("resample: " + std::to_string(n) + " samples from " + std::to_string(fromHz) +
+                                " Hz to " + std::to_string(toHz) + " Hz would give more than " +
+                                std::to_string(kMaxResampledLength) + " samples");
   return len < 1 ? 1 : static_cast<std::size_t>(len);
 }
 
@@ -89,6 +94,10 @@ std::vector<double> resample(const std::vector<double>& x, double fromHz, double
   if (x.empty()) return {};
   if (fromHz == toHz) return x;
   const double ratio = toHz / fromHz;  // output samples per input sample
+  // Beyond 10^4 either way the kernel (or the output) would be unbounded: a wrong rate, not a signal.
+  if (ratio > 1e4 || ratio < 1e-4)
+    throw std::invalid_argument("resample: rate ratio " + std::to_string(fromHz) + " Hz -> " + std::to_string(toHz) +
+                                " Hz is beyond 1:10000");
   Kernel k;
   k.fc = 0.5 * opt.cutoffFraction * std::min(1.0, ratio);
   k.halfWidth = opt.zeroCrossings / (2.0 * k.fc);

@@ -31,4 +31,23 @@ std::vector<double> resample(const std::vector<double>& x, double fromHz, double
 std::vector<float> resample(const std::vector<float>& x, double fromHz, double toHz,
                             const ResampleOptions& opt = {});
 
+// The most samples one resampled lead may have (10^7: 27 hours at 100 Hz). resample() and
+// resampleFourier() throw std::invalid_argument naming the figure beyond it, instead of building
+// gigabytes from a sampling frequency that is off by orders of magnitude.
+inline constexpr std::size_t kMaxResampledLength = 10'000'000;
+
+// Fourier resampling with the semantics of scipy.signal.resample(x, num) on a real signal, the
+// resampler of the official Echo2ECG preprocessing: the signal is taken as one period of a periodic
+// signal; its real DFT is truncated (down-sampling) or zero-padded (up-sampling) to num // 2 + 1
+// bins, an even-length Nyquist bin is split (up) or folded (down) as scipy does, and the inverse
+// real DFT of length num is scaled by num / n. Computed with FFTW (double precision). num == n
+// returns x unchanged; n == 0 or num == 0 throws std::invalid_argument.
+std::vector<double> resampleFourier(const std::vector<double>& x, std::size_t num);
+// The output length of the official preprocessing: floor(n * toHz / fromHz) (Python's int() of it).
+std::size_t fourierResampledLength(std::size_t n, double fromHz, double toHz);
+
+// How buildTwelveLead resamples: this project's windowed sinc (preprocessing ecg-...-v1) or the
+// official code's Fourier resampling (ecg-...-fft-v1, for imported published weights).
+enum class ResampleMethod { WindowedSinc, Fourier };
+
 }  // namespace e2e::signal

@@ -68,7 +68,7 @@ struct Grid {
   double rowH = 0;
 };
 
-Grid chooseGrid(const EcgLayoutParams& p, double gain) {
+Grid chooseGrid(const EcgLayoutParams& p, double gain, double pitchCap) {
   int standardPresent = 0;
   for (const auto& l : standardLeads()) standardPresent += hasLead(p, l) ? 1 : 0;
 
@@ -87,6 +87,7 @@ Grid chooseGrid(const EcgLayoutParams& p, double gain) {
     case EcgLayoutKind::Grid6x2: g.rows = 6; g.cols = 2; g.rowH = std::max(15.0, roundUpTo(2.5 * gain, 5.0)); break;
     case EcgLayoutKind::Grid12x1: g.rows = static_cast<int>(g.slots.size()); g.cols = 1; g.rowH = std::max(15.0, roundUpTo(2.0 * gain, 5.0)); break;
   }
+  if (pitchCap > 0) g.rowH = std::min(g.rowH, pitchCap);
   return g;
 }
 
@@ -141,10 +142,11 @@ void addRhythmPanel(EcgLayout& out, const EcgLayoutParams& p, const Page& pg, in
 
 // Median beats under the grid (top at y + gap): limb leads on one row, chest leads on the next
 // (same lead order). Returns the bottom of the block.
-double addMedianBlock(EcgLayout& out, const EcgLayoutParams& p, const Page& pg, double y) {
+double addMedianBlock(EcgLayout& out, const EcgLayoutParams& p, const Page& pg, double y, double pitchCap) {
   const double gap = 5.0;
   out.medianTopMm = y + gap;
-  const double mRowH = std::max(20.0, roundUpTo(3.0 * pg.gain, 5.0));
+  double mRowH = std::max(20.0, roundUpTo(3.0 * pg.gain, 5.0));
+  if (pitchCap > 0) mRowH = std::min(mRowH, pitchCap);
   const double mOff = roundUpTo(mRowH / 2.0, 5.0);
   const double mW = roundUpTo(p.medianDurationS * pg.speed, 5.0);
   const auto mSlots = twelveLeads(p.order);
@@ -174,11 +176,8 @@ double addMedianBlock(EcgLayout& out, const EcgLayoutParams& p, const Page& pg, 
   return out.medianTopMm + 2 * mRowH;
 }
 
-}  // namespace
-
-EcgLayout computeEcgLayout(const EcgLayoutParams& p) {
-  if (!(p.speedMmPerS > 0) || !(p.gainMmPerMv > 0))
-    throw std::invalid_argument("paper speed and gain must be positive");
+// The layout with the rows at most pitchCap apart (0: the natural spacing for the gain).
+EcgLayout layoutWithPitch(const EcgLayoutParams& p, double pitchCap) {
   EcgLayout out;
   Page pg;
   pg.speed = p.speedMmPerS;
@@ -190,8 +189,9 @@ EcgLayout computeEcgLayout(const EcgLayoutParams& p) {
   pg.pulseW = 0.2 * pg.speed;
   out.calAreaMm = roundUpTo(2.5 + pg.pulseW + 2.5, 5.0);
 
-  const Grid g = chooseGrid(p, pg.gain);
+  const Grid g = chooseGrid(p, pg.gain, pitchCap);
   const double baseOffset = roundUpTo(g.rowH / 2.0, 5.0);
+  out.rowPitchMm = g.rowH;
   out.cols = g.cols;
   out.columnWindowS = pg.shownS / g.cols;
   addGridPanels(out, p, pg, g, baseOffset);
@@ -206,9 +206,76 @@ EcgLayout computeEcgLayout(const EcgLayoutParams& p) {
   }
   out.widthMm = out.calAreaMm + pg.shownS * pg.speed;
 
-  if (p.medianDurationS > 0) y = addMedianBlock(out, p, pg, y);
+  if (p.medianDurationS > 0) y = addMedianBlock(out, p, pg, y, pitchCap);
   out.heightMm = y;
   return out;
+}
+
+}  // namespace
+
+EcgLayout computeEcgLayout(const EcgLayoutParams& p) {
+  if (!(p.speedMmPerS > 0) || !(p.gainMmPerMv > 0))
+    throw std::invalid_argument("paper speed and gain must be positive");
+  EcgLayout out = layoutWithPitch(p, 0.0);
+  if (!(p.maxHeightMm > 0) || out.heightMm <= p.maxHeightMm) return out;
+  // Fixed paper: bring the rows closer (5 mm steps, at least 10 mm) until the grid fits.
+  for (double cap = out.rowPitchMm - 5.0; cap >= 10.0; cap -= 5.0) {
+    out = layoutWithPitch(p, cap);
+    if (out.heightMm <= p.maxHeightMm) break;
+  }
+  return out;
+}
+
+TraceExtent traceExtentMm(const EcgPanel& p, const EcgGroup& g, double gain) {
+  TraceExtent e;
+  const EcgChannel* ch = p.available ? g.channel(p.lead) : nullptr;
+  if (!ch || !(g.samplingHz > 0) || ch->samples.empty()) return e;
+  const double fs = g.samplingHz;
+  const auto n = static_cast<long>(ch->samples.size());
+  const long i0 = std::max(0L, static_cast<long>(std::floor(p.t0 * fs)));
+  const long i1 = std::min(n, static_cast<long>(std::ceil(p.t1 * fs)));
+  double hi = -HUGE_VAL, lo = HUGE_VAL;
+  for (long i = i0; i < i1; ++i) {
+    const double v = ch->samples[static_cast<std::size_t>(i)];
+    if (!std::isfinite(v)) continue;
+    hi = std::max(hi, v);
+    lo = std::min(lo, v);
+  }
+  if (hi < lo) return e;
+  const double sign = p.inverted ? -1.0 : 1.0;
+  const double y1 = p.baselineYMm - sign * hi * gain, y2 = p.baselineYMm - sign * lo * gain;
+  e.topMm = std::min(y1, y2);
+  e.bottomMm = std::max(y1, y2);
+  return e;
+}
+
+void fitTraceHeadroom(EcgLayout& l, const EcgRecord& r, double gain, double maxHeightMm) {
+  double top = 0, bottom = 0;
+  for (const auto& p : l.panels) {
+    const EcgGroup* g = p.median ? r.median() : r.rhythm();
+    if (!g) continue;
+    const TraceExtent e = traceExtentMm(p, *g, gain);
+    if (!std::isfinite(e.topMm)) continue;
+    top = std::max(top, -e.topMm);
+    bottom = std::max(bottom, e.bottomMm - l.heightMm);
+  }
+  top = top > 0 ? roundUpTo(top, 5.0) : 0.0;
+  bottom = bottom > 0 ? roundUpTo(bottom, 5.0) : 0.0;
+  if (maxHeightMm > 0) {
+    // Share the room left on the paper: the top first (peaks are what voltage criteria read).
+    const double room = std::max(0.0, std::floor((maxHeightMm - l.heightMm) / 5.0 + 1e-9) * 5.0);
+    top = std::min(top, room);
+    bottom = std::min(bottom, room - top);
+  }
+  for (auto& p : l.panels) {
+    p.yMm += top;
+    p.baselineYMm += top;
+  }
+  for (auto& c : l.pulses) c.baselineYMm += top;
+  if (l.medianTopMm >= 0) l.medianTopMm += top;
+  l.heightMm += top + bottom;
+  l.topHeadroomMm += top;
+  l.bottomHeadroomMm += bottom;
 }
 
 int panelAt(const EcgLayout& l, double xMm, double yMm) {

@@ -30,6 +30,10 @@ struct EcgLayoutParams {
   std::vector<std::string> leads;  // canonical labels present in the record (empty: assume 12 standard)
   std::string rhythmLead = "II";   // lead of the rhythm strip (3x4 + rhythm)
   double medianDurationS = 0.0;    // > 0: add a median-beat block (2 rows x 6) under the grid
+  // > 0: the grid must fit this height (a printout on fixed paper): the row spacing shrinks in
+  // 5 mm steps (never under 10 mm) and traces run over their neighbouring rows, as on paper.
+  // The scale (speed, gain) never changes.
+  double maxHeightMm = 0.0;
 };
 
 struct EcgPanel {
@@ -63,10 +67,27 @@ struct EcgLayout {
   double columnWindowS = 0;               // seconds shown by one column
   double startS = 0, endS = 0;            // time range of the record on this page (rhythm panels)
   double medianTopMm = -1;                // y of the median block, -1 if none
+  double rowPitchMm = 0;                  // spacing of the lead rows (baseline to baseline)
+  double topHeadroomMm = 0;               // room added above the first row (fitTraceHeadroom)
+  double bottomHeadroomMm = 0;            // room added under the last row
 };
 
 // Computes the layout. Throws std::invalid_argument on non-positive speed/gain.
 EcgLayout computeEcgLayout(const EcgLayoutParams& p);
+
+// Highest and lowest point a panel's trace reaches (y in mm, grid coordinates; y grows down),
+// from the samples of its time window at the given gain; NaN when the panel has no samples.
+struct TraceExtent {
+  double topMm = kNaN, bottomMm = kNaN;
+};
+TraceExtent traceExtentMm(const EcgPanel& p, const EcgGroup& g, double gainMmPerMv);
+
+// Traces are never cut at the grid: a trace may run over its neighbouring rows, and the first
+// row's peaks and the last row's troughs get room above and under the grid (whole 5 mm squares;
+// every panel, pulse and the median block move down by the room added on top). With
+// maxHeightMm > 0 the grid grows at most to that height; what a trace still needs beyond it
+// runs into the page around the grid (the painter clips only at the page edge, and marks it).
+void fitTraceHeadroom(EcgLayout& l, const EcgRecord& r, double gainMmPerMv, double maxHeightMm = 0.0);
 
 // Index of the panel under (xMm, yMm) or -1.
 int panelAt(const EcgLayout& l, double xMm, double yMm);

@@ -143,7 +143,9 @@ TEST_F(CliTest, ImportListShow) {
   auto patients = run({"list", "patients", "--db", db_});
   ASSERT_EQ(patients.rc, 0) << patients.err;
   EXPECT_TRUE(has(patients.out, "123-654")) << patients.out;
-  EXPECT_TRUE(has(patients.out, "Patient^Test")) << patients.out;
+  // Names as everywhere ("FAMILY, Given"), not the DICOM "Patient^Test".
+  EXPECT_TRUE(has(patients.out, "123-654\tPATIENT, Test\t")) << patients.out;
+  EXPECT_FALSE(has(patients.out, "Patient^Test")) << patients.out;
 
   auto us = run({"list", "studies", "--db", db_, "--modality", "US"});
   ASSERT_EQ(us.rc, 0);
@@ -160,6 +162,7 @@ TEST_F(CliTest, ImportListShow) {
   auto ecg = run({"show", "1.3.6.1.4.1.6018.3.999", "--db", db_});
   ASSERT_EQ(ecg.rc, 0) << ecg.err;
   EXPECT_TRUE(has(ecg.out, "123-654"));
+  EXPECT_TRUE(has(ecg.out, "Name: PATIENT, Test (DICOM Patient^Test)")) << ecg.out;
   EXPECT_TRUE(has(ecg.out, "240 Hz")) << ecg.out;
   EXPECT_TRUE(has(ecg.out, "I II III aVR aVL aVF V1 V2 V3 V4 V5 V6")) << ecg.out;
   EXPECT_TRUE(has(ecg.out, "Heart rate")) << ecg.out;
@@ -191,6 +194,7 @@ TEST_F(CliTest, ImportListShow) {
 
 TEST_F(CliTest, ConflictsGiveExit3AndDefaultDbFromEnvironment) {
   const std::string envDb = (dir_ / "env" / "from_env.db").string();
+  fs::create_directories(dir_ / "env");  // only the home database gets its folder created
   auto r = run({"import", data("us_dicom/pydicom-data")}, {"E2E_DB=" + envDb});
   EXPECT_EQ(r.rc, 3) << r.out << r.err;  // OBXXXX1A*.dcm share one SOP Instance UID
   EXPECT_TRUE(has(r.out, "Conflicts (2)")) << r.out;

@@ -77,7 +77,8 @@ TEST_F(ReadOnlyDbTest, ReadOnlyModeReadsAndRefusesWritesClearly) {
 TEST_F(ReadOnlyDbTest, AutoModeOnAWritableDatabaseReadsAndWrites) {
   const std::string path = root_ + "/studies.db";
   {
-    Database created(root_ + "/new/created.db", Database::Mode::Auto);  // a new file is created
+    // a new file is created (in an existing folder: only the home database gets its folder made)
+    Database created(root_ + "/created.db", Database::Mode::Auto);
     EXPECT_FALSE(created.readOnly());
   }
   makeDatabase(path);

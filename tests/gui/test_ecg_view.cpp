@@ -244,7 +244,7 @@ TEST(StudyBrowser, ListsTheDatabaseInstances) {
   InstanceTableModel model;
   EXPECT_TRUE(model.load(QString::fromStdString(dbPath), QString()).isEmpty());
   ASSERT_EQ(model.rowCount(), 1);
-  EXPECT_EQ(model.data(model.index(0, 0), Qt::DisplayRole).toString(), QStringLiteral("DOE JANE"));
+  EXPECT_EQ(model.data(model.index(0, 0), Qt::DisplayRole).toString(), QStringLiteral("DOE, JANE"));
   EXPECT_EQ(model.data(model.index(0, 1), Qt::DisplayRole).toString(), QStringLiteral("P-77"));
   EXPECT_EQ(model.data(model.index(0, 3), Qt::DisplayRole).toString(), QStringLiteral("ECG"));
   EXPECT_EQ(model.data(model.index(0, 5), Qt::DisplayRole).toString(), QStringLiteral("ecg1.dcm"));
@@ -336,5 +336,5 @@ TEST(StudyBrowser, FiltersByModalityDateAndLabelAndSorts) {
   model.sort(2, Qt::AscendingOrder);
   EXPECT_EQ(model.row(0)->studyDate, QStringLiteral("20200101"));
   model.sort(0, Qt::DescendingOrder);  // by patient name
-  EXPECT_EQ(model.row(0)->patientName, QStringLiteral("BETA BOB"));
+  EXPECT_EQ(model.row(0)->patientName, QStringLiteral("BETA, BOB"));
 }

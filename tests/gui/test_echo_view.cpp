@@ -331,14 +331,15 @@ TEST(MainWindow, OpensRealFilesAndSavesScreenshots) {
   const bool update = qEnvironmentVariableIntValue("E2E_UPDATE_SCREENSHOTS") == 1;
   const QString dir = update ? QString::fromUtf8(E2E_SCREENSHOT_DIR) : tmp.path();
   const QStringList saved = w.saveScreenshots(dir);
-  EXPECT_EQ(saved.size(), 5);
+  EXPECT_EQ(saved.size(), 8);  // + network_settings, query_pacs, received_objects
   {
     const QImage ret(QDir(dir).filePath(QStringLiteral("retrieval.png")));  // the similar-studies panel
     EXPECT_FALSE(ret.isNull());
     EXPECT_GT(ret.width(), 200);
   }
   for (const QString& name : {QStringLiteral("ecg_paper.png"), QStringLiteral("ecg_view.png"), QStringLiteral("echo_grid.png"),
-                              QStringLiteral("main_window.png")}) {
+                              QStringLiteral("main_window.png"), QStringLiteral("network_settings.png"),
+                              QStringLiteral("query_pacs.png")}) {
     const QImage img(QDir(dir).filePath(name));
     EXPECT_FALSE(img.isNull()) << name.toStdString();
     EXPECT_GT(img.width(), 400);

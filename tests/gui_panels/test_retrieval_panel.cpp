@@ -24,6 +24,7 @@
 #include "pipeline/embedding_model.h"
 #include "panels_test_util.h"
 #include "synth/cohort.h"
+#include "viewmodel/prediction_view.h"
 
 using namespace e2e;
 using e2e::ui::RetrievalPanel;
@@ -134,7 +135,9 @@ TEST(RetrievalPanel, RanksByCosineAndExcludesTheSamePatient) {
   const QString text = panel.cards()[0]->textLabel()->text();
   EXPECT_TRUE(text.contains(QStringLiteral("#1"))) << text.toStdString();
   EXPECT_TRUE(text.contains(QStringLiteral("0.994"))) << text.toStdString();
-  EXPECT_TRUE(text.contains(QStringLiteral("lvef_class=<b>%1</b>").arg(QString::fromStdString(c.lvefClass[1])))) << text.toStdString();
+  // Labels in words ("LVEF ≥ 50 %", "SHD: no"), never raw keys (lvef_class=2).
+  EXPECT_TRUE(text.contains(QString::fromStdString(vm::labelText("lvef_class", c.lvefClass[1])).toHtmlEscaped())) << text.toStdString();
+  EXPECT_FALSE(text.contains(QStringLiteral("lvef_class"))) << text.toStdString();
   EXPECT_TRUE(text.contains(QStringLiteral("PLAX")));
 
   // Thumbnails: the first frames of the first loop, decoded off the GUI thread, looping.

@@ -168,6 +168,8 @@ TEST(OfficialRun, ImportsOnceAndEmbedsARealEcgAsTheReference) {
   db::Database reg(db.string());
   auto m = pipeline::resolveEmbeddingModel(reg);
   EXPECT_EQ(m.label(), "echo2ecg-pretrain:1");
+  // Official weights take the official code's input: Fourier resampling (scipy.signal.resample).
+  EXPECT_EQ(m.preprocVersion, pipeline::kPreprocFourierVersion);
   const auto inst = reg.listInstances();
   ASSERT_EQ(inst.size(), 1u);
   auto stored = retrieval::storedEcgVector(reg, m, inst[0].id);
@@ -180,7 +182,7 @@ TEST(OfficialRun, ImportsOnceAndEmbedsARealEcgAsTheReference) {
   ref->eval();
   model::setFusedAttention(false);  // the literal reference attention
   torch::NoGradGuard ng;
-  auto x = torch::tensor(pipeline::ecgInputFromFile(ecg.string())).reshape({1, 12, 1008});
+  auto x = torch::tensor(pipeline::ecgInputFromFile(ecg.string(), pipeline::kPreprocFourierVersion)).reshape({1, 12, 1008});
   auto want = ref->embedEcg(x)[0];
   model::setFusedAttention(true);
   auto got = torch::tensor(*stored);

@@ -49,7 +49,9 @@ bool portAnswers(int port) {
 
 bool OrthancServer::available() { return access(kBinary, X_OK) == 0; }
 
-OrthancServer::OrthancServer(const std::vector<Modality>& modalities, const std::string& aet) : aet_(aet) {
+OrthancServer::OrthancServer(const std::vector<Modality>& modalities, const std::string& aet,
+                             const std::string& extraConfig)
+    : aet_(aet) {
   std::random_device rd;
   dir_ = fs::temp_directory_path() / ("e2e_orthanc_" + std::to_string(getpid()) + "_" + std::to_string(rd()));
   fs::create_directories(dir_ / "storage");
@@ -70,6 +72,7 @@ OrthancServer::OrthancServer(const std::vector<Modality>& modalities, const std:
         << " \"DicomCheckCalledAet\": false, \"DicomAlwaysAllowEcho\": true, \"DicomAlwaysAllowStore\": true,\n"
         << " \"DicomAlwaysAllowFind\": true, \"DicomAlwaysAllowGet\": true, \"DicomAlwaysAllowMove\": true,\n"
         << " \"StorageCompression\": false, \"UnknownSopClassAccepted\": true, \"DicomScpTimeout\": 30,\n"
+        << (extraConfig.empty() ? "" : " " + extraConfig + ",\n")
         << " \"DicomModalities\": {" << mods.str() << "}\n}\n";
   }
   const std::string log = (dir_ / "orthanc.log").string();

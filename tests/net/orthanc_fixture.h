@@ -26,7 +26,9 @@ class OrthancServer {
   static bool available();
 
   // Throws std::runtime_error (with the end of Orthanc's log) if it does not answer within 30 s.
-  explicit OrthancServer(const std::vector<Modality>& modalities = {}, const std::string& aet = "ORTHANC");
+  // `extraConfig`: further members of the configuration object, e.g. "\"DicomTlsEnabled\": true, ...".
+  explicit OrthancServer(const std::vector<Modality>& modalities = {}, const std::string& aet = "ORTHANC",
+                         const std::string& extraConfig = "");
   ~OrthancServer();
   OrthancServer(const OrthancServer&) = delete;
   OrthancServer& operator=(const OrthancServer&) = delete;

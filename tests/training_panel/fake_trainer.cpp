@@ -5,7 +5,8 @@
 // Environment: FAKE_TRAIN_STEP_MS (sleep per step, default 5), FAKE_TRAIN_SPE (steps per epoch,
 // default 4), FAKE_TRAIN_CRASH_EPOCH (abort() at the start of that epoch), FAKE_TRAIN_GARBAGE=1
 // (prints malformed lines among the events), FAKE_TRAIN_WAIT_FILE (before each step of epoch >= 1
-// wait until this file exists: lets a test cancel at a known point without timing).
+// wait until this file exists: lets a test cancel at a known point without timing),
+// FAKE_TRAIN_EMPTY_CLASS=1 (the 3-class test split has no sample of the second class).
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -210,7 +211,7 @@ int main(int argc, char** argv) {
     for (std::size_t c = 0; c < classes.size(); ++c)
       roc += std::string(c ? "," : "") + "{\"class\":" + jsonQuote(classes[c]) + "," + curves[c % 3] + "}";
     roc += "]";
-    confusion = "[[4,1,0],[1,3,2],[0,1,8]]";
+    confusion = envInt("FAKE_TRAIN_EMPTY_CLASS", 0) ? "[[4,1,0],[0,0,0],[0,1,8]]" : "[[4,1,0],[1,3,2],[0,1,8]]";
   }
   emit("{\"event\":\"done\",\"model_id\":" + jsonQuote(modelId) + ",\"version\":" + jsonQuote(row.version) +
        ",\"parent\":" + jsonQuote(row.parent) + ",\"weights_hash\":" + jsonQuote(hash) + ",\"weights_path\":" +

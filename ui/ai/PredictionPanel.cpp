@@ -8,13 +8,19 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include <QGridLayout>
+#include <cmath>
+
+#include "common/person_name.h"
 #include "db/database.h"
 #include "jobs/JobRunner.h"
+#include "pipeline/embedding_model.h"
+#include "viewmodel/prediction_view.h"
 
 namespace e2e::ui {
 
 namespace {
-const char* kLvefClasses[3] = {"<40", "40-49", ">=50"};
+QString u8(const std::string& s) { return QString::fromStdString(s); }
 
 QProgressBar* makeBar(QWidget* parent, const QString& name, const QString& color) {
   auto* b = new QProgressBar(parent);
@@ -25,6 +31,7 @@ QProgressBar* makeBar(QWidget* parent, const QString& name, const QString& color
   b->setFormat(QStringLiteral("–"));
   b->setAlignment(Qt::AlignCenter);
   b->setMinimumHeight(20);
+  b->setToolTip(QStringLiteral("Probability of this class"));
   b->setStyleSheet(QStringLiteral("QProgressBar{border:1px solid #999;border-radius:3px;background:#f4f4f4;}"
                                   "QProgressBar::chunk{background:%1;}")
                        .arg(color));
@@ -34,33 +41,65 @@ QProgressBar* makeBar(QWidget* parent, const QString& name, const QString& color
 void setProb(QProgressBar* b, double p) {
   p = std::clamp(p, 0.0, 1.0);
   b->setValue(static_cast<int>(std::lround(p * 1000)));
-  b->setFormat(QStringLiteral("%1 %").arg(p * 100.0, 0, 'f', 1));
+  b->setFormat(u8(vm::probabilityText(p)));
 }
+
+// The class name beside its bar; the predicted class bold with a marker.
+QString classText(const QString& name, bool predicted) {
+  return predicted ? QStringLiteral("\u25B6 <b>%1</b> <small>(predicted)</small>").arg(name.toHtmlEscaped())
+                   : QStringLiteral("&nbsp;&nbsp;&nbsp;%1").arg(name.toHtmlEscaped());
+}
+
+const char* kWarnStyle = "background:#fff3cd;color:#7a4b00;border:1px solid #e0b040;padding:4px;font-weight:bold;";
+const char* kInfoStyle = "background:#eef3fb;color:#1d3557;border:1px solid #9fb7dd;padding:4px;";
 }  // namespace
 
 const char* PredictionPanel::bannerText() {
-  return "Bundled models are trained on SYNTHETIC data \u2014 not for clinical use";
+  return "Not for clinical use \u2014 the bundled models are trained on SYNTHETIC data";
 }
 
 PredictionPanel::PredictionPanel(QWidget* parent) : QWidget(parent) {
   banner_ = new QLabel(QString::fromUtf8(bannerText()), this);
   banner_->setObjectName(QStringLiteral("syntheticBanner"));
   banner_->setWordWrap(true);
+  banner_->setTextFormat(Qt::PlainText);
   banner_->setAlignment(Qt::AlignCenter);
-  banner_->setStyleSheet(QStringLiteral("background:#fff3cd;color:#7a4b00;border:1px solid #e0b040;padding:4px;font-weight:bold;"));
+  banner_->setStyleSheet(QString::fromLatin1(kWarnStyle));
+  synthetic_ = new QLabel(QString::fromUtf8(vm::kSyntheticMarker), this);
+  synthetic_->setObjectName(QStringLiteral("syntheticMarker"));
+  synthetic_->setAlignment(Qt::AlignCenter);
+  synthetic_->setWordWrap(true);
+  synthetic_->setStyleSheet(QStringLiteral("background:#f8d7da;color:#842029;border:1px solid #d9534f;padding:3px;font-weight:bold;"));
+  synthetic_->setVisible(false);
   title_ = new QLabel(QStringLiteral("No ECG selected"), this);
   title_->setWordWrap(true);
-  auto* lvefBox = new QGroupBox(QStringLiteral("LVEF class (%)"), this);
-  auto* lf = new QFormLayout(lvefBox);
-  const QString colors[3] = {QStringLiteral("#d9534f"), QStringLiteral("#f0ad4e"), QStringLiteral("#5cb85c")};
-  for (int i = 0; i < 3; ++i) {
-    lvef_[i] = makeBar(lvefBox, QStringLiteral("lvef_%1").arg(i), colors[i]);
-    lf->addRow(QString::fromLatin1(kLvefClasses[i]), lvef_[i]);
+  auto* v = new QVBoxLayout(this);
+  v->addWidget(banner_);
+  v->addWidget(synthetic_);
+  v->addWidget(title_);
+  const QString colors[] = {QStringLiteral("#d9534f"), QStringLiteral("#f0ad4e"), QStringLiteral("#5cb85c"),
+                            QStringLiteral("#9aa5b1"), QStringLiteral("#5b8def")};
+  int colorIndex = 0;
+  for (const char* task : {"lvef", "shd"}) {
+    auto* box = new QGroupBox(u8(vm::taskTitle(task)), this);
+    box->setObjectName(QStringLiteral("%1Box").arg(QLatin1String(task)));
+    auto* grid = new QGridLayout(box);
+    grid->setColumnStretch(1, 1);
+    int i = 0;
+    for (const auto& c : vm::taskClasses(task)) {
+      ClassRow r{QLatin1String(task), u8(c.key), u8(c.name), new QLabel(box), nullptr};
+      r.label->setTextFormat(Qt::RichText);
+      r.label->setText(classText(r.name, false));
+      // Object names: "lvef_0".."lvef_2"; the SHD bars "no_shd" and "shd".
+      const QString objName = r.task == QStringLiteral("lvef") ? QStringLiteral("lvef_%1").arg(i) : r.key;
+      r.bar = makeBar(box, objName, colors[colorIndex++ % 5]);
+      grid->addWidget(r.label, i, 0);
+      grid->addWidget(r.bar, i, 1);
+      rows_.push_back(r);
+      ++i;
+    }
   }
-  auto* shdBox = new QGroupBox(QStringLiteral("Structural heart disease"), this);
-  auto* sf = new QFormLayout(shdBox);
-  shd_ = makeBar(shdBox, QStringLiteral("shd"), QStringLiteral("#5b8def"));
-  sf->addRow(QStringLiteral("SHD"), shd_);
+  for (auto* box : findChildren<QGroupBox*>()) v->addWidget(box);
   model_ = new QLabel(this);
   model_->setWordWrap(true);
   model_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -68,11 +107,6 @@ PredictionPanel::PredictionPanel(QWidget* parent) : QWidget(parent) {
   message_->setWordWrap(true);
   predict_ = new QPushButton(QStringLiteral("Predict"), this);
   predict_->setEnabled(false);
-  auto* v = new QVBoxLayout(this);
-  v->addWidget(banner_);
-  v->addWidget(title_);
-  v->addWidget(lvefBox);
-  v->addWidget(shdBox);
   v->addWidget(model_);
   v->addWidget(message_);
   v->addWidget(predict_);
@@ -90,9 +124,20 @@ PredictionPanel::PredictionPanel(QWidget* parent) : QWidget(parent) {
 }
 
 QProgressBar* PredictionPanel::bar(const QString& cls) const {
-  for (int i = 0; i < 3; ++i)
-    if (cls == QString::fromLatin1(kLvefClasses[i])) return lvef_[i];
-  return cls == QStringLiteral("shd") ? shd_ : nullptr;
+  for (const auto& r : rows_)
+    if (r.key == cls) return r.bar;
+  return nullptr;
+}
+
+QLabel* PredictionPanel::classLabel(const QString& cls) const {
+  for (const auto& r : rows_)
+    if (r.key == cls) return r.label;
+  return nullptr;
+}
+
+QString PredictionPanel::predictedClass(const QString& task) const {
+  auto it = predicted_.find(task);
+  return it == predicted_.end() ? QString() : it->second;
 }
 
 void PredictionPanel::setDatabasePath(const QString& path) {
@@ -138,11 +183,76 @@ void PredictionPanel::showMessage(const QString& text, bool error) {
   message_->setStyleSheet(error ? QStringLiteral("color:#b00020;") : QString());
 }
 
+void PredictionPanel::clearBars() {
+  for (auto& r : rows_) {
+    r.bar->setValue(0);
+    r.bar->setFormat(QStringLiteral("–"));
+    r.label->setText(classText(r.name, false));
+  }
+  predicted_.clear();
+}
+
+// One task's bars from its stored probabilities, the argmax class marked.
+void PredictionPanel::showTask(const QString& task, const std::map<std::string, double>& probs) {
+  std::map<std::string, double> p = probs;
+  if (task == QStringLiteral("shd"))  // a binary task stored with one class, or other key names
+    if (auto pos = vm::shdProbability(probs)) p = {{"shd", *pos}, {"no_shd", 1.0 - *pos}};
+  std::vector<ClassRow*> rows;
+  std::vector<double> values;
+  for (auto& r : rows_) {
+    if (r.task != task) continue;
+    auto it = p.find(r.key.toStdString());
+    rows.push_back(&r);
+    values.push_back(it == p.end() ? std::nan("") : it->second);
+    if (it != p.end()) setProb(r.bar, it->second);
+  }
+  const int best = vm::argmax(values);
+  if (best < 0) return;
+  rows[static_cast<std::size_t>(best)]->label->setText(classText(rows[static_cast<std::size_t>(best)]->name, true));
+  predicted_[task] = rows[static_cast<std::size_t>(best)]->key;
+}
+
+// The banner names the model(s) of the shown predictions: id, version, source, and whether they
+// were trained on synthetic data; the model label adds the weights and the time.
+void PredictionPanel::showModels(db::Database& d, const std::vector<const db::PredictionRow*>& preds) {
+  const auto registry = d.listModels();
+  const std::optional<bool> bundled = vm::bundleSynthetic(pipeline::findModelsDir());
+  QStringList names, details;
+  bool synthetic = false, unknown = false;
+  for (const auto* p : preds) {
+    std::optional<std::string> card;
+    for (const auto& m : registry)
+      if (m.modelId == p->modelId && m.version == p->modelVersion) card = m.cardJson;
+    const auto prov = vm::modelProvenance(p->modelId, p->modelVersion, card, bundled);
+    const QString name = u8(prov.describe());
+    if (!names.contains(name)) names << name;
+    synthetic = synthetic || prov.synthetic.value_or(false);
+    unknown = unknown || !prov.synthetic.has_value();
+    const QString line = QStringLiteral("%1 v%2 (weights %3) — %4")
+                             .arg(u8(p->modelId), u8(p->modelVersion), u8(p->weightsHash).left(12), u8(p->createdAt));
+    if (!details.contains(line)) details << line;
+  }
+  model_->setText(details.isEmpty() ? QString() : QStringLiteral("Model: ") + details.join(QStringLiteral("\n")));
+  synthetic_->setVisible(synthetic);
+  if (names.isEmpty()) {
+    banner_->setText(QString::fromUtf8(bannerText()));
+    banner_->setStyleSheet(QString::fromLatin1(kWarnStyle));
+    return;
+  }
+  QString text = QStringLiteral("Model used: ") + names.join(QStringLiteral("; "));
+  if (!synthetic)
+    text += unknown ? QStringLiteral("\nTraining data unknown — not for clinical use")
+                    : QStringLiteral("\nNot clinically validated — not for clinical use");
+  banner_->setText(text);
+  banner_->setStyleSheet(QString::fromLatin1(synthetic || unknown ? kWarnStyle : kInfoStyle));
+}
+
 void PredictionPanel::refresh() {
-  for (auto* b : lvef_) b->setValue(0), b->setFormat(QStringLiteral("–"));
-  shd_->setValue(0);
-  shd_->setFormat(QStringLiteral("–"));
+  clearBars();
   model_->clear();
+  synthetic_->setVisible(false);
+  banner_->setText(QString::fromUtf8(bannerText()));
+  banner_->setStyleSheet(QString::fromLatin1(kWarnStyle));
   showMessage(QString());
   predict_->setEnabled(instance_ > 0 && !job_->isRunning());
   if (instance_ <= 0) {
@@ -157,7 +267,7 @@ void PredictionPanel::refresh() {
       return;
     }
     title_->setText(QStringLiteral("<b>%1</b> (%2) — %3, %4")
-                        .arg(QString::fromStdString(inst->patientName).replace(QLatin1Char('^'), QLatin1Char(' ')).trimmed().toHtmlEscaped(),
+                        .arg(QString::fromStdString(formatPersonName(inst->patientName)).toHtmlEscaped(),
                              QString::fromStdString(inst->patientId).toHtmlEscaped(),
                              QString::fromStdString(inst->studyDate), QFileInfo(QString::fromStdString(inst->path)).fileName().toHtmlEscaped()));
     // The latest prediction of each task (highest row id).
@@ -168,31 +278,10 @@ void PredictionPanel::refresh() {
       if (p.task == "lvef" && (!lvef || p.id > lvef->id)) lvef = &p;
       if (p.task == "shd" && (!shd || p.id > shd->id)) shd = &p;
     }
-    if (lvef)
-      for (int i = 0; i < 3; ++i) {
-        auto it = lvef->probabilities.find(kLvefClasses[i]);
-        if (it != lvef->probabilities.end()) setProb(lvef_[i], it->second);
-      }
-    if (shd) {
-      // Binary task: the positive class ("1", "shd", "yes", "true"), else 1 - the negative one.
-      double p = -1;
-      for (const char* k : {"1", "shd", "yes", "true", "positive"})
-        if (auto it = shd->probabilities.find(k); it != shd->probabilities.end()) p = it->second;
-      if (p < 0)
-        for (const char* k : {"no_shd", "0", "no", "false", "negative"})
-          if (auto it = shd->probabilities.find(k); it != shd->probabilities.end()) p = 1.0 - it->second;
-      if (p < 0 && shd->probabilities.size() == 1) p = shd->probabilities.begin()->second;
-      if (p >= 0) setProb(shd_, p);
-    }
-    QStringList models;
-    for (const auto* p : {lvef, shd}) {
-      if (!p) continue;
-      const QString line = QStringLiteral("%1 v%2 (weights %3) — %4")
-                               .arg(QString::fromStdString(p->modelId), QString::fromStdString(p->modelVersion),
-                                    QString::fromStdString(p->weightsHash).left(12), QString::fromStdString(p->createdAt));
-      if (!models.contains(line)) models << line;
-    }
-    model_->setText(models.isEmpty() ? QString() : QStringLiteral("Model: ") + models.join(QStringLiteral("\n")));
+    std::vector<const db::PredictionRow*> shown;
+    if (lvef) showTask(QStringLiteral("lvef"), lvef->probabilities), shown.push_back(lvef);
+    if (shd) showTask(QStringLiteral("shd"), shd->probabilities), shown.push_back(shd);
+    showModels(d, shown);
     if (!lvef && !shd) showMessage(QStringLiteral("No predictions stored for this ECG yet — press Predict."));
   } catch (const std::exception& e) {
     showMessage(QString::fromStdString(e.what()), true);

@@ -1,15 +1,25 @@
-// Prediction panel: the stored model predictions of one ECG instance (LVEF class
-// probabilities, SHD probability) as bars with percentages, the model id/version/weights,
-// a permanent "synthetic data" banner and a Predict button (runs `echo2ecg predict`).
+// Prediction panel: the stored model predictions of one ECG instance, per task a titled group
+// ("LVEF class — probability") with one probability bar per class named with its range
+// ("LVEF < 40 %"), the predicted (argmax) class marked (bold, "▶", "predicted"); a banner naming
+// the model actually used (id, version, source: bundled / trained here / imported) with a
+// "Synthetic-trained — not for clinical use" marker whenever that model was trained on synthetic
+// data; the weights; and a Predict button (runs `echo2ecg predict`). Texts: vm/prediction_view.
 #pragma once
 
 #include <QString>
 #include <QWidget>
 #include <cstdint>
+#include <map>
+#include <vector>
 
 class QLabel;
 class QProgressBar;
 class QPushButton;
+
+namespace e2e::db {
+class Database;
+struct PredictionRow;
+}  // namespace e2e::db
 
 namespace e2e::ui {
 
@@ -32,8 +42,14 @@ class PredictionPanel : public QWidget {
   // path. 0 if not found (or no database).
   static std::int64_t findInstance(const QString& dbPath, const QString& sopInstanceUid, const QString& path);
 
-  // Bars: "<40", "40-49", ">=50" (task lvef) and "shd".
+  // Bars by class key: "<40", "40-49", ">=50" (task lvef), "no_shd" and "shd" (task shd).
   QProgressBar* bar(const QString& cls) const;
+  // The class name beside a bar ("LVEF < 40 %"); the predicted class's is bold and marked.
+  QLabel* classLabel(const QString& cls) const;
+  // The predicted (argmax) class key of a task ("lvef", "shd"); "" when none is stored.
+  QString predictedClass(const QString& task) const;
+  // Visible whenever a shown prediction's model was trained on synthetic data.
+  QLabel* syntheticMarker() const { return synthetic_; }
   QLabel* modelLabel() const { return model_; }
   QLabel* banner() const { return banner_; }
   QLabel* messageLabel() const { return message_; }
@@ -50,6 +66,9 @@ class PredictionPanel : public QWidget {
 
  private:
   void showMessage(const QString& text, bool error = false);
+  void clearBars();
+  void showTask(const QString& task, const std::map<std::string, double>& probabilities);
+  void showModels(db::Database& d, const std::vector<const db::PredictionRow*>& rows);
   QString dbPath_;
   QString cli_;
   std::int64_t instance_ = 0;
@@ -57,8 +76,14 @@ class PredictionPanel : public QWidget {
   QLabel* title_ = nullptr;
   QLabel* model_ = nullptr;
   QLabel* message_ = nullptr;
-  QProgressBar* lvef_[3] = {nullptr, nullptr, nullptr};
-  QProgressBar* shd_ = nullptr;
+  QLabel* synthetic_ = nullptr;
+  struct ClassRow {
+    QString task, key, name;
+    QLabel* label = nullptr;
+    QProgressBar* bar = nullptr;
+  };
+  std::vector<ClassRow> rows_;
+  std::map<QString, QString> predicted_;  // task -> argmax class key
   QPushButton* predict_ = nullptr;
   CliJob* job_ = nullptr;
 };

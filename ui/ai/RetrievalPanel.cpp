@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QFileInfo>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPixmap>
@@ -13,12 +14,14 @@
 #include <QtConcurrent/QtConcurrent>
 #include <algorithm>
 
+#include "common/person_name.h"
 #include "db/database.h"
 #include "echo/EchoView.h"
 #include "io/dicom_echo.h"
 #include "jobs/JobRunner.h"
 #include "pipeline/embedding_model.h"
 #include "retrieval/study_search.h"
+#include "viewmodel/prediction_view.h"
 
 namespace e2e::ui {
 
@@ -32,19 +35,24 @@ QImage toImage(const EchoFrames& f, int i) {
   return img.scaled(kThumbSize, kThumbSize, Qt::KeepAspectRatio, Qt::SmoothTransformation).copy();
 }
 
-QString labelText(const QMap<QString, QString>& labels) {
-  QStringList parts;
-  for (const char* k : {"lvef_percent", "lvef_class", "shd"})
-    if (labels.contains(QString::fromLatin1(k))) {
-      const QString v = labels.value(QString::fromLatin1(k));
-      QString part = QStringLiteral("%1=<b>%2</b>").arg(QString::fromLatin1(k), v.toHtmlEscaped());
-      // Class index of the synthetic cohort: 0 <40 %, 1 40-49 %, 2 >=50 %.
-      static const char* kNames[3] = {"&lt;40 %", "40-49 %", "&ge;50 %"};
-      if (qstrcmp(k, "lvef_class") == 0 && (v == QStringLiteral("0") || v == QStringLiteral("1") || v == QStringLiteral("2")))
-        part += QStringLiteral(" (%1)").arg(QString::fromLatin1(kNames[v.toInt()]));
-      parts << part;
-    }
-  return parts.join(QStringLiteral(" &nbsp;"));
+// The card's text: rank and similarity, patient, date and labels in words, views; every missing
+// value is "—" (never empty parentheses). Short lines so the card lays out in a narrow dock.
+QString cardText(const RetrievalResult& r) {
+  std::map<std::string, std::string> labels;
+  for (auto it = r.labels.begin(); it != r.labels.end(); ++it) labels[it.key().toStdString()] = it.value().toStdString();
+  QStringList facts;
+  facts << QString::fromStdString(vm::dicomDateText(r.studyDate.toStdString())).toHtmlEscaped();
+  for (const auto& l : vm::studyLabelTexts(labels)) facts << QStringLiteral("<b>%1</b>").arg(QString::fromStdString(l).toHtmlEscaped());
+  const QString views = r.views.join(QStringLiteral(", "));
+  return QStringLiteral("<b>#%1</b> · similarity <b>%2</b> <span style='color:#666'>(cosine,&nbsp;1&nbsp;=&nbsp;most&nbsp;alike)</span><br>"
+                        "%3%4<br>%5<br>Views: %6")
+      .arg(r.rank)
+      .arg(QString::fromStdString(vm::similarityText(r.similarity)))
+      .arg(QString::fromStdString(vm::patientText(r.patientName.toStdString(), r.patientId.toStdString()))
+               .toHtmlEscaped()
+               .replace(QStringLiteral("(ID "), QStringLiteral("(ID&nbsp;")),
+           r.synthetic ? QStringLiteral(" <i style='color:#7a4b00'>(synthetic&nbsp;cohort)</i>") : QString(),
+           facts.join(QStringLiteral(" · ")), views.isEmpty() ? QString::fromUtf8(vm::kMissingText) : views.toHtmlEscaped());
 }
 }  // namespace
 
@@ -55,7 +63,7 @@ ResultCard::ResultCard(const RetrievalResult& r, QWidget* parent) : QFrame(paren
   setObjectName(QStringLiteral("resultCard%1").arg(r.rank));
   // Never squashed in a short dock (the list scrolls instead).
   setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
-  setMinimumHeight(kThumbSize + 12);
+  setMinimumHeight(kThumbSize + 40);
   thumb_ = new QLabel(this);
   thumb_->setFixedSize(kThumbSize, kThumbSize);
   thumb_->setAlignment(Qt::AlignCenter);
@@ -64,36 +72,44 @@ ResultCard::ResultCard(const RetrievalResult& r, QWidget* parent) : QFrame(paren
   text_ = new QLabel(this);
   text_->setWordWrap(true);
   text_->setTextFormat(Qt::RichText);
-  QString views = r.views.join(QStringLiteral(", "));
-  text_->setText(QStringLiteral("<b>#%1</b> &nbsp; similarity <b>%2</b><br>%3 (%4) — %5<br>%6<br>Views: %7")
-                     .arg(r.rank)
-                     .arg(static_cast<double>(r.similarity), 0, 'f', 3)
-                     .arg(r.patientName.toHtmlEscaped(), r.patientId.toHtmlEscaped(),
-                          r.studyDate.isEmpty() ? QStringLiteral("no date") : r.studyDate, labelText(r.labels),
-                          views.isEmpty() ? QStringLiteral("–") : views.toHtmlEscaped()));
+  // Never wider than the dock: the text wraps at its lines' separators, the buttons stay visible.
+  QSizePolicy sp = text_->sizePolicy();  // keeps the word wrap's height-for-width
+  sp.setHorizontalPolicy(QSizePolicy::Ignored);
+  text_->setSizePolicy(sp);
+  text_->setMinimumWidth(60);
+  text_->setText(cardText(r));
+  text_->setToolTip(QString::fromStdString(vm::similarityMeaning()));
   open_ = new QPushButton(QStringLiteral("Open"), this);
   open_->setEnabled(!r.usPaths.isEmpty());
+  open_->setToolTip(QStringLiteral("Show the study's loops in the echo viewer"));
   compare_ = new QCheckBox(QStringLiteral("Compare"), this);
   compare_->setEnabled(!r.usPaths.isEmpty());
-  auto* buttons = new QVBoxLayout;
+  compare_->setToolTip(QStringLiteral("Check two results, then Compare, to see them side by side"));
+  auto* buttons = new QHBoxLayout;
   buttons->addWidget(open_);
   buttons->addWidget(compare_);
   buttons->addStretch(1);
-  auto* h = new QHBoxLayout(this);
-  h->setContentsMargins(4, 4, 4, 4);
-  h->addWidget(thumb_);
-  h->addWidget(text_, 1);
-  h->addLayout(buttons);
+  auto* g = new QGridLayout(this);
+  g->setContentsMargins(4, 4, 4, 4);
+  g->setHorizontalSpacing(6);
+  g->addWidget(thumb_, 0, 0, Qt::AlignTop);
+  g->addWidget(text_, 0, 1);
+  g->addLayout(buttons, 1, 0, 1, 2);
+  g->setColumnStretch(1, 1);
   connect(open_, &QPushButton::clicked, this, [this] { Q_EMIT openRequested(r_.rank); });
   connect(compare_, &QCheckBox::toggled, this, &ResultCard::compareToggled);
+  loadThumbnail();
+}
 
+// The looping thumbnail: the first frames of the study's first loop that decodes, off the GUI thread.
+void ResultCard::loadThumbnail() {
   timer_ = new QTimer(this);
   connect(timer_, &QTimer::timeout, this, [this] {
     if (frames_.isEmpty()) return;
     cur_ = (cur_ + 1) % static_cast<int>(frames_.size());
     thumb_->setPixmap(frames_[cur_]);
   });
-  if (r.usPaths.isEmpty()) return;
+  if (r_.usPaths.isEmpty()) return;
   watcher_ = new QFutureWatcher<Thumb>(this);
   connect(watcher_, &QFutureWatcher<Thumb>::finished, this, [this] {
     const Thumb t = watcher_->result();
@@ -110,7 +126,7 @@ ResultCard::ResultCard(const RetrievalResult& r, QWidget* parent) : QFrame(paren
   });
   // The first of the study's loops that decodes (a study can hold loops this build cannot read).
   std::vector<std::string> paths;
-  for (const QString& p : r.usPaths) paths.push_back(p.toStdString());
+  for (const QString& p : r_.usPaths) paths.push_back(p.toStdString());
   watcher_->setFuture(QtConcurrent::run([paths]() -> Thumb {
     Thumb t;
     for (const std::string& path : paths) {
@@ -160,12 +176,19 @@ RetrievalPanel::RetrievalPanel(QWidget* parent) : QWidget(parent) {
   model_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   model_->setToolTip(QStringLiteral("The embedding model (id, version, weights) the results come from"));
   model_->setVisible(false);
+  synthetic_ = new QLabel(this);
+  synthetic_->setObjectName(QStringLiteral("retrievalSyntheticMarker"));
+  synthetic_->setWordWrap(true);
+  synthetic_->setAlignment(Qt::AlignCenter);
+  synthetic_->setStyleSheet(QStringLiteral("background:#fff3cd;color:#7a4b00;border:1px solid #e0b040;padding:3px;font-weight:bold;"));
+  synthetic_->setVisible(false);
   auto* holder = new QWidget;
   list_ = new QVBoxLayout(holder);
   list_->setContentsMargins(0, 0, 0, 0);
   list_->addStretch(1);
   auto* scroll = new QScrollArea(this);
   scroll->setWidgetResizable(true);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);  // cards fit the dock's width
   scroll->setWidget(holder);
   auto* top = new QHBoxLayout;
   top->addWidget(samePatient_);
@@ -173,6 +196,7 @@ RetrievalPanel::RetrievalPanel(QWidget* parent) : QWidget(parent) {
   top->addStretch(1);
   top->addWidget(compare_);
   auto* v = new QVBoxLayout(this);
+  v->addWidget(synthetic_);
   v->addWidget(title_);
   v->addWidget(model_);
   v->addLayout(top);
@@ -246,7 +270,7 @@ void RetrievalPanel::clearCards() {
 
 namespace {
 QString personName(const std::string& dicomName) {
-  return QString::fromStdString(dicomName).replace(QLatin1Char('^'), QLatin1Char(' ')).trimmed();
+  return QString::fromStdString(formatPersonName(dicomName));  // "FAMILY, Given", as everywhere
 }
 
 RetrievalResult toResult(const retrieval::StudyHit& h) {
@@ -274,6 +298,7 @@ void RetrievalPanel::search() {
   modelText_.clear();
   model_->clear();
   model_->setVisible(false);
+  synthetic_->setVisible(false);
   missingStudies_ = 0;
   undecodableStudies_ = 0;
   if (instance_ <= 0 || dbPath_.isEmpty()) {
@@ -287,9 +312,9 @@ void RetrievalPanel::search() {
       title_->setText(QStringLiteral("Instance %1 not found").arg(instance_));
       return;
     }
-    title_->setText(QStringLiteral("Echo studies similar to the ECG of <b>%1</b> (%2)")
-                        .arg(personName(det->patient.name).toHtmlEscaped(),
-                             QString::fromStdString(det->patient.patientId).toHtmlEscaped()));
+    title_->setText(QStringLiteral("Echo studies similar to the ECG of <b>%1</b>")
+                        .arg(QString::fromStdString(vm::patientText(personName(det->patient.name).toStdString(),
+                                                                    det->patient.patientId)).toHtmlEscaped()));
     // The model: the ACTIVE registered echo2ecg-pretrain version when there is one (the rule of
     // `echo2ecg retrieve`), else the newest model this ECG has a vector of.
     const auto model = retrieval::chooseSearchModel(d, "", instance_, true);
@@ -317,8 +342,9 @@ void RetrievalPanel::search() {
     }
     keyText_ = QStringLiteral("%1 · weights %2 · %3")
                    .arg(QString::fromStdString(model->ecgKey()), QString::fromStdString(model->weightsHash).left(12),
-                        QString::fromLatin1(pipeline::kPreprocVersion));
+                        QString::fromStdString(model->preprocVersion));
     for (const auto& h : result.hits) results_.push_back(toResult(h));
+    markSyntheticStudies(d);
     showCards();
     showMessage(resultText(result.searched));
   } catch (const std::exception& e) {
@@ -338,6 +364,38 @@ void RetrievalPanel::showModel(const pipeline::EmbeddingModel& m) {
                       .arg(modelText_.toHtmlEscaped(), m.active ? QStringLiteral(" (active)") : QString(),
                            QString::fromStdString(m.weightsHash).left(12)));
   model_->setVisible(true);
+  showProvenance(m);
+}
+
+// The not-for-clinical-use marker of the embedding model: synthetic-trained when its bundle (or
+// registry card) says so.
+void RetrievalPanel::showProvenance(const pipeline::EmbeddingModel& m) {
+  std::optional<bool> synthetic;
+  try {
+    db::Database d(dbPath_.toStdString(), db::Database::Mode::ReadOnly);
+    std::optional<std::string> card;
+    for (const auto& row : d.listModels())
+      if (row.modelId == m.modelId && row.version == m.version) card = row.cardJson;
+    const std::string models = pipeline::findModelsDir();
+    if (card) synthetic = vm::modelProvenance(m.modelId, m.version, card, vm::bundleSynthetic(models)).synthetic;
+    else if (!m.dir.empty()) synthetic = vm::bundleSynthetic(m.dir);
+    else synthetic = vm::bundleSyntheticFor(models, m.modelId, m.version);  // the bundled models' vectors
+  } catch (const std::exception& e) {
+    Q_EMIT logMessage(QStringLiteral("Retrieval: ") + QString::fromStdString(e.what()));
+  }
+  synthetic_->setText(synthetic.value_or(false) ? QString::fromUtf8(vm::kSyntheticMarker)
+                      : synthetic ? QStringLiteral("Not clinically validated \u2014 not for clinical use")
+                                  : QStringLiteral("Training data unknown \u2014 not for clinical use"));
+  synthetic_->setVisible(true);
+}
+
+// Studies of the synthetic cohort (studies.synthetic, set on import of core/synth data) are marked.
+void RetrievalPanel::markSyntheticStudies(db::Database& d) {
+  for (auto& r : results_) {
+    db::Filter f;
+    f.studyRowId = r.studyRowId;
+    for (const auto& st : d.listStudies(f)) r.synthetic = r.synthetic || st.synthetic;
+  }
 }
 
 // The active version lacks the ECG's or the studies' vectors: nothing is searched, and vectors of

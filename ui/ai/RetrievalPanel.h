@@ -35,6 +35,9 @@ class QVBoxLayout;
 namespace e2e::retrieval {
 class StudyIndex;
 }
+namespace e2e::db {
+class Database;
+}
 
 namespace e2e::ui {
 
@@ -49,6 +52,7 @@ struct RetrievalResult {
   QStringList views;                 // view label of each US loop
   QStringList usPaths;               // files of the study's US instances
   QMap<QString, QString> labels;     // study labels, then patient labels not set on the study
+  bool synthetic = false;            // a study of the synthetic cohort (studies.synthetic)
 };
 
 // One result: thumbnail loop (QLabel + QTimer, decoded off the GUI thread) and text.
@@ -72,6 +76,7 @@ class ResultCard : public QFrame {
   void compareToggled();
 
  private:
+  void loadThumbnail();
   struct Thumb {
     QVector<QImage> frames;
     double fps = 25;
@@ -111,6 +116,8 @@ class RetrievalPanel : public QWidget {
   QLabel* messageLabel() const { return message_; }
   QString embeddingKeyText() const { return keyText_; }
   QLabel* modelLabel() const { return model_; }
+  // "Synthetic-trained — not for clinical use" (or why else not for clinical use), shown with results.
+  QLabel* syntheticMarker() const { return synthetic_; }
   // "echo2ecg-pretrain v2": the model version of the results (or of the missing embeddings).
   QString modelText() const { return modelText_; }
   // Echo studies without embeddings of the active registered model (0 otherwise).
@@ -135,6 +142,8 @@ class RetrievalPanel : public QWidget {
   void search();
   void offerEmbed();
   void showModel(const pipeline::EmbeddingModel& m);
+  void showProvenance(const pipeline::EmbeddingModel& m);
+  void markSyntheticStudies(db::Database& d);
   void showMissing(const pipeline::EmbeddingModel& m, bool queryMissing, const pipeline::EmbeddingCoverage& cov);
   void showCards();
   QString resultText(std::size_t searched);
@@ -154,6 +163,7 @@ class RetrievalPanel : public QWidget {
   QLabel* title_ = nullptr;
   QLabel* message_ = nullptr;
   QLabel* model_ = nullptr;
+  QLabel* synthetic_ = nullptr;
   QPushButton* embed_ = nullptr;
   QPushButton* compare_ = nullptr;
   QVBoxLayout* list_ = nullptr;

@@ -36,6 +36,7 @@
 #include "io/dicom_echo.h"
 #include "io/reader.h"
 #include "io/wfdb.h"
+#include "net/NetworkUi.h"
 #include "training/LabelEditor.h"
 #include "training/ModelImportDialog.h"
 #include "training/ModelRegistryView.h"
@@ -89,6 +90,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   buildMenus();
   rebuildRecentMenu();
   buildDatabaseUi();
+  network_ = new NetworkUi(this);  // after the database: the receiver may start on it
   if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray())) resize(1600, 950);
   restoreState(s.value(QStringLiteral("window/state")).toByteArray());
   dock->setMinimumWidth(220);
@@ -315,6 +317,7 @@ QStringList MainWindow::saveScreenshots(const QString& dir) {
   save(echo_->grab().toImage(), QStringLiteral("echo_grid.png"));
   save(grab().toImage(), QStringLiteral("main_window.png"));
   tabs_->setCurrentWidget(cur);
+  if (network_) saved << network_->saveScreenshots(dir);
   // The similar-echo-studies panel shares its dock area with the predictions: raise it for its shot.
   if (retrieval_) {
     if (auto* dock = qobject_cast<QDockWidget*>(retrieval_->parentWidget())) {
@@ -331,6 +334,7 @@ void MainWindow::closeEvent(QCloseEvent* e) {
   QSettings s;
   s.setValue(QStringLiteral("window/geometry"), saveGeometry());
   s.setValue(QStringLiteral("window/state"), saveState());
+  if (network_) network_->shutdown();  // the receiver stops before the window goes
   e->accept();
 }
 
@@ -488,6 +492,7 @@ void MainWindow::setDatabase(const QString& path, bool remember) {
   predictions_->setDatabasePath(abs);
   retrieval_->setDatabasePath(abs);
   observer_->setDatabasePath(abs);
+  if (network_) network_->setDatabasePath(abs, readOnly);  // a running receiver restarts on it
   logMessage(readOnly ? QStringLiteral("Database: %1 (read-only: %2; viewing only, import and training are not "
                                        "possible)")
                             .arg(abs, readOnlyReason)

@@ -20,6 +20,7 @@ class PredictionPanel;
 class RetrievalPanel;
 class ImportDialog;
 class DatabaseObserver;
+class NetworkUi;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -32,6 +33,8 @@ class MainWindow : public QMainWindow {
   QTabWidget* tabs() const { return tabs_; }
   QStringList recentFiles() const { return recent_; }
   StudyBrowser* studyBrowser() const { return browser_; }
+  // DICOM networking: receiver, Settings > Network…, File > Query PACS… (ui/net/NetworkUi.h).
+  NetworkUi* network() const { return network_; }
 
   // ---- Study database, import, prediction and retrieval panels ----
   // The current database (also exported as $E2E_DB for the browser and the tools); shown in
@@ -106,6 +109,7 @@ class MainWindow : public QMainWindow {
   RetrievalPanel* retrieval_ = nullptr;
   DatabaseObserver* observer_ = nullptr;  // the one path by which database changes reach the views
   QPlainTextEdit* log_ = nullptr;
+  NetworkUi* network_ = nullptr;
 };
 
 }  // namespace e2e::ui

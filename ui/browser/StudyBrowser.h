@@ -1,16 +1,25 @@
-// Study browser dock: a table over the study database's instance list (core/db), filtered by
-// patient name/ID text, modality, study date range and label, and sortable by any column;
-// double-click opens the file. Without the database library it shows a placeholder.
+// Study browser dock: the study database (core/db) as a patient -> study -> series -> instance
+// tree (core/viewmodel/study_tree: grouping, sorting, filtering), newest study first, filtered
+// live as the user types (name, ID, date, modality, description, accession); the database-side
+// filters (modality, study date range, label) re-read the database. A flat, sortable list of the
+// same instances is one click away. Double-click on an instance (or a one-instance series) opens
+// the file. The dock's title counts what is shown: "Studies (37 patients, 52 studies)".
 #pragma once
 
 #include <QAbstractTableModel>
 #include <QWidget>
 #include <memory>
 
+#include "viewmodel/study_tree.h"
+
 class QComboBox;
 class QLabel;
 class QLineEdit;
+class QStackedWidget;
 class QTableView;
+class QTimer;
+class QToolButton;
+class QTreeView;
 
 namespace e2e::ui {
 
@@ -50,19 +59,57 @@ class InstanceTableModel : public QAbstractTableModel {
   std::vector<Row> rows_;
 };
 
+class StudyTreeModel;
+
 class StudyBrowser : public QWidget {
   Q_OBJECT
  public:
   explicit StudyBrowser(QWidget* parent = nullptr);
+  // The instances the tree shows (its leaves), one row each, for the flat list view.
   InstanceTableModel* model() const { return model_; }
+  StudyTreeModel* treeModel() const { return treeModel_; }
+  QTreeView* treeView() const { return tree_; }
+  QLineEdit* filterEdit() const { return filter_; }
+  // "Studies (37 patients, 52 studies)"; also the title of the dock the browser is in.
+  QString title() const { return title_; }
+  QSize sizeHint() const override;
+
+ protected:
+  // Below 440 px the tree shows one column that says it all (StudyTreeModel::setCompact).
+  void resizeEvent(QResizeEvent* e) override;
  public Q_SLOTS:
+  // Re-reads the database (with the modality, date and label filters), then applies the text filter.
   void refresh();
+  // Applies the text filter to what was read (no database access); typing calls it ~150 ms after
+  // the last key, Enter at once.
+  void applyFilter();
  Q_SIGNALS:
   void openRequested(const QString& path);
+  // The current node stands for one instance (an instance, or a series of one instance).
+  void instanceSelected(const QString& path, const QString& modality);
+  void titleChanged(const QString& title);
 
  private:
+  void buildViews();
+  void layoutControls(QToolButton* listToggle);
+  void connectControls(QToolButton* listToggle);
+  void onTreeCurrentChanged(const QModelIndex& current);
+  void onTreeDoubleClicked(const QModelIndex& index);
+  void showTree(vm::StudyTree shown);
+  void setTitle(const QString& title);
+  void setCompact(bool compact);
+
   InstanceTableModel* model_ = nullptr;
   QTableView* table_ = nullptr;
+  StudyTreeModel* treeModel_ = nullptr;
+  QTreeView* tree_ = nullptr;
+  QStackedWidget* views_ = nullptr;
+  QTimer* filterTimer_ = nullptr;
+  QTimer* queryTimer_ = nullptr;
+  vm::StudyTree all_;  // what the database filters selected
+  QString title_;
+  QString loadError_;
+  bool restoring_ = false;  // re-selecting the current instance after a reload
   QLineEdit* filter_ = nullptr;
   QComboBox* modality_ = nullptr;
   QLineEdit* dateFrom_ = nullptr;

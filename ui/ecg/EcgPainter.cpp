@@ -11,6 +11,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/person_name.h"
+#include "labels/snomed_terms.h"
+
 namespace e2e::ui {
 
 namespace {
@@ -18,6 +21,7 @@ constexpr double kMarginMm = 6.0;
 constexpr double kHeaderMm = 30.0;
 constexpr double kLegendMm = 8.0;
 constexpr double kA4W = 297.0, kA4H = 210.0;
+constexpr double kLetterW = 279.4, kLetterH = 215.9;
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
@@ -37,12 +41,8 @@ QString formatTime(const std::string& t) {
 }
 
 QString formatName(const std::string& pn) {
-  QString n = qs(pn).trimmed();
-  if (n.isEmpty()) return QStringLiteral("(no name)");
-  QStringList parts = n.split(QLatin1Char('^'));
-  while (!parts.isEmpty() && parts.back().trimmed().isEmpty()) parts.removeLast();
-  if (parts.size() >= 2) return parts[0].trimmed().toUpper() + QStringLiteral(", ") + parts.mid(1).join(QLatin1Char(' ')).trimmed();
-  return parts.value(0);
+  const QString n = qs(formatPersonName(pn));  // "FAMILY, Given", as everywhere (common/person_name.h)
+  return n.isEmpty() ? QStringLiteral("(no name)") : n;
 }
 
 void setFontMm(QPainter& p, double mm, double pxPerMm, bool bold = false) {
@@ -66,22 +66,42 @@ void prepareEcgSpec(EcgPaintSpec& spec) {
     spec.params.medianDurationS = static_cast<double>(m->numSamples) / m->samplingHz;
 }
 
+bool paperFromString(const QString& s, EcgPaper& out) {
+  const QString v = s.trimmed().toLower();
+  if (v == QStringLiteral("a4")) out = EcgPaper::A4;
+  else if (v == QStringLiteral("letter")) out = EcgPaper::Letter;
+  else return false;
+  return true;
+}
+
 EcgPageGeometry ecgPageGeometry(const EcgPaintSpec& spec) {
   EcgPageGeometry g;
-  g.layout = vm::computeEcgLayout(spec.params);
+  vm::EcgLayoutParams params = spec.params;
+  double maxGridH = 0.0;
+  if (spec.paper != EcgPaper::Auto) {
+    g.pageMm = spec.paper == EcgPaper::A4 ? QSizeF(kA4W, kA4H) : QSizeF(kLetterW, kLetterH);
+    maxGridH = g.pageMm.height() - 2 * kMarginMm - kHeaderMm - kLegendMm;
+    params.maxHeightMm = maxGridH;
+  }
+  g.layout = vm::computeEcgLayout(params);
+  if (spec.record) vm::fitTraceHeadroom(g.layout, *spec.record, params.gainMmPerMv, maxGridH);
   const double contentW = g.layout.widthMm;
   const double contentH = kHeaderMm + g.layout.heightMm + kLegendMm;
-  if (contentW + 2 * kMarginMm <= kA4W && contentH + 2 * kMarginMm <= kA4H) {
+  if (spec.paper != EcgPaper::Auto) {
+    g.fitsPaper = contentW + 2 * kMarginMm <= g.pageMm.width() + 1e-6 && contentH + 2 * kMarginMm <= g.pageMm.height() + 1e-6;
+  } else if (contentW + 2 * kMarginMm <= kA4W && contentH + 2 * kMarginMm <= kA4H) {
     g.pageMm = QSizeF(kA4W, kA4H);
   } else {
     g.pageMm = QSizeF(contentW + 2 * kMarginMm, contentH + 2 * kMarginMm);
   }
-  const double x0 = std::floor((g.pageMm.width() - contentW) / 2.0);
+  const double x0 = std::max(0.0, std::floor((g.pageMm.width() - contentW) / 2.0));
   g.headerMm = QRectF(x0, kMarginMm, contentW, kHeaderMm);
   g.gridOriginMm = QPointF(x0, kMarginMm + kHeaderMm);
   g.legendMm = QRectF(x0, kMarginMm + kHeaderMm + g.layout.heightMm, contentW, kLegendMm);
   return g;
 }
+
+QRectF ecgTraceClipRectMm(const EcgPageGeometry& geo) { return QRectF(QPointF(0, 0), geo.pageMm); }
 
 QString ecgPatientLine(const EcgRecord& r) {
   const auto& id = r.identity;
@@ -153,6 +173,31 @@ QString ecgLegendLine(const EcgPaintSpec& spec) {
   return parts.join(QStringLiteral("    "));
 }
 
+QString ecgStudyLine(const EcgRecord& r, const QFontMetricsF& fm, double widthPx) {
+  const QString gap = QStringLiteral("   ");
+  QString date;
+  if (!r.identity.studyDate.empty())
+    date = (formatDate(r.identity.studyDate) + QStringLiteral(" ") + formatTime(r.identity.studyTime)).trimmed();
+  const QString format = QString::fromLatin1(toString(r.format));
+  QString dev = qs(r.identity.manufacturer + " " + r.identity.modelName).simplified();
+  // The date and the format are never shortened; the device gets what is left.
+  QString fixed = date.isEmpty() ? format : date + gap + format;
+  if (!dev.isEmpty()) {
+    const double room = widthPx - fm.horizontalAdvance(fixed) - fm.horizontalAdvance(gap);
+    dev = room > fm.horizontalAdvance(QStringLiteral("W…")) ? fm.elidedText(dev, Qt::ElideRight, room) : QString();
+  }
+  if (dev.isEmpty()) return fixed;
+  return date.isEmpty() ? dev + gap + format : date + gap + dev + gap + format;
+}
+
+QStringList ecgStatementLines(const EcgRecord& r) {
+  QStringList st;
+  for (const auto& s : r.statements) st << qs(s);
+  if (st.isEmpty())
+    for (const auto& d : r.diagnoses) st << qs(labels::snomedDisplayText(d));
+  return st;
+}
+
 namespace {
 
 void drawGrid(QPainter& p, const QPointF& o, double wMm, double hMm, double k) {
@@ -193,10 +238,7 @@ double traceWidth(double k) { return std::max(1.0, std::round(0.2 * k)); }
 // Device statements (interpretation), then diagnoses: two columns of up to five lines.
 void drawStatements(QPainter& p, const EcgRecord& r, const QRectF& h, double k) {
   setFontMm(p, 2.5, k);
-  QStringList st;
-  for (const auto& s : r.statements) st << qs(s);
-  if (st.isEmpty())
-    for (const auto& d : r.diagnoses) st << QStringLiteral("Dx ") + qs(d);
+  QStringList st = ecgStatementLines(r);
   if (st.isEmpty()) st << QStringLiteral("(no device statements)");
   const int maxLines = 5;
   const double lineH = 3.5 * k;
@@ -210,19 +252,17 @@ void drawStatements(QPainter& p, const EcgRecord& r, const QRectF& h, double k) 
   }
 }
 
-// Patient line, study date/device/format, measurements and statements.
+// Patient line, study date/device/format, measurements and statements. The study line is laid
+// out first (its date is never cut); the patient line gets the rest of the row, elided.
 void drawRecordHeader(QPainter& p, const EcgRecord& r, const QString& qtcFormula, const QRectF& h, double k) {
-  setFontMm(p, 3.2, k, true);
-  p.drawText(QRectF(h.x(), h.y(), h.width() * 0.62, 4.5 * k), Qt::AlignLeft | Qt::AlignVCenter, ecgPatientLine(r));
   setFontMm(p, 2.6, k);
-  QStringList right;
-  if (!r.identity.studyDate.empty())
-    right << formatDate(r.identity.studyDate) + QStringLiteral(" ") + formatTime(r.identity.studyTime);
-  const QString dev = qs(r.identity.manufacturer + " " + r.identity.modelName).trimmed();
-  if (!dev.isEmpty()) right << dev;
-  right << QString::fromLatin1(toString(r.format));
-  p.drawText(QRectF(h.x() + h.width() * 0.62, h.y(), h.width() * 0.38, 4.5 * k), Qt::AlignRight | Qt::AlignVCenter,
-             right.join(QStringLiteral("   ")));
+  const QString study = ecgStudyLine(r, QFontMetricsF(p.font()), h.width() * 0.45);
+  const double studyW = QFontMetricsF(p.font()).horizontalAdvance(study) + 1.0;
+  p.drawText(QRectF(h.right() - studyW, h.y(), studyW, 4.5 * k), Qt::AlignRight | Qt::AlignVCenter, study);
+  setFontMm(p, 3.2, k, true);
+  const double patientW = std::max(0.0, h.width() - studyW - 3.0 * k);
+  p.drawText(QRectF(h.x(), h.y(), patientW, 4.5 * k), Qt::AlignLeft | Qt::AlignVCenter,
+             QFontMetricsF(p.font()).elidedText(ecgPatientLine(r), Qt::ElideRight, patientW));
   setFontMm(p, 2.8, k, true);
   p.drawText(QRectF(h.x(), h.y() + 5.0 * k, h.width(), 4.5 * k), Qt::AlignLeft | Qt::AlignVCenter,
              ecgMeasurementLine(r, qtcFormula));
@@ -288,7 +328,24 @@ QPainterPath panelTracePath(const EcgPaintSpec& spec, const vm::EcgPanel& panel,
   return path;
 }
 
-void drawPanel(QPainter& p, const EcgPaintSpec& spec, const vm::EcgPanel& panel, const GridMap& m, const QRectF& gridRect) {
+// A red arrowhead and "beyond page" where a trace leaves the page (top or bottom edge).
+void drawOverflowMark(QPainter& p, double x, double edgeY, bool top, double k) {
+  p.save();
+  p.setRenderHint(QPainter::Antialiasing, true);
+  const QColor red(200, 0, 0);
+  p.setPen(Qt::NoPen);
+  p.setBrush(red);
+  const double d = top ? 1.0 : -1.0, s = 1.5 * k;
+  QPolygonF tri;
+  tri << QPointF(x, edgeY) << QPointF(x - s, edgeY + d * 2 * s) << QPointF(x + s, edgeY + d * 2 * s);
+  p.drawPolygon(tri);
+  setFontMm(p, 2.2, k, true);
+  p.setPen(red);
+  p.drawText(QPointF(x + 1.8 * s, edgeY + d * 2 * s), QStringLiteral("trace beyond page"));
+  p.restore();
+}
+
+void drawPanel(QPainter& p, const EcgPaintSpec& spec, const vm::EcgPanel& panel, const GridMap& m, const QRectF& clipRect) {
   const EcgGroup* g = nullptr;
   if (spec.record) g = panel.median ? spec.record->median() : spec.record->rhythm();
   const EcgChannel* ch = (g && panel.available) ? g->channel(panel.lead) : nullptr;
@@ -302,17 +359,21 @@ void drawPanel(QPainter& p, const EcgPaintSpec& spec, const vm::EcgPanel& panel,
   const QPainterPath path = panelTracePath(spec, panel, *g, *ch, m);
   if (path.isEmpty()) return;
   p.save();
-  p.setClipRect(gridRect);
+  p.setClipRect(clipRect);
   p.setPen(QPen(ecgTraceColor(), std::max(1.0, 0.2 * m.k), Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
   p.setBrush(Qt::NoBrush);
   p.drawPath(path);
   p.restore();
+  const QRectF b = path.boundingRect();
+  if (b.top() < clipRect.top()) drawOverflowMark(p, b.center().x(), clipRect.top(), true, m.k);
+  if (b.bottom() > clipRect.bottom()) drawOverflowMark(p, b.center().x(), clipRect.bottom(), false, m.k);
 }
 
-void drawTraces(QPainter& p, const EcgPaintSpec& spec, const vm::EcgLayout& L, const GridMap& m) {
+void drawTraces(QPainter& p, const EcgPaintSpec& spec, const EcgPageGeometry& geo, const GridMap& m) {
+  const vm::EcgLayout& L = geo.layout;
   p.setRenderHint(QPainter::Antialiasing, true);
-  const QRectF gridRect(m.X(0), m.Y(0), L.widthMm * m.k, L.heightMm * m.k);
-  for (const auto& panel : L.panels) drawPanel(p, spec, panel, m, gridRect);
+  const QRectF clipRect = mmToDevice(ecgTraceClipRectMm(geo), m.k);
+  for (const auto& panel : L.panels) drawPanel(p, spec, panel, m, clipRect);
   if (L.medianTopMm >= 0) {
     setFontMm(p, 2.6, m.k, true);
     p.setPen(Qt::black);
@@ -338,9 +399,18 @@ void paintEcg(QPainter& p, const EcgPaintSpec& specIn, double k) {
   drawHeader(p, spec, geo, k);
   drawGrid(p, m.o, geo.layout.widthMm, geo.layout.heightMm, k);
   drawCalibrationPulses(p, geo.layout, m);
-  drawTraces(p, spec, geo.layout, m);
+  drawTraces(p, spec, geo, m);
   drawLegend(p, spec, geo, k);
   p.restore();
+}
+
+QPainterPath ecgPanelTracePath(const EcgPaintSpec& spec, const EcgPageGeometry& geo, int i, double k) {
+  if (!spec.record || i < 0 || i >= static_cast<int>(geo.layout.panels.size())) return {};
+  const vm::EcgPanel& panel = geo.layout.panels[static_cast<std::size_t>(i)];
+  const EcgGroup* g = panel.median ? spec.record->median() : spec.record->rhythm();
+  const EcgChannel* ch = (g && panel.available) ? g->channel(panel.lead) : nullptr;
+  if (!ch || g->samplingHz <= 0 || ch->samples.empty()) return {};
+  return panelTracePath(spec, panel, *g, *ch, GridMap{geo.gridOriginMm, k});
 }
 
 QImage renderEcgImage(const EcgPaintSpec& spec, double k) {
@@ -362,6 +432,14 @@ bool exportEcgPng(const EcgPaintSpec& spec, const QString& path, double k) {
 
 bool exportEcgPdf(const EcgPaintSpec& spec, const QString& path, QString* error) {
   const auto geo = ecgPageGeometry(spec);
+  if (!geo.fitsPaper) {
+    if (error)
+      *error = QStringLiteral("the ECG at %1 mm/s needs a page %2 mm wide: it does not fit this paper at exact scale "
+                              "(use 25 mm/s or the automatic page size)")
+                   .arg(spec.params.speedMmPerS)
+                   .arg(geo.layout.widthMm + 2 * kMarginMm, 0, 'f', 0);
+    return false;
+  }
   QPdfWriter w(path);
   w.setResolution(600);
   // QPageSize is portrait; a wide page is a portrait size in landscape orientation.

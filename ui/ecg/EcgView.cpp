@@ -299,34 +299,42 @@ QPushButton* EcgView::createControls() {
   return calib;
 }
 
-QHBoxLayout* EcgView::buildToolbar(QPushButton* calib) {
+// Two rows (display: speed, gain, layout, page; tools: filters, calipers, ruler), so that the ECG tab
+// does not force the window wider than a laptop screen.
+QVBoxLayout* EcgView::buildToolbar(QPushButton* calib) {
+  auto* rows = new QVBoxLayout;
+  rows->setSpacing(0);
   auto* top = new QHBoxLayout;
-  top->setContentsMargins(4, 2, 4, 2);
-  auto addLabel = [&](const QString& t) { top->addWidget(new QLabel(t, this)); };
+  auto* tools = new QHBoxLayout;
+  for (auto* r : {top, tools}) {
+    r->setContentsMargins(4, 2, 4, 2);
+    rows->addLayout(r);
+  }
+  auto addLabel = [&](QHBoxLayout* row, const QString& t) { row->addWidget(new QLabel(t, this)); };
 
-  addLabel(QStringLiteral("Speed"));
+  addLabel(top, QStringLiteral("Speed"));
   top->addWidget(speedBox_);
-  addLabel(QStringLiteral("Gain"));
+  addLabel(top, QStringLiteral("Gain"));
   top->addWidget(gainBox_);
-  addLabel(QStringLiteral("Layout"));
+  addLabel(top, QStringLiteral("Layout"));
   top->addWidget(layoutBox_);
   top->addWidget(cabreraBox_);
-  addLabel(QStringLiteral("Start"));
+  addLabel(top, QStringLiteral("Start"));
   top->addWidget(startBox_);
-  top->addSpacing(12);
-  addLabel(QStringLiteral("Display filters:"));
-  top->addWidget(baselineBox_);
-  top->addWidget(lowpassBox_);
-  top->addWidget(notchBox_);
-  top->addSpacing(12);
-  top->addWidget(caliperBox_);
-  top->addWidget(calib);
   top->addStretch(1);
-  return top;
+  addLabel(tools, QStringLiteral("Display filters:"));
+  tools->addWidget(baselineBox_);
+  tools->addWidget(lowpassBox_);
+  tools->addWidget(notchBox_);
+  tools->addSpacing(12);
+  tools->addWidget(caliperBox_);
+  tools->addWidget(calib);
+  tools->addStretch(1);
+  return rows;
 }
 
 void EcgView::buildLayout(QPushButton* calib) {
-  QHBoxLayout* top = buildToolbar(calib);
+  QVBoxLayout* top = buildToolbar(calib);
 
   canvas_ = new EcgCanvas;
   scroll_ = new QScrollArea(this);

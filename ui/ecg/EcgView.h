@@ -12,6 +12,7 @@ class QComboBox;
 class QCheckBox;
 class QDoubleSpinBox;
 class QHBoxLayout;
+class QVBoxLayout;
 class QLabel;
 class QPushButton;
 class QScrollArea;
@@ -128,7 +129,7 @@ class EcgView : public QWidget {
   // Construction helpers (called once, in this order, by the constructor).
   void loadSettings();                      // speed/gain/layout/order/calibration from QSettings
   QPushButton* createControls();            // the toolbar's controls; returns the ruler button
-  QHBoxLayout* buildToolbar(QPushButton* calib);
+  QVBoxLayout* buildToolbar(QPushButton* calib);
   void buildLayout(QPushButton* calib);     // toolbar, scrolling canvas, readout
   void connectControls(QPushButton* calib);
   void applyControlChange();                // a speed/gain/layout/order/filter control changed

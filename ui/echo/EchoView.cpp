@@ -7,6 +7,8 @@
 #include <QLabel>
 #include <QKeyEvent>
 #include <QMouseEvent>
+#include <QResizeEvent>
+#include <QWheelEvent>
 #include <QOpenGLContext>
 #include <QOpenGLFunctions>
 #include <QOpenGLPaintDevice>
@@ -32,9 +34,25 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/person_name.h"
 #include "io/dicom_echo.h"
 
 namespace e2e::ui {
+
+QString echoCellTitle(const EchoInfo& info) {
+  const auto& id = info.identity;
+  QString who = QString::fromStdString(formatPersonName(id.patientName));  // "FAMILY, Given", as everywhere
+  if (who.isEmpty()) who = QStringLiteral("(no name)");
+  // DA is YYYYMMDD; old ACR-NEMA files write YYYY.MM.DD: shown as YYYY-MM-DD, anything else as stored.
+  QString date = QString::fromStdString(id.studyDate).trimmed();
+  QString digits = date;
+  digits.remove(QLatin1Char('.'));
+  if (date.isEmpty()) date = QStringLiteral("(no date)");
+  else if (digits.size() == 8 && digits.toLongLong() > 0) date = digits.left(4) + QLatin1Char('-') + digits.mid(4, 2) + QLatin1Char('-') + digits.mid(6, 2);
+  const QString view = info.viewLabel.empty() ? QStringLiteral("view ?") : QString::fromStdString(info.viewLabel);
+  const QString file = QString::fromStdString(info.sourcePath).section(QLatin1Char('/'), -1);
+  return QStringList{who, date, view, file}.join(QStringLiteral("   "));
+}
 
 // ------------------------------------------------------------- GL widget ----
 
@@ -80,6 +98,7 @@ void EchoGLWidget::setFrames(std::shared_ptr<const EchoFrames> frames) {
   frames_ = std::move(frames);
   frame_ = 0;
   dirty_ = true;
+  view_.setImageSize(hasImage() ? frames_->cols : 0, hasImage() ? frames_->rows : 0);
   line_.reset();
   overlayText_.clear();
   update();
@@ -132,33 +151,65 @@ void EchoGLWidget::uploadFrame() {
   v.actor->VisibilityOn();
 }
 
+// The camera shows view_: its centre image point at the widget centre, view_.scale() widget px
+// per image px. VTK's y axis points up and the rows were uploaded flipped.
 void EchoGLWidget::fitCamera() {
   auto& v = *vtk_;
   if (!v.image) return;
-  const double w = std::max(1, width()), h = std::max(1, height());
-  const double s = std::min(w / v.cols, h / v.rows);  // widget px per image px
+  const double h = std::max(1, height());
   auto* cam = v.renderer->GetActiveCamera();
-  const double cx = (v.cols - 1) / 2.0, cy = (v.rows - 1) / 2.0;
+  const double cx = view_.centre().x, cy = (v.rows - 1) - view_.centre().y;
   cam->SetFocalPoint(cx, cy, 0);
   cam->SetPosition(cx, cy, 1000);
   cam->SetViewUp(0, 1, 0);
-  cam->SetParallelScale(h / s / 2.0);
+  cam->SetParallelScale(h / view_.scale() / 2.0);
   v.renderer->ResetCameraClippingRange();
+  v.actor->GetProperty()->SetColorWindow(view_.window());
+  v.actor->GetProperty()->SetColorLevel(view_.level());
 }
 
 QPointF EchoGLWidget::widgetToImage(const QPointF& p) const {
   if (!hasImage()) return {};
-  const double w = std::max(1, width()), h = std::max(1, height());
-  const double s = std::min(w / frames_->cols, h / frames_->rows);
-  return QPointF((p.x() - w / 2.0) / s + (frames_->cols - 1) / 2.0,
-                 (p.y() - h / 2.0) / s + (frames_->rows - 1) / 2.0);
+  const auto i = view_.viewportToImage(p.x(), p.y());
+  return QPointF(i.x, i.y);
 }
 
 QPointF EchoGLWidget::imageToWidget(const QPointF& img) const {
   if (!hasImage()) return {};
-  const double w = std::max(1, width()), h = std::max(1, height());
-  const double s = std::min(w / frames_->cols, h / frames_->rows);
-  return QPointF((img.x() - (frames_->cols - 1) / 2.0) * s + w / 2.0, (img.y() - (frames_->rows - 1) / 2.0) * s + h / 2.0);
+  const auto w = view_.imageToViewport(img.x(), img.y());
+  return QPointF(w.x, w.y);
+}
+
+void EchoGLWidget::zoomAt(double factor, const QPointF& at) {
+  if (!hasImage()) return;
+  view_.zoomAt(factor, at.x(), at.y());
+  update();
+  Q_EMIT imageViewChanged();
+}
+
+void EchoGLWidget::panBy(const QPointF& d) {
+  if (!hasImage()) return;
+  view_.panBy(d.x(), d.y());
+  update();
+  Q_EMIT imageViewChanged();
+}
+
+void EchoGLWidget::setWindowLevel(double window, double level) {
+  view_.setWindowLevel(window, level);
+  update();
+  Q_EMIT imageViewChanged();
+}
+
+void EchoGLWidget::resetImageView() {
+  view_.resetView();
+  view_.resetWindowLevel();
+  update();
+  Q_EMIT imageViewChanged();
+}
+
+void EchoGLWidget::resizeEvent(QResizeEvent* e) {
+  view_.setViewportSize(std::max(1, e->size().width()), std::max(1, e->size().height()));
+  QOpenGLWidget::resizeEvent(e);
 }
 
 QRectF EchoGLWidget::imageRectInWidget() const {
@@ -207,14 +258,37 @@ void EchoGLWidget::paintGL() {
   QOpenGLPaintDevice device(QSize(static_cast<int>(width() * dpr), static_cast<int>(height() * dpr)));
   device.setDevicePixelRatio(dpr);
   QPainter p(&device);
+  paintOverlay(p);
+  p.end();
+}
+
+namespace {
+// Text on a translucent dark backing, so that it stays readable over burned-in vendor text.
+void backedText(QPainter& p, const QRectF& box, int align, const QString& text, const QColor& colour) {
+  if (text.isEmpty()) return;
+  const QFontMetricsF fm(p.font());
+  const QString shown = fm.elidedText(text, Qt::ElideRight, box.width());
+  QRectF r = fm.boundingRect(box, align, shown);
+  p.fillRect(r.adjusted(-4, -2, 4, 2), QColor(0, 0, 0, 170));
+  p.setPen(colour);
+  p.drawText(box, align, shown);
+}
+}  // namespace
+
+void EchoGLWidget::paintOverlay(QPainter& p) {
   p.setRenderHint(QPainter::Antialiasing, true);
   QFont f = font();
   f.setPointSizeF(9);
   f.setBold(true);
   p.setFont(f);
-  p.setPen(QColor(255, 230, 90));
-  if (!cornerLeft_.isEmpty()) p.drawText(QRectF(6, 4, width() - 12, 20), Qt::AlignLeft | Qt::AlignTop, cornerLeft_);
-  if (!cornerRight_.isEmpty()) p.drawText(QRectF(6, 4, width() - 12, 20), Qt::AlignRight | Qt::AlignTop, cornerRight_);
+  const QColor yellow(255, 230, 90);
+  const double rightW = QFontMetricsF(f).horizontalAdvance(cornerRight_) + 12;
+  backedText(p, QRectF(6, 4, std::max(10.0, width() - 18 - rightW), 20), Qt::AlignLeft | Qt::AlignTop, cornerLeft_, yellow);
+  backedText(p, QRectF(6, 4, width() - 12, 20), Qt::AlignRight | Qt::AlignTop, cornerRight_, yellow);
+  if (hasImage() && (!view_.isDefaultWindowLevel() || !view_.isDefaultView()))
+    backedText(p, QRectF(6, height() - 22, width() - 12, 18), Qt::AlignLeft | Qt::AlignBottom,
+               QStringLiteral("W %1  L %2   zoom %3x").arg(view_.window(), 0, 'f', 0).arg(view_.level(), 0, 'f', 0)
+                   .arg(view_.zoom(), 0, 'f', 2), yellow);
   if (line_) {
     const QPointF a = imageToWidget(line_->first), b = imageToWidget(line_->second);
     p.setPen(QPen(QColor(80, 255, 120), 2));
@@ -231,17 +305,38 @@ void EchoGLWidget::paintGL() {
       p.drawText(at, overlayText_);
     }
   }
-  p.end();
 }
 
 void EchoGLWidget::mousePressEvent(QMouseEvent* e) {
-  if (e->button() == Qt::LeftButton && hasImage()) Q_EMIT pressed(widgetToImage(e->position()));
+  if (!hasImage() || drag_ != Drag::None) return;
+  lastPos_ = e->position();
+  if (e->button() == Qt::RightButton) drag_ = Drag::WindowLevel;
+  else if (e->button() == Qt::MiddleButton) drag_ = Drag::Pan;
+  else if (e->button() == Qt::LeftButton)
+    drag_ = mode_ == EchoMouseMode::Measure ? Drag::Measure : mode_ == EchoMouseMode::Pan ? Drag::Pan : Drag::WindowLevel;
+  if (drag_ == Drag::Measure) Q_EMIT pressed(widgetToImage(e->position()));
 }
+
 void EchoGLWidget::mouseMoveEvent(QMouseEvent* e) {
-  if ((e->buttons() & Qt::LeftButton) && hasImage()) Q_EMIT dragged(widgetToImage(e->position()));
+  if (!hasImage() || drag_ == Drag::None) return;
+  const QPointF d = e->position() - lastPos_;
+  lastPos_ = e->position();
+  if (drag_ == Drag::Measure) Q_EMIT dragged(widgetToImage(e->position()));
+  else if (drag_ == Drag::Pan) panBy(d);
+  else setWindowLevel(view_.window() + d.x(), view_.level() + d.y());
 }
+
 void EchoGLWidget::mouseReleaseEvent(QMouseEvent* e) {
-  if (e->button() == Qt::LeftButton && hasImage()) Q_EMIT released(widgetToImage(e->position()));
+  if (drag_ == Drag::None) return;
+  const Drag was = drag_;
+  drag_ = Drag::None;
+  if (was == Drag::Measure && hasImage()) Q_EMIT released(widgetToImage(e->position()));
+}
+
+void EchoGLWidget::wheelEvent(QWheelEvent* e) {
+  if (!hasImage() || e->angleDelta().y() == 0) return QOpenGLWidget::wheelEvent(e);
+  zoomAt(vm::ImageViewModel::wheelFactor(e->angleDelta().y()), e->position());
+  e->accept();
 }
 
 // ------------------------------------------------------------------ view ----
@@ -271,6 +366,15 @@ EchoView::EchoView(QWidget* parent) : QWidget(parent) {
   speedBox_->setCurrentIndex(2);
   slider_ = new QSlider(Qt::Horizontal, this);
   slider_->setRange(0, 0);
+  toolBox_ = new QComboBox(this);
+  toolBox_->setObjectName(QStringLiteral("echoTool"));
+  toolBox_->addItem(QStringLiteral("Measure"), static_cast<int>(EchoMouseMode::Measure));
+  toolBox_->addItem(QStringLiteral("Window/level"), static_cast<int>(EchoMouseMode::WindowLevel));
+  toolBox_->addItem(QStringLiteral("Pan"), static_cast<int>(EchoMouseMode::Pan));
+  toolBox_->setToolTip(QStringLiteral("Left button: measure a distance, window/level or pan.\n"
+                                      "Right-drag: window/level. Middle-drag: pan. Wheel: zoom at the cursor."));
+  resetBtn_ = mkBtn(QStringLiteral("Reset"), QStringLiteral("Reset zoom, pan and window/level"));
+  resetBtn_->setObjectName(QStringLiteral("echoResetView"));
   frameLabel_ = new QLabel(QStringLiteral("—"), this);
   frameLabel_->setMinimumWidth(60);
   infoLabel_ = new QLabel(this);
@@ -286,6 +390,8 @@ EchoView::EchoView(QWidget* parent) : QWidget(parent) {
   controls->addWidget(frameLabel_);
   controls->addWidget(speedBox_);
   controls->addWidget(loopBox_);
+  controls->addWidget(toolBox_);
+  controls->addWidget(resetBtn_);
   auto* info = new QHBoxLayout;
   info->setContentsMargins(4, 0, 4, 0);
   info->setSpacing(16);
@@ -301,7 +407,11 @@ EchoView::EchoView(QWidget* parent) : QWidget(parent) {
   v->addLayout(controls);
   v->addLayout(info);
   v->addWidget(measureLabel_);
+  connectControls();
+  updateLabels();
+}
 
+void EchoView::connectControls() {
   connect(playBtn_, &QToolButton::clicked, this, &EchoView::togglePlay);
   connect(prevBtn_, &QToolButton::clicked, this, [this] { pause(); step(-1); });
   connect(nextBtn_, &QToolButton::clicked, this, [this] { pause(); step(1); });
@@ -312,6 +422,9 @@ EchoView::EchoView(QWidget* parent) : QWidget(parent) {
   connect(slider_, &QSlider::valueChanged, this, [this](int i) {
     if (i != frame_) setFrame(i);
   });
+  connect(toolBox_, QOverload<int>::of(&QComboBox::currentIndexChanged), this,
+          [this] { setMouseMode(static_cast<EchoMouseMode>(toolBox_->currentData().toInt())); });
+  connect(resetBtn_, &QToolButton::clicked, this, [this] { gl_->resetImageView(); });
   connect(gl_, &EchoGLWidget::pressed, this, [this](QPointF p) {
     measureStart_ = p;
     gl_->setOverlay(std::make_pair(p, p), QString());
@@ -323,7 +436,6 @@ EchoView::EchoView(QWidget* parent) : QWidget(parent) {
     if (measureStart_) measure(*measureStart_, p);
     measureStart_.reset();
   });
-  updateLabels();
 }
 
 void EchoView::openFile(const QString& path) {
@@ -352,8 +464,17 @@ void EchoView::setLoop(const EchoInfo& info, std::shared_ptr<const EchoFrames> f
   slider_->setValue(0);
   slider_->blockSignals(false);
   gl_->setFrames(frames_);
+  gl_->resetImageView();
   updateLabels();
 }
+
+void EchoView::setMouseMode(EchoMouseMode m) {
+  gl_->setMouseMode(m);
+  const int idx = toolBox_->findData(static_cast<int>(m));
+  if (idx >= 0 && idx != toolBox_->currentIndex()) toolBox_->setCurrentIndex(idx);
+}
+
+QString EchoView::titleText() const { return frames_ ? echoCellTitle(info_) : QString(); }
 
 void EchoView::clear() {
   pause();
@@ -391,11 +512,9 @@ void EchoView::updateLabels() {
   const QString file = QString::fromStdString(info_.sourcePath);
   infoLabel_->setText(QStringLiteral("%1   %2   %3x%4").arg(fpsText(), viewText()).arg(frames_->cols).arg(frames_->rows));
   infoLabel_->setToolTip(file);
-  gl_->setToolTip(file);
-  const QString left = (info_.viewLabel.empty() ? QStringLiteral("view ?") : QString::fromStdString(info_.viewLabel)) +
-                       QStringLiteral("   ") + QString::fromStdString(info_.sourcePath).section(QLatin1Char('/'), -1);
+  gl_->setToolTip(titleText() + QStringLiteral("\n") + file);
   const double t = cine_.frameStartMs(frame_);
-  gl_->setCornerText(left, QStringLiteral("%1/%2  %3 ms").arg(frame_ + 1).arg(n).arg(t, 0, 'f', 0));
+  gl_->setCornerText(titleText(), QStringLiteral("%1/%2  %3 ms").arg(frame_ + 1).arg(n).arg(t, 0, 'f', 0));
 }
 
 void EchoView::play() {

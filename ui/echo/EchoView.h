@@ -1,6 +1,9 @@
 // Echo cine viewer: a VTK image view embedded in a Qt 6 QOpenGLWidget (no VTK Qt module),
 // play/pause at the acquired frame rate x 0.25..2, step, loop, scrub, fps/view labels with
-// their source, and a calibrated distance measurement (ultrasound regions).
+// their source, a calibrated distance measurement (ultrasound regions), window/level
+// (right-drag), zoom at the cursor (wheel) and pan (middle-drag); the left button does what
+// the cell's tool selects (measure, window/level or pan). Each cell is titled with the
+// patient, the study date and the view/file.
 #pragma once
 
 #include <QElapsedTimer>
@@ -13,6 +16,7 @@
 
 #include "common/types.h"
 #include "viewmodel/cine_model.h"
+#include "viewmodel/image_view_model.h"
 #include "viewmodel/us_measure.h"
 
 class QCheckBox;
@@ -23,6 +27,14 @@ class QTimer;
 class QToolButton;
 
 namespace e2e::ui {
+
+// What a left-button drag does in an echo cell (right-drag is always window/level, middle-drag
+// always pan, the wheel always zooms at the cursor).
+enum class EchoMouseMode { Measure, WindowLevel, Pan };
+
+// "DOE, Jane   2023-10-22   A4C   echo_A4C.dcm": the title of an echo cell (patient, study date,
+// view, file).
+QString echoCellTitle(const EchoInfo& info);
 
 // The OpenGL surface: renders one frame with VTK (vtkImageActor, parallel camera fitted to the
 // image, row 0 on top) and paints the measurement overlay with QPainter.
@@ -37,7 +49,16 @@ class EchoGLWidget : public QOpenGLWidget {
   int shownFrame() const { return frame_; }
   bool hasImage() const { return frames_ && frames_->frames > 0; }
 
-  // Widget pixel <-> image pixel (column, row), for the current fit.
+  // Zoom, pan and window/level of the shown image (kept across frames and resizes).
+  const vm::ImageViewModel& imageView() const { return view_; }
+  void zoomAt(double factor, const QPointF& widgetPos);
+  void panBy(const QPointF& widgetDelta);
+  void setWindowLevel(double window, double level);
+  void resetImageView();  // fit, centred, window/level of the stored values
+  void setMouseMode(EchoMouseMode m) { mode_ = m; }
+  EchoMouseMode mouseMode() const { return mode_; }
+
+  // Widget pixel <-> image pixel (column, row), for the current zoom and pan.
   QPointF widgetToImage(const QPointF& w) const;
   QPointF imageToWidget(const QPointF& img) const;
   // Image rectangle in widget pixels.
@@ -51,6 +72,7 @@ class EchoGLWidget : public QOpenGLWidget {
   void pressed(QPointF imagePx);
   void dragged(QPointF imagePx);
   void released(QPointF imagePx);
+  void imageViewChanged();  // zoom, pan or window/level changed
 
  protected:
   void initializeGL() override;
@@ -59,11 +81,15 @@ class EchoGLWidget : public QOpenGLWidget {
   void mousePressEvent(QMouseEvent*) override;
   void mouseMoveEvent(QMouseEvent*) override;
   void mouseReleaseEvent(QMouseEvent*) override;
+  void wheelEvent(QWheelEvent*) override;
+  void resizeEvent(QResizeEvent*) override;
 
  private:
+  enum class Drag { None, Measure, WindowLevel, Pan };
   struct Vtk;
   void uploadFrame();
   void fitCamera();
+  void paintOverlay(QPainter& p);
   std::unique_ptr<Vtk> vtk_;
   std::shared_ptr<const EchoFrames> frames_;
   int frame_ = 0;
@@ -71,6 +97,10 @@ class EchoGLWidget : public QOpenGLWidget {
   int renders_ = 0;
   std::optional<std::pair<QPointF, QPointF>> line_;
   QString overlayText_, cornerLeft_, cornerRight_;
+  vm::ImageViewModel view_;
+  EchoMouseMode mode_ = EchoMouseMode::Measure;
+  Drag drag_ = Drag::None;
+  QPointF lastPos_;
 };
 
 class EchoView : public QWidget {
@@ -94,6 +124,12 @@ class EchoView : public QWidget {
   QString viewText() const;
   EchoGLWidget* glWidget() const { return gl_; }
 
+  QString titleText() const;  // echoCellTitle(info()), "" without a loop
+  const vm::ImageViewModel& imageView() const { return gl_->imageView(); }
+  void setMouseMode(EchoMouseMode m);
+  EchoMouseMode mouseMode() const { return gl_->mouseMode(); }
+  void resetImageView() { gl_->resetImageView(); }
+
   // Measurement between two image pixels (column, row): result and overlay.
   vm::DistanceResult measure(const QPointF& a, const QPointF& b);
   QString measurementText() const { return measureText_; }
@@ -116,6 +152,7 @@ class EchoView : public QWidget {
   void keyPressEvent(QKeyEvent* e) override;  // Space play/pause, Left/Right step, Home/End
 
  private:
+  void connectControls();  // the controls' and the GL surface's signals (constructor)
   void tick();
   void updateLabels();
 
@@ -131,6 +168,8 @@ class EchoView : public QWidget {
   QToolButton *playBtn_ = nullptr, *prevBtn_ = nullptr, *nextBtn_ = nullptr;
   QCheckBox* loopBox_ = nullptr;
   QComboBox* speedBox_ = nullptr;
+  QComboBox* toolBox_ = nullptr;
+  QToolButton* resetBtn_ = nullptr;
   QSlider* slider_ = nullptr;
   QLabel *frameLabel_ = nullptr, *infoLabel_ = nullptr, *measureLabel_ = nullptr;
   std::optional<QPointF> measureStart_;

@@ -35,6 +35,8 @@
 
 #include "db/database.h"
 #include "jobs/JobRunner.h"
+#include "training/TrainingCharts.h"
+#include "viewmodel/training_result_view.h"
 
 namespace e2e::ui {
 
@@ -44,68 +46,10 @@ namespace {
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
-QChart* makeChart(const QString& title, QValueAxis*& x, QValueAxis*& y, const QString& xTitle,
-                  const QString& yTitle) {
-  auto* c = new QChart;
-  c->setTitle(title);
-  c->setMargins(QMargins(4, 4, 4, 4));
-  c->legend()->setAlignment(Qt::AlignBottom);
-  x = new QValueAxis;
-  y = new QValueAxis;
-  x->setTitleText(xTitle);
-  y->setTitleText(yTitle);
-  x->setLabelFormat(QStringLiteral("%g"));
-  y->setLabelFormat(QStringLiteral("%.2f"));
-  c->addAxis(x, Qt::AlignBottom);
-  c->addAxis(y, Qt::AlignLeft);
-  return c;
-}
-
-QLineSeries* addSeries(QChart* c, QValueAxis* x, QValueAxis* y, const QString& name) {
-  auto* s = new QLineSeries;
-  s->setName(name);
-  c->addSeries(s);
-  s->attachAxis(x);
-  s->attachAxis(y);
-  return s;
-}
-
-QList<QPointF> points(const std::vector<e2e::vm::CurvePoint>& v) {
-  QList<QPointF> out;
-  out.reserve(static_cast<qsizetype>(v.size()));
-  for (const auto& p : v) out.append(QPointF(p.x, p.y));
-  return out;
-}
-
-void fitAxes(QValueAxis* x, QValueAxis* y, const QList<QLineSeries*>& series, double xMinSpan, bool unitY) {
-  double x0 = 0, x1 = xMinSpan, y0 = unitY ? 0 : 1e300, y1 = unitY ? 1 : -1e300;
-  bool any = false;
-  for (auto* s : series)
-    for (const auto& p : s->points()) {
-      any = true;
-      x1 = std::max(x1, p.x());
-      if (!unitY) {
-        y0 = std::min(y0, p.y());
-        y1 = std::max(y1, p.y());
-      }
-    }
-  if (!unitY) {
-    if (!any) y0 = 0, y1 = 1;
-    if (y1 - y0 < 1e-6) y0 -= 0.5, y1 += 0.5;
-    const double pad = 0.05 * (y1 - y0);
-    y0 = std::max(0.0, y0 - pad);
-    y1 += pad;
-  }
-  x->setRange(x0, x1);
-  y->setRange(y0, y1);
-}
-
-QChartView* makeChartView(QChart* c) {
-  auto* v = new QChartView(c);
-  v->setRenderHint(QPainter::Antialiasing);
-  v->setMinimumSize(260, 200);
-  return v;
-}
+using charts::addSeries;
+using charts::fitAxes;
+using charts::makeChart;
+using charts::points;
 
 }  // namespace
 
@@ -264,9 +208,7 @@ void TrainingPanel::buildCharts() {
   metricChart_ = makeChart(tr("Validation metrics"), metricX_, metricY_, tr("epoch"), QString());
   QValueAxis *rx = nullptr, *ry = nullptr;
   rocChart_ = makeChart(tr("ROC (test split)"), rx, ry, tr("false positive rate"), tr("true positive rate"));
-  rx->setRange(0, 1);
-  ry->setRange(0, 1);
-  auto* diag = addSeries(rocChart_, rx, ry, tr("chance"));
+  auto* diag = rocChance_ = addSeries(rocChart_, rx, ry, tr("chance"));
   diag->append(0, 0);
   diag->append(1, 1);
   QPen dp(Qt::gray);
@@ -280,6 +222,8 @@ QGroupBox* TrainingPanel::buildConfusionGroup() {
   confusion_ = new QTableWidget(0, 0);
   confusion_->setObjectName(QStringLiteral("confusionMatrix"));
   confusion_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  confusion_->setItemDelegate(new charts::ConfusionDelegate(confusion_));
+  confusion_->setMinimumSize(200, 140);
   metrics_ = new QLabel;
   metrics_->setWordWrap(true);
   cml->addWidget(confusion_, 1);
@@ -290,10 +234,12 @@ QGroupBox* TrainingPanel::buildConfusionGroup() {
 QWidget* TrainingPanel::buildChartsWidget() {
   buildCharts();
   auto* charts = new QGridLayout;
-  charts->addWidget(makeChartView(lossChart_), 0, 0);
-  charts->addWidget(makeChartView(metricChart_), 0, 1);
-  charts->addWidget(makeChartView(rocChart_), 1, 0);
+  charts->addWidget(charts::chartWithLegend(lossChart_, lossLegend_), 0, 0);
+  charts->addWidget(charts::chartWithLegend(metricChart_, metricLegend_), 0, 1);
+  charts->addWidget(charts::chartWithLegend(rocChart_, rocLegend_), 1, 0);
   charts->addWidget(buildConfusionGroup(), 1, 1);
+  charts::updateLegend(lossLegend_, {stepLoss_, trainLoss_, valLoss_});
+  charts::updateLegend(rocLegend_, {rocChance_});
   auto* chartsW = new QWidget;
   chartsW->setLayout(charts);
   return chartsW;
@@ -467,6 +413,7 @@ bool TrainingPanel::startTraining() {
     delete s;
   }
   rocCurves_.clear();
+  charts::updateLegend(rocLegend_, {rocChance_});
   confusion_->clear();
   confusion_->setRowCount(0);
   confusion_->setColumnCount(0);
@@ -606,6 +553,8 @@ void TrainingPanel::refreshCurves() {
   QList<QLineSeries*> ms;
   for (auto& kv : metricSeries_) ms << kv.second;
   fitAxes(metricX_, metricY_, ms, epochs, true);
+  charts::updateLegend(lossLegend_, {stepLoss_, trainLoss_, valLoss_});
+  charts::updateLegend(metricLegend_, ms);
 }
 
 void TrainingPanel::showSplit() {
@@ -635,10 +584,22 @@ void TrainingPanel::showResult() {
     delete s;
   }
   rocCurves_.clear();
-  auto axes = rocChart_->axes();
   QValueAxis* rx = qobject_cast<QValueAxis*>(rocChart_->axes(Qt::Horizontal).value(0));
   QValueAxis* ry = qobject_cast<QValueAxis*>(rocChart_->axes(Qt::Vertical).value(0));
-  for (const auto& c : d.roc) {
+  const auto& classes = d.classes.empty() ? run_.startEvent().classes : d.classes;
+  // A ROC curve only where the test split has positives and negatives of the class.
+  std::vector<std::string> curveClasses;
+  for (const auto& c : d.roc) curveClasses.push_back(c.cls);
+  std::vector<int> testCounts;
+  if (auto t = run_.startEvent().split.find("test"); t != run_.startEvent().split.end()) testCounts = t->second.classCounts;
+  const auto avail = vm::rocClasses(curveClasses, classes, d.confusion, testCounts);
+  QStringList notes;
+  for (std::size_t i = 0; i < d.roc.size(); ++i) {
+    const auto& c = d.roc[i];
+    if (!avail[i].defined) {
+      notes << QStringLiteral("%1: %2").arg(c.cls.empty() ? tr("ROC") : q(c.cls), q(avail[i].reason));
+      continue;
+    }
     // Legend labels are rich text: "<40" must be escaped.
     QString name = c.cls.empty() ? tr("ROC") : q(c.cls).toHtmlEscaped();
     auto auc = d.testMetrics.find("auroc");
@@ -647,23 +608,9 @@ void TrainingPanel::showResult() {
     for (std::size_t k = 0; k < c.fpr.size(); ++k) s->append(c.fpr[k], c.tpr[k]);
     rocCurves_ << s;
   }
-  const auto& classes = d.classes.empty() ? run_.startEvent().classes : d.classes;
-  const int n = static_cast<int>(d.confusion.size());
-  confusion_->clear();
-  confusion_->setRowCount(n);
-  confusion_->setColumnCount(n);
-  QStringList hdr;
-  for (int k = 0; k < n; ++k) hdr << (k < static_cast<int>(classes.size()) ? q(classes[k]) : QString::number(k));
-  confusion_->setHorizontalHeaderLabels(hdr);
-  confusion_->setVerticalHeaderLabels(hdr);
-  for (int r = 0; r < n; ++r)
-    for (int c = 0; c < n && c < static_cast<int>(d.confusion[r].size()); ++c) {
-      auto* it = new QTableWidgetItem(QString::number(d.confusion[r][c], 'g', 6));
-      it->setTextAlignment(Qt::AlignCenter);
-      if (r == c) it->setBackground(QColor(200, 235, 200));
-      confusion_->setItem(r, c, it);
-    }
-  confusion_->resizeColumnsToContents();
+  for (const QString& n : notes) appendLog(tr("ROC of %1").arg(n));
+  charts::updateLegend(rocLegend_, QList<QLineSeries*>{rocChance_} + rocCurves_, notes);
+  charts::fillConfusion(confusion_, classes, d.confusion);
   QStringList ms;
   for (const auto& [k, v] : d.testMetrics) {
     QString s = QStringLiteral("%1 %2").arg(q(k)).arg(v, 0, 'f', 3);

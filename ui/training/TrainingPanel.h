@@ -65,6 +65,12 @@ class TrainingPanel : public QWidget {
   QLineSeries* valMetricSeries(const QString& metric) const;
   QList<QLineSeries*> rocSeries() const { return rocCurves_; }
   QTableWidget* confusionTable() const { return confusion_; }
+  // The legends under the charts (full series names; the ROC one also lists classes without a curve).
+  QLabel* lossLegend() const { return lossLegend_; }
+  QLabel* metricLegend() const { return metricLegend_; }
+  QLabel* rocLegend() const { return rocLegend_; }
+  QValueAxis* lossYAxis() const { return lossY_; }
+  QValueAxis* lossXAxis() const { return lossX_; }
   QTableWidget* splitTable() const { return splitTable_; }
   QLabel* statusLabel() const { return status_; }
   QLabel* etaLabel() const { return eta_; }
@@ -143,6 +149,8 @@ class TrainingPanel : public QWidget {
   QLineSeries *stepLoss_ = nullptr, *trainLoss_ = nullptr, *valLoss_ = nullptr;
   std::map<QString, QLineSeries*> metricSeries_;
   QList<QLineSeries*> rocCurves_;
+  QLineSeries* rocChance_ = nullptr;
+  QLabel *lossLegend_ = nullptr, *metricLegend_ = nullptr, *rocLegend_ = nullptr;
   QTableWidget* confusion_ = nullptr;
 };
 

@@ -1,4 +1,5 @@
 #include "jobs/import/importer.h"
+#include "jobs/import/ecg_plausibility.h"
 
 #include "common/text.h"
 
@@ -96,6 +97,14 @@ std::string lowerExt(const fs::path& p) {
   return e;
 }
 
+// Whether the file has the DICOM Part 10 marker "DICM" after its 128-byte preamble.
+bool hasDicmMarker(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char b[132] = {};
+  in.read(b, sizeof b);
+  return in.gcount() == 132 && std::string(b + 128, 4) == "DICM";
+}
+
 // Hash of all files (in order) and their total size. Throws ReadError.
 std::pair<std::string, std::uint64_t> hashFiles(const std::vector<std::string>& files,
                                                 const job::CancelToken& cancel) {
@@ -126,8 +135,12 @@ Parsed parseOne(const std::string& path, const std::unordered_set<std::string>& 
   try {
     const ProbeResult probe = probeFile(path);
     if (!probe.supported()) {
-      p.outcome = probe.damaged ? Outcome::Error : Outcome::Unsupported;
-      p.message = probe.reason;
+      // A file named .dcm that is not DICOM (a damaged DICM marker, a truncated header) is a damaged
+      // DICOM file the user meant to import, not something merely unsupported.
+      const bool damagedDicom = !probe.damaged && lowerExt(path) == ".dcm" && !hasDicmMarker(path);
+      p.outcome = probe.damaged || damagedDicom ? Outcome::Error : Outcome::Unsupported;
+      p.message = damagedDicom ? "named .dcm but no DICOM 'DICM' marker at byte 128 (damaged file?): " + probe.reason
+                               : probe.reason;
       return p;
     }
     const std::vector<std::string> files =
@@ -142,6 +155,12 @@ Parsed parseOne(const std::string& path, const std::unordered_set<std::string>& 
       return p;
     }
     p.object = readProbed(path, probe);
+    if (auto* ecg = std::get_if<EcgRecord>(&*p.object)) {
+      // Implausible headers (a 0.01 Hz or 1e300 Hz rate, 1 sample, 0 leads) are refused here; a
+      // record without signal is stored with a warning, and never given to a model.
+      if (const std::string why = ecgImplausibility(*ecg); !why.empty()) throw ReadError(path, why);
+      if (const std::string flat = ecgNoSignal(*ecg); !flat.empty()) ecg->warnings.push_back(flat);
+    }
     // Data written by core/synth is marked in its DICOM (patient "SYNTHETIC^<id>", study
     // description "SYNTHETIC ..."); keep the study flagged as synthetic even if a reader does not.
     std::visit([](auto& o) {
@@ -244,7 +263,9 @@ ImportReport runImport(db::Database& db, const ImportOptions& opts, const job::C
     while (it != end) {
       if (cancel.cancelled()) break;
       std::error_code fec;
-      if (it->is_regular_file(fec)) {
+      if (!opts.followSymlinks && it->is_symlink(fec) && it->is_directory(fec)) {
+        rep.unsupported.push_back({it->path().string(), "symbolic link to a folder: not followed", ""});
+      } else if (it->is_regular_file(fec)) {
         files.push_back(it->path().string());
         prog.filesFound = static_cast<std::int64_t>(files.size());
         progress(prog);

@@ -247,7 +247,7 @@ Json RunRecord::card(const Json& fields, const Json& data, const Json& recipe) c
   if (!bundleDir.empty()) c["bundle_dir"] = fs::absolute(bundleDir).string();
   c["weights_hash"] = weightsHash;
   append(c, fields);
-  c["preprocessing"] = pipeline::kPreprocVersion;
+  c["preprocessing"] = preprocessing;
   Json d{{"db", o.dbPath}};
   append(d, data);
   d["synthetic"] = synthetic;

@@ -13,6 +13,7 @@
 
 #include "db/database.h"
 #include "jobs/train/train.h"
+#include "pipeline/embedding_model.h"
 
 namespace e2e::jobs::train {
 
@@ -119,6 +120,7 @@ struct RunRecord {
   double lr = 0, weightDecay = 0;
   // known once trained
   std::string modelId, version, parent, baseDir, weightsPath, bundleDir, weightsHash;
+  std::string preprocessing = pipeline::kPreprocVersion;  // the trained bundle's ECG preprocessing
   Json testMetrics = Json::object();
 
   // `extra` fields go before "split".

@@ -154,6 +154,8 @@ struct EchoPretrainRun {
     for (std::size_t i = 0; i < loops.size(); ++i) {
       if (cancel.cancelled()) break;
       try {
+        // a loop replaced since import is never decoded (FileChangedError)
+        if (const auto inst = db.instanceById(loops[i].id)) requireUnchanged(loops[i].path, inst->sha256);
         auto fr = readEchoFrames(loops[i].path);
         auto full = spec;
         full.frames = fr.frames;

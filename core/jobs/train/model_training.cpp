@@ -228,6 +228,7 @@ RunRecord ModelTrainingRun::makeRecord() const {
     if (K > 0) j["class_counts"] = cc;
     return j;
   });
+  rec.preprocessing = base.preprocVersion;
   rec.device = deviceName;
   rec.precision = amp && trainNet ? "bf16" : "fp32";  // linear / kNN heads always train in fp32
   rec.method = pairs ? "contrastive" : (ssl ? "ecg-contrastive" : o.method);
@@ -249,8 +250,8 @@ void ModelTrainingRun::prepareInputs() {
     for (std::size_t i = 0; i < samples.size(); ++i) {
       if (cancel.cancelled()) break;
       try {
-        if (baseline) feats[i] = handcraftedEcgFeatures(samples[i].ecgPath);
-        else ecgIn[i] = ecgInputFromFile(samples[i].ecgPath);
+        if (baseline) feats[i] = handcraftedEcgFeatures(samples[i]);
+        else ecgIn[i] = ecgInputFromSample(samples[i], base.preprocVersion);
       } catch (const std::exception& e) {
         em.text(std::string("skipping ECG: ") + e.what());
       }
@@ -260,7 +261,10 @@ void ModelTrainingRun::prepareInputs() {
     prepareViews();
   } else if (!trainNet && !baseline) {
     EcgEmbedder fc(db, base);
-    fc.ensure(samples, 16, cancel);
+    std::vector<std::string> changed;
+    fc.ensure(withUnchangedEcgFiles(samples, [&](std::int64_t id) { return !db.getEmbedding(fc.key(id)); }, changed),
+              16, cancel);
+    for (const auto& c : changed) em.text("skipping ECG: " + c);
     for (std::size_t i = 0; i < samples.size(); ++i)
       if (const auto* v = fc.find(samples[i].ecgInstanceId)) feats[i] = *v;
   }
@@ -271,7 +275,18 @@ void ModelTrainingRun::prepareViews() {
   EchoEmbedder ec(db, base);
   std::vector<std::pair<std::int64_t, std::string>> loops;
   for (auto& s : samples)
-    for (std::size_t j = 0; j < s.echoInstanceIds.size(); ++j) loops.emplace_back(s.echoInstanceIds[j], s.echoPaths[j]);
+    for (std::size_t j = 0; j < s.echoInstanceIds.size(); ++j) {
+      const std::int64_t id = s.echoInstanceIds[j];
+      if (j < s.echoSha256s.size() && !db.getEmbedding(ec.viewKey(id))) {
+        try {  // a loop replaced since import is never decoded
+          requireUnchanged(s.echoPaths[j], s.echoSha256s[j]);
+        } catch (const std::exception& e) {
+          em.text(std::string("skipping echo loop: ") + e.what());
+          continue;
+        }
+      }
+      loops.emplace_back(id, s.echoPaths[j]);
+    }
   ec.ensureViews(loops, 8, cancel);
   // the aggregator's limit (128 views, as the reference): the first ones in loop order, as embed does
   const std::size_t maxViews = base.net ? static_cast<std::size_t>(base.net->echo_aggregator->maxViews) : std::size_t{128};
