@@ -19,6 +19,7 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
 #include <QTableView>
 #include <QToolBar>
 #include <QVBoxLayout>
@@ -92,8 +93,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   buildDatabaseUi();
   network_ = new NetworkUi(this);  // after the database: the receiver may start on it
   if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray())) resize(1600, 950);
-  restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+  const bool restored = restoreState(s.value(QStringLiteral("window/state")).toByteArray());
   dock->setMinimumWidth(220);
+  if (!restored)  // first start: once shown, the study tree gets room for name, ID, date and modality
+    QTimer::singleShot(0, this, [this, dock] {
+      if (auto* pred = findChild<QDockWidget*>(QStringLiteral("predictionsDock")))
+        resizeDocks({dock, pred}, {380, 360}, Qt::Horizontal);
+    });
 }
 
 MainWindow::~MainWindow() = default;
