@@ -18,6 +18,7 @@
 #include <QPlainTextEdit>
 #include <QSettings>
 #include <QStatusBar>
+#include <QScrollArea>
 #include <QTabWidget>
 #include <QTimer>
 #include <QTableView>
@@ -66,11 +67,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   echo_ = new EchoGrid(tabs_);
   tabs_->addTab(ecg_, QStringLiteral("ECG"));
   tabs_->addTab(echo_, QStringLiteral("Echo"));
-  {  // Fine-tuning / pretraining jobs (run as `echo2ecg train` child processes).
-    auto* training = new TrainingPanel(tabs_);
+  {  // Fine-tuning / pretraining jobs (run as `echo2ecg train` child processes). In a scroll area:
+     // its form and four charts must not set the window's minimum width (the docks need the room).
+    auto* scroll = new QScrollArea(tabs_);
+    scroll->setObjectName(QStringLiteral("trainingTab"));
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    auto* training = new TrainingPanel(scroll);
     training->setDatabasePath(QString::fromStdString(db::Database::defaultPath()));
     training->restoreUnfinishedRun();
-    tabs_->addTab(training, QStringLiteral("Training"));
+    scroll->setWidget(training);
+    tabs_->addTab(scroll, QStringLiteral("Training"));
   }
   setCentralWidget(tabs_);
 
@@ -195,7 +202,7 @@ void MainWindow::buildModelsMenu() {
     dlg->show();
   });
   models->addAction(QStringLiteral("&Training panel"), this, [this] {
-    if (auto* t = findChild<TrainingPanel*>()) tabs_->setCurrentWidget(t);
+    if (auto* t = findChild<QScrollArea*>(QStringLiteral("trainingTab"))) tabs_->setCurrentWidget(t);
   });
 }
 
