@@ -11,6 +11,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "net/dicom_object.h"
 #include "common/build_info.h"
 #include "db/database.h"
 
@@ -24,16 +25,6 @@ namespace fs = std::filesystem;
 
 void must(const OFCondition& c, const std::string& what) {
   if (c.bad()) bad("invalid " + what + " (" + c.text() + ")");
-}
-
-bool validUid(const std::string& uid) {
-  return !uid.empty() && DcmUniqueIdentifier::checkStringValue(uid.c_str(), "1").good();
-}
-
-bool isAscii(const std::string& s) {
-  for (unsigned char c : s)
-    if (c >= 0x80) return false;
-  return true;
 }
 
 void checkPdf(const std::string& bytes, const std::string& name) {
@@ -64,9 +55,9 @@ std::string pdfOf(const PdfDocumentRequest& req) {
 }
 
 void validate(const SrSourceStudy& s) {
-  if (!validUid(s.studyUid)) bad("the source Study Instance UID '" + s.studyUid + "' is missing or not a UID");
+  if (!validDicomUid(s.studyUid)) bad("the source Study Instance UID '" + s.studyUid + "' is missing or not a UID");
   const bool anyRef = !s.seriesUid.empty() || !s.sopClassUid.empty() || !s.sopInstanceUid.empty();
-  if (anyRef && !(validUid(s.sopClassUid) && validUid(s.sopInstanceUid)))
+  if (anyRef && !(validDicomUid(s.sopClassUid) && validDicomUid(s.sopInstanceUid)))
     bad("the source ECG reference needs a valid SOP class and SOP instance UID (got '" + s.sopClassUid + "', '" +
         s.sopInstanceUid + "')");
 }
@@ -155,27 +146,10 @@ std::string putDocument(DcmItem& ds, const PdfDocumentRequest& req, const std::s
 
 bool requestIsAscii(const PdfDocumentRequest& r) {
   const SrSourceStudy& s = r.source;
-  return isAscii(s.patientName) && isAscii(s.patientId) && isAscii(s.studyDescription) && isAscii(s.accessionNumber) &&
-         isAscii(s.referringPhysician) && isAscii(s.studyId) && isAscii(r.documentTitle) && isAscii(r.seriesDescription);
-}
-
-void saveAtomic(DcmFileFormat& file, const std::string& outPath) {
-  const fs::path out(outPath);
-  const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw std::runtime_error("cannot write " + outPath + ": no folder " + dir.string());
-  const std::string tmp = outPath + ".part";
-  const OFCondition cond = file.saveFile(tmp.c_str(), EXS_LittleEndianExplicit);
-  if (cond.bad()) {
-    fs::remove(tmp, ec);
-    throw std::runtime_error("cannot write " + tmp + ": " + cond.text());
-  }
-  fs::rename(tmp, out, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw std::runtime_error("cannot rename " + tmp + " to " + outPath + ": " + ec.message());
-  }
+  for (const std::string* t : {&s.patientName, &s.patientId, &s.studyDescription, &s.accessionNumber,
+                               &s.referringPhysician, &s.studyId, &r.documentTitle, &r.seriesDescription})
+    if (!isAsciiText(*t)) return false;
+  return true;
 }
 
 }  // namespace
@@ -193,7 +167,7 @@ std::string writeEncapsulatedPdf(const PdfDocumentRequest& req) {
   setCreationTime(ds, req.createdAt);
   const std::string sop = putDocument(ds, req, pdf);
   const std::string out = req.outPath.empty() ? (fs::path(req.outDir) / (sop + ".dcm")).string() : req.outPath;
-  saveAtomic(file, out);
+  saveDicomAtomic(file, out);
   return out;
 }
 

@@ -15,6 +15,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "net/dicom_object.h"
+
 namespace e2e::net {
 
 namespace {
@@ -30,16 +32,6 @@ void must(const OFCondition& cond, const std::string& what) {
 
 void checkAdded(const OFCondition& cond, const std::string& what) {
   if (cond.bad()) throw std::runtime_error("prediction SR: cannot add " + what + " (" + cond.text() + ")");
-}
-
-bool validUid(const std::string& uid) {
-  return !uid.empty() && DcmUniqueIdentifier::checkStringValue(uid.c_str(), "1").good();
-}
-
-bool isAscii(const std::string& s) {
-  for (unsigned char c : s)
-    if (c >= 0x80) return false;
-  return true;
 }
 
 // 8 hex digits of the 32-bit FNV-1a hash: stable private code values (SH, at most 16 characters).
@@ -60,9 +52,9 @@ DSRCodedEntryValue privateCode(const std::string& value, const std::string& mean
 
 void validate(const PredictionSrRequest& req) {
   const SrSourceStudy& s = req.source;
-  if (!validUid(s.studyUid)) bad("the source Study Instance UID '" + s.studyUid + "' is missing or not a UID");
+  if (!validDicomUid(s.studyUid)) bad("the source Study Instance UID '" + s.studyUid + "' is missing or not a UID");
   const bool anyRef = !s.seriesUid.empty() || !s.sopClassUid.empty() || !s.sopInstanceUid.empty();
-  if (anyRef && !(validUid(s.seriesUid) && validUid(s.sopClassUid) && validUid(s.sopInstanceUid)))
+  if (anyRef && !(validDicomUid(s.seriesUid) && validDicomUid(s.sopClassUid) && validDicomUid(s.sopInstanceUid)))
     bad("the source ECG reference needs a valid series, SOP class and SOP instance UID (got '" + s.seriesUid +
         "', '" + s.sopClassUid + "', '" + s.sopInstanceUid + "')");
   if (req.model.id.empty()) bad("the model id is empty");
@@ -87,12 +79,12 @@ void validate(const PredictionSrRequest& req) {
 
 bool requestIsAscii(const PredictionSrRequest& req) {
   const SrSourceStudy& s = req.source;
-  bool ascii = isAscii(s.patientId) && isAscii(s.patientName) && isAscii(s.accessionNumber) &&
-               isAscii(s.studyDescription) && isAscii(req.model.id) && isAscii(req.model.version) &&
-               isAscii(req.model.weightsHash) && isAscii(req.seriesDescription);
+  bool ascii = isAsciiText(s.patientId) && isAsciiText(s.patientName) && isAsciiText(s.accessionNumber) &&
+               isAsciiText(s.studyDescription) && isAsciiText(req.model.id) && isAsciiText(req.model.version) &&
+               isAsciiText(req.model.weightsHash) && isAsciiText(req.seriesDescription);
   for (const auto& t : req.predictions) {
-    ascii = ascii && isAscii(t.task);
-    for (const auto& c : t.classes) ascii = ascii && isAscii(c.label);
+    ascii = ascii && isAsciiText(t.task);
+    for (const auto& c : t.classes) ascii = ascii && isAsciiText(c.label);
   }
   return ascii;
 }
@@ -216,26 +208,6 @@ void setCreationTime(DcmDataset& ds, std::time_t when) {
     must(ds.putAndInsertString(k, time), "creation time");
 }
 
-void saveAtomic(DcmFileFormat& file, const std::string& outPath) {
-  namespace fs = std::filesystem;
-  const fs::path out(outPath);
-  const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw std::runtime_error("cannot write " + outPath + ": no folder " + dir.string());
-  const std::string tmp = outPath + ".part";
-  const OFCondition cond = file.saveFile(tmp.c_str(), EXS_LittleEndianExplicit);
-  if (cond.bad()) {
-    fs::remove(tmp, ec);
-    throw std::runtime_error("cannot write " + tmp + ": " + cond.text());
-  }
-  fs::rename(tmp, out, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw std::runtime_error("cannot rename " + tmp + " to " + outPath + ": " + ec.message());
-  }
-}
-
 }  // namespace
 
 SrSourceStudy SrSourceStudy::fromIdentity(const Identity& id) {
@@ -296,7 +268,7 @@ PredictionSrInfo writePredictionSr(const PredictionSrRequest& req, const std::st
   const OFCondition cond = doc.write(*ds);
   if (cond.bad()) throw std::runtime_error(std::string("prediction SR: cannot build the document: ") + cond.text());
   setCreationTime(*ds, req.createdAt);
-  saveAtomic(file, outPath);
+  saveDicomAtomic(file, outPath);
   PredictionSrInfo info;
   OFString v;
   info.studyUid = doc.getStudyInstanceUID(v).good() ? v.c_str() : "";
