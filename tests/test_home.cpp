@@ -15,6 +15,7 @@ namespace e2e::test {
 namespace {
 
 std::string g_root;
+std::string g_outerTmp;
 pid_t g_owner = 0;
 
 [[noreturn]] void fail(const std::string& what) {
@@ -47,6 +48,7 @@ std::string isolateHome() {
   std::string base = "/tmp";
   if (const char* t = std::getenv("TMPDIR"); t && *t) base = t;
   while (base.size() > 1 && base.back() == '/') base.pop_back();
+  g_outerTmp = base;
   std::string templ = base + "/e2e-test-home-XXXXXX";
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
@@ -62,12 +64,21 @@ std::string isolateHome() {
   setDir("XDG_DATA_HOME", home + "/.local/share");
   setDir("XDG_CACHE_HOME", home + "/.cache");
   setDir("XDG_STATE_HOME", home + "/.local/state");
+  // Temporary files too: every fixture and scratch folder (fs::temp_directory_path, mkdtemp,
+  // QTemporaryDir, the CLI and Orthanc children) lands under the root and goes with it at exit, so
+  // a full run leaves nothing in /tmp (a model-import fixture alone is about 1 GB per process).
+  setDir("TMPDIR", g_root + "/tmp");
   ::unsetenv("E2E_DB");
   std::atexit(removeAtExit);
   return g_root;
 }
 
 const std::string& isolatedHomeRoot() { return g_root; }
+
+const std::string& outerTempDir() {
+  static const std::string fallback = "/tmp";
+  return g_outerTmp.empty() ? fallback : g_outerTmp;
+}
 
 void removeIsolatedHome() {
   if (g_root.empty() || ::getpid() != g_owner) return;

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <string>
 
+#include "test_home.h"
+
 namespace e2e::test {
 
 constexpr unsigned kNobody = 65534;
@@ -26,9 +28,11 @@ inline std::string becomeUnprivileged() {
   return "";
 }
 
-// A fresh folder under $TMPDIR (or /tmp) that every user may enter and read (0755); "" on error.
+// A fresh folder that every user may enter and read (0755), in the temporary folder the test process
+// was started with (its own TMPDIR is inside the private 0700 root); "" on error. The caller removes
+// it (removeSharedTempDir); the test command's run-wide folder catches what a crash leaves.
 inline std::string sharedTempDir(const std::string& stem) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / (stem + "-XXXXXX")).string();
+  std::string tmpl = (std::filesystem::path(outerTempDir()) / (stem + "-XXXXXX")).string();
   if (!::mkdtemp(tmpl.data())) return "";
   ::chmod(tmpl.c_str(), 0755);
   return tmpl;

@@ -14,6 +14,7 @@
 
 namespace e2e::cli {
 int runModelsImport(const ParsedArgs& a);  // models_import.cpp (built with the models)
+int runModelsOodFit(const ParsedArgs& a);  // models_ood_fit.cpp (built with the models)
 }
 
 namespace {
@@ -91,6 +92,7 @@ void printModelsHelp() {
       "       echo2ecg models register --model-id ID --version V --weights-hash H [--parent ID:V]\n"
       "                                [--card FILE | --card-json JSON] [--activate] [--db FILE]\n"
       "       echo2ecg models import PATH [--echoprime FILE] [--activate] [--json] [--db FILE]\n"
+      "       echo2ecg models ood-fit [--model DIR] [--seed S] [--json] [--db FILE]\n"
       "The model registry: versions of trained models with their cards (data, recipe, metrics).\n"
       "  list      one version per line (tab-separated), '*' marks the active version of a model\n"
       "  show      the card of one version (JSON)\n"
@@ -104,7 +106,13 @@ void printModelsHelp() {
       "            EchoPrime's echo_prime_encoder.pt, or a bundle folder (bundle.json). The files are\n"
       "            converted (tools/convert_checkpoint.py, Debian's python3-torch), checked tensor by tensor\n"
       "            and kept in DB.models/ID/VERSION; the card names every source file and its SHA-256.\n"
-      "            Importing the same files again changes nothing.\n");
+      "            Importing the same files again changes nothing.\n"
+      "  ood-fit   out-of-distribution statistics and calibration of a bundle directory (default: the\n"
+      "            bundled models) from the database's ECGs: Mahalanobis mean and shrinkage covariance of\n"
+      "            the training split's embeddings, threshold = 99th percentile of the validation split's\n"
+      "            distances (DIR/ood.pt), and a temperature per head in DIR fitted on the labelled\n"
+      "            validation ECGs, ECE before/after (DIR/trust.json). Without them predictions say\n"
+      "            ood=unknown. An imported bundle has none until this is run on data like its training data.\n");
 }
 
 // models list: one version per line, '*' marks the active version of a model id.
@@ -132,6 +140,7 @@ int showOrActivate(e2e::db::Database& db, const std::string& dbPath, const e2e::
       std::printf("model_id: %s\nversion: %s\nparent: %s\nweights_hash: %s\ncreated: %s\nactive: %s\ncard:\n%s\n",
                   m.modelId.c_str(), m.version.c_str(), orDash(m.parent), orDash(m.weightsHash),
                   orDash(m.createdAt), m.active ? "yes" : "no", e2e::vm::prettyJson(m.cardJson).c_str());
+      std::printf("%s", e2e::vm::cardTrustText(m.cardJson).c_str());
     }
     return kOk;
   }
@@ -169,7 +178,8 @@ int registerModel(e2e::db::Database& db, const e2e::cli::ParsedArgs& a) {
 int runModels(int argc, char** argv) {
   using namespace e2e::cli;
   auto a = parseArgs(argc, argv,
-                     {"db", "model-id", "version", "parent", "weights-hash", "card", "card-json", "echoprime", "store"},
+                     {"db", "model-id", "version", "parent", "weights-hash", "card", "card-json", "echoprime", "store",
+                      "model", "seed"},
                      {"activate", "embed", "json-progress", "json"});
   if (a.help) {
     printModelsHelp();
@@ -178,6 +188,15 @@ int runModels(int argc, char** argv) {
   if (!a.error.empty()) return usageError("models", a.error);
   if (a.positional.empty()) return usageError("models", "missing action (list, show, activate, register or import)");
   const std::string action = a.positional[0];
+  if (action == "ood-fit") {
+#ifdef E2E_CLI_WITH_TORCH
+    if (a.positional.size() != 1) return usageError("models", "ood-fit takes no arguments");
+    return e2e::cli::runModelsOodFit(a);
+#else
+    std::fprintf(stderr, "echo2ecg models: this echo2ecg was built without the models (no 'ood-fit')\n");
+    return kRuntimeError;
+#endif
+  }
   if (action == "import") {
 #ifdef E2E_CLI_WITH_TORCH
     return e2e::cli::runModelsImport(a);

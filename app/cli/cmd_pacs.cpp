@@ -30,9 +30,10 @@ const char* kUsage =
     "find:  [--level patient|study|series] [--patient-id ID] [--patient-name NAME] [--date FROM-TO]\n"
     "       [--modality ECG|US|...] [--accession A] [--study-uid UID] [--limit N] [--json]\n"
     "       (wildcards * and ? in IDs and names; dates YYYYMMDD, FROM- or -TO for open ranges)\n"
-    "get:   --study-uid UID [--series-uid UID] [--db FILE] [--folder DIR]\n"
-    "       objects come back on the same association and are imported into the database\n"
-    "       (stored in DIR, default <db>.received)\n"
+    "get:   --study-uid UID [--study-uid UID ...] | --study-uid UID --series-uid UID\n"
+    "       [--db FILE] [--folder DIR]\n"
+    "       objects come back on the same association (one for all the studies) and are imported\n"
+    "       into the database (stored in DIR, default <db>.received)\n"
     "move:  --study-uid UID [--series-uid UID] --dest AET   (the peer sends to AET, which it must know)\n"
     "send:  FILE... | --study-uid UID [--db FILE]           (C-STORE of files, or of a stored study)\n"
     "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 finished with failures or conflicts,\n"
@@ -163,6 +164,44 @@ std::function<void(const net::RetrieveProgress&)> retrieveProgress() {
   };
 }
 
+// get: one C-GET per --study-uid, all on one association.
+int runGet(const ParsedArgs& a, const net::Association& as, const e2e::job::CancelToken& cancel) {
+  std::vector<net::RetrieveRequest> reqs;
+  const std::vector<std::string> studies =
+      a.has("study-uid") ? a.options.at("study-uid") : std::vector<std::string>{""};
+  if (studies.size() > 1 && a.has("series-uid"))
+    return usageError("pacs", "--series-uid goes with one --study-uid (the series' study)");
+  for (const auto& uid : studies) {
+    auto req = retrieveRequest(a);
+    req.studyUid = uid;
+    req.dbPath = a.has("folder") && !a.has("db") ? "" : dbPathFrom(a);
+    req.folder = a.get("folder");
+    reqs.push_back(req);
+  }
+  const auto show = retrieveProgress();
+  const auto reps = net::getMany(as, reqs, cancel, [&](std::size_t, const net::RetrieveProgress& p) {
+    if (show) show(p);
+  });
+  if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\n");
+  int rc = kOk;
+  for (std::size_t i = 0; i < reps.size(); ++i) {
+    if (reps.size() > 1 || studies.size() > 1) std::printf("study %s: ", studies[i].c_str());
+    const int r = retrieveResult("C-GET", reps[i], true);
+    if (r != kOk && rc != kInterrupted) rc = r;
+  }
+  if (studies.size() > 1) {
+    int received = 0, added = 0, ok = 0;
+    for (const auto& r : reps) {
+      received += r.received;
+      added += r.added;
+      ok += r.ok() ? 1 : 0;
+    }
+    std::printf("%d of %zu studies retrieved on one association: received %d, added %d\n", ok, studies.size(),
+                received, added);
+  }
+  return rc;
+}
+
 int runSend(const ParsedArgs& a, const net::Association& as, const e2e::job::CancelToken& cancel) {
   net::SendRequest r;
   r.files.assign(a.positional.begin() + 1, a.positional.end());
@@ -194,14 +233,8 @@ int dispatch(const std::string& op, const ParsedArgs& a, const e2e::job::CancelT
   }
   if (op == "find") return runFind(a, as, cancel);
   if (op == "send") return runSend(a, as, cancel);
+  if (op == "get") return runGet(a, as, cancel);
   auto req = retrieveRequest(a);
-  if (op == "get") {
-    req.dbPath = a.has("folder") && !a.has("db") ? "" : dbPathFrom(a);
-    req.folder = a.get("folder");
-    const auto rep = net::get(as, req, cancel, retrieveProgress());
-    if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\n");
-    return retrieveResult("C-GET", rep, true);
-  }
   req.destinationAet = a.get("dest");
   const auto rep = net::move(as, req, cancel, retrieveProgress());
   if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\n");

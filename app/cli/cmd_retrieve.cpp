@@ -58,7 +58,11 @@ int printSearch(const RetrieveReport& r, const e2e::jobs::RetrieveRequest& o, bo
   for (const auto& note : s.result.notes) std::fprintf(stderr, "%s\n", note.c_str());
   if (json) {
     Json j{{"model", e2e::jobs::modelJson(s.model)},
-           {"query", {{"ecg_instance_id", s.queryInstanceId}, {"patient_id", s.queryPatientId}}},
+           {"query", {{"ecg_instance_id", s.queryInstanceId},
+                      {"patient_id", s.queryPatientId},
+                      {"ood_score", std::isfinite(s.queryOodScore) ? Json(s.queryOodScore) : Json(nullptr)},
+                      {"ood_threshold", std::isfinite(s.queryOodThreshold) ? Json(s.queryOodThreshold) : Json(nullptr)},
+                      {"ood", s.queryOod}}},
            {"include_same_patient", o.includeSamePatient},
            {"echo_studies", r.coverage.echoStudies},
            {"searched_studies", s.result.searched},
@@ -70,6 +74,7 @@ int printSearch(const RetrieveReport& r, const e2e::jobs::RetrieveRequest& o, bo
       j["results"].push_back({{"rank", h.rank},
                               {"study_row_id", h.studyRowId},
                               {"similarity", h.similarity},
+                              {"query_ood", s.queryOod},
                               {"patient_id", h.patientId},
                               {"lvef_percent", h.lvefPercent},
                               {"study_uid", h.studyUid}});
@@ -78,6 +83,13 @@ int printSearch(const RetrieveReport& r, const e2e::jobs::RetrieveRequest& o, bo
   }
   std::printf("Query ECG %lld (patient %s), model %s%s\n", static_cast<long long>(s.queryInstanceId),
               s.queryPatientId.c_str(), s.model.describe().c_str(), o.includeSamePatient ? "" : ", own patient excluded");
+  if (s.queryOod == "out")
+    std::printf("OUT-OF-DISTRIBUTION query: OOD score %.1f > threshold %.1f (the ECG is unlike the model's training "
+                "ECGs; these neighbours are not meaningful)\n", s.queryOodScore, s.queryOodThreshold);
+  else if (s.queryOod == "in")
+    std::printf("Query in distribution: OOD score %.1f <= threshold %.1f\n", s.queryOodScore, s.queryOodThreshold);
+  else
+    std::printf("Query OOD: unknown (the model has no out-of-distribution statistics; `echo2ecg models ood-fit`)\n");
   std::printf("Searched %zu of %lld echo studies%s\n", s.result.searched, r.coverage.echoStudies,
               missing.empty() ? "" : (" (missing embeddings: " + missing + ")").c_str());
   std::printf("rank  study_row  similarity  patient  lvef  study_uid\n");

@@ -8,6 +8,8 @@
 #include "common/person_name.h"
 #include "labels/snomed_terms.h"
 #include "db/database.h"
+#include "io/reader.h"
+#include "signal/ecg_quality.h"
 
 namespace {
 
@@ -53,6 +55,34 @@ void showEcg(const e2e::db::EcgRow& e) {
     for (const auto& s : e.diagnoses) dx += (dx.empty() ? "" : ", ") + e2e::labels::snomedDisplayText(s);
     std::printf("  Diagnoses: %s\n", dx.c_str());
   }
+}
+
+// Signal quality (issue 23), computed from the file as it is now (never stored by `show`).
+void showQuality(const std::string& path) {
+  e2e::signal::EcgQuality q;
+  try {
+    auto obj = e2e::readAny(path);
+    const auto* rec = std::get_if<e2e::EcgRecord>(&obj);
+    if (!rec) return;
+    q = e2e::signal::assessEcgQuality(*rec);
+  } catch (const std::exception& ex) {
+    std::printf("Signal quality\n  - (the file cannot be read: %s)\n", ex.what());
+    return;
+  }
+  std::printf("Signal quality (%s)\n", q.version.c_str());
+  if (q.usable)
+    std::printf("  Record: score %.2f, usable (%d of 12 leads usable)\n", q.score, q.usableLeads);
+  else
+    std::printf("  Record: score %.2f, NOT USABLE: %s\n", q.score, q.reason.c_str());
+  std::string leads;
+  for (const auto& l : q.leads) {
+    std::string codes;
+    for (const auto& c : l.codes) codes += (codes.empty() ? "" : "+") + c;
+    leads += (leads.empty() ? "" : ", ") + l.lead + " " + (codes.empty() ? std::string("ok") : codes);
+  }
+  std::printf("  Leads: %s\n", leads.c_str());
+  for (const auto& i : q.issues) std::printf("    [%s] %s\n", e2e::signal::toString(i.severity), i.message.c_str());
+  for (const auto& n : q.notes) std::printf("    note: %s\n", n.c_str());
 }
 
 void showEcho(const e2e::db::EchoRow& e) {
@@ -101,7 +131,10 @@ void showInstance(e2e::db::Database& db, std::int64_t id) {
   std::printf("Series %lld\n  UID: %s\n  Modality: %s  Number: %d  Description: %s\n",
               static_cast<long long>(d->series.id), d->series.seriesUid.c_str(), orDash(d->series.modality),
               d->series.number, orDash(d->series.description));
-  if (d->ecg) showEcg(*d->ecg);
+  if (d->ecg) {
+    showEcg(*d->ecg);
+    showQuality(i.path);
+  }
   if (d->echo) showEcho(*d->echo);
   if (!d->labels.empty()) {
     std::printf("Labels\n");
@@ -127,7 +160,8 @@ int runShow(int argc, char** argv) {
     std::printf(
         "Usage: echo2ecg show ID|UID [--db FILE]\n"
         "Shows everything stored about one instance: its patient, study and series, ECG leads and\n"
-        "measurements, or echo geometry, frame rate and its source, regions and view.\n"
+        "measurements and the ECG's signal quality (read from the file), or echo geometry, frame rate\n"
+        "and its source, regions and view.\n"
         "ID is the instance id printed by 'list instances'; UID a SOP Instance UID, or a Study\n"
         "Instance UID (then every instance of that study is shown).\n");
     return kOk;

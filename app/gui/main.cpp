@@ -1,11 +1,12 @@
 // Echo2ECG Workstation GUI.
 //   echo2ecg-gui [files...] [--db FILE] [--screenshot DIR] [--layout 3x4|3x4+R|6x2|12x1] [--grid RxC]
-//   echo2ecg-gui --export-pdf OUT.pdf [--paper A4|Letter] [--layout L] [--printout-dcm OUTDIR] FILE
+//   echo2ecg-gui --export-pdf OUT.pdf [--paper A4|Letter] [--layout L] [--gain MM] [--printout-dcm OUTDIR] FILE
 //   echo2ecg-gui --printout-dcm OUTDIR [--paper A4|Letter] [--layout L] FILE
 // --db FILE: the study database of this run. --screenshot DIR: opens the given files, saves PNGs
 // of each main screen into DIR (the main window on the tab of what was opened) and exits.
 // --export-pdf: the ECG printout of FILE at exact scale (25 mm/s, 10 mm/mV, landscape A4 or
-// Letter), written without showing a window (runs offscreen when no Qt platform is set).
+// Letter), written without showing a window (runs offscreen when no Qt platform is set); the
+// page of File > Print (ui/ecg/EcgPrintout.h). `echo2ecg report` runs this.
 // --printout-dcm OUTDIR: that printout also as a DICOM Encapsulated PDF in OUTDIR, in the ECG's
 // study (net/results_pdf.h; a DICOM ECG is referenced as its source instance).
 // Files that cannot be opened are listed once, after the window appears (one non-modal message;
@@ -28,10 +29,14 @@
 #include <stdexcept>
 #include <variant>
 
+#include "ai/PredictionPanel.h"
 #include "app/MainWindow.h"
+#include "app/ShortcutsDialog.h"
 #include "app/ui_setup.h"
 #include "common/build_info.h"
 #include "ecg/EcgPainter.h"
+#include "ecg/EcgPrintout.h"
+#include "ecg/PrintDialog.h"
 #include "ecg/EcgView.h"
 #include "echo/EchoView.h"
 #include "io/reader.h"
@@ -72,16 +77,17 @@ int writePrintoutDicom(const QString& pdf, const QString& file, const e2e::EcgRe
   }
 }
 
-// --export-pdf OUT FILE: the ECG printout of FILE on fixed paper; --printout-dcm DIR also (or
-// only) as DICOM. Returns the exit code.
+// --export-pdf OUT FILE: the ECG printout of FILE on fixed paper (ui/ecg/EcgPrintout.h: the page
+// File > Print and Export PDF… make); --printout-dcm DIR also (or only) as DICOM. Returns the
+// exit code.
 int exportPdf(QString out, const QStringList& files, const QString& paperName, const QString& layoutName,
-              const QString& dcmDir) {
+              const QString& gainText, const QString& dcmDir) {
   if (files.size() != 1) {
     std::fprintf(stderr, "echo2ecg-gui: --export-pdf needs exactly one ECG file (got %d)\n", static_cast<int>(files.size()));
     return 2;
   }
-  e2e::ui::EcgPaintSpec spec;
-  if (!e2e::ui::paperFromString(paperName, spec.paper)) {
+  e2e::ui::EcgPrintOptions opt;
+  if (!e2e::ui::paperFromString(paperName, opt.paper)) {
     std::fprintf(stderr, "echo2ecg-gui: unknown paper '%s' (A4, Letter)\n", qPrintable(paperName));
     return 2;
   }
@@ -91,7 +97,12 @@ int exportPdf(QString out, const QStringList& files, const QString& paperName, c
       std::fprintf(stderr, "echo2ecg-gui: unknown ECG layout '%s' (3x4, 3x4+R, 6x2, 12x1)\n", qPrintable(layoutName));
       return 2;
     }
-    spec.params.layout = *k;
+    opt.layout = *k;
+  }
+  opt.gainMmPerMv = gainText.toDouble();
+  if (opt.gainMmPerMv != 5.0 && opt.gainMmPerMv != 10.0 && opt.gainMmPerMv != 20.0) {
+    std::fprintf(stderr, "echo2ecg-gui: --gain must be 5, 10 or 20 (mm/mV), got '%s'\n", qPrintable(gainText));
+    return 2;
   }
   e2e::EcgRecord record;
   try {
@@ -103,19 +114,20 @@ int exportPdf(QString out, const QStringList& files, const QString& paperName, c
     std::fprintf(stderr, "echo2ecg-gui: cannot read %s: %s\n", qPrintable(files.front()), e.what());
     return 1;
   }
-  spec.record = &record;
-  e2e::ui::prepareEcgSpec(spec);
+  e2e::ui::EcgPaintSpec view;
+  view.record = &record;
+  e2e::ui::prepareEcgSpec(view);
+  const e2e::ui::EcgPrintout printout = e2e::ui::makeEcgPrintout(view, opt);
   QTemporaryDir tmp;
   if (out.isEmpty()) out = tmp.filePath(QStringLiteral("printout.pdf"));  // --printout-dcm only
   QString err;
-  if (!e2e::ui::exportEcgPdf(spec, out, &err)) {
+  if (!e2e::ui::writeEcgPrintoutPdf(printout, out, &err)) {
     std::fprintf(stderr, "echo2ecg-gui: cannot write %s: %s\n", qPrintable(out), qPrintable(err));
     return 1;
   }
-  const auto geo = e2e::ui::ecgPageGeometry(spec);
-  std::printf("%s (%s landscape, %.1f x %.1f mm, %g mm/s, %g mm/mV)\n", qPrintable(QFileInfo(out).absoluteFilePath()),
-              spec.paper == e2e::ui::EcgPaper::A4 ? "A4" : "Letter", geo.pageMm.width(), geo.pageMm.height(),
-              spec.params.speedMmPerS, spec.params.gainMmPerMv);
+  const auto geo = e2e::ui::ecgPageGeometry(printout.spec);
+  std::printf("%s (%s, %.1f x %.1f mm)\n", qPrintable(QFileInfo(out).absoluteFilePath()),
+              qPrintable(e2e::ui::ecgPrintoutDescription(printout)), geo.pageMm.width(), geo.pageMm.height());
   return dcmDir.isEmpty() ? 0 : writePrintoutDicom(out, files.front(), record, dcmDir);
 }
 
@@ -145,11 +157,30 @@ void showOpenFailures(e2e::ui::MainWindow& w, const QStringList& failures) {
   box->show();
 }
 
+// The prediction panel, File > Print's options dialog and Help > Keyboard shortcuts, as opened now.
+QStringList saveReadingScreens(e2e::ui::MainWindow& w, const QString& dir) {
+  QStringList saved;
+  auto save = [&](QWidget* widget, const QString& name) {
+    const QString p = QDir(dir).filePath(name);
+    if (widget && widget->grab().toImage().save(p, "PNG")) saved << p;
+  };
+  save(w.predictionPanel(), QStringLiteral("prediction_panel.png"));
+  if (w.ecgView()->hasRecord()) {
+    e2e::ui::EcgPrintDialog print(e2e::ui::EcgPrintDialog::Purpose::Print, *w.ecgView(), &w);
+    print.adjustSize();
+    save(&print, QStringLiteral("print_dialog.png"));
+  }
+  e2e::ui::ShortcutsDialog keys(w, &w);
+  save(&keys, QStringLiteral("keyboard_shortcuts.png"));
+  return saved;
+}
+
 // --screenshot: the screens, then the main window again on the tab of what was opened
 // (saveScreenshots leaves the echo tab in its main_window.png).
 void takeScreenshots(QApplication& app, e2e::ui::MainWindow& w, const QString& dir, int failures) {
   QWidget* tab = w.tabs()->currentWidget();
   QStringList saved = w.saveScreenshots(dir);
+  saved << saveReadingScreens(w, dir);
   w.tabs()->setCurrentWidget(tab);
   QApplication::processEvents();
   const QString main = QDir(dir).filePath(QStringLiteral("main_window.png"));
@@ -174,6 +205,8 @@ struct CliOptions {
                          QStringLiteral("OUT.pdf")};
   QCommandLineOption paper{QStringLiteral("paper"), QStringLiteral("Paper of the printout: A4 (default) or Letter."),
                            QStringLiteral("PAPER"), QStringLiteral("A4")};
+  QCommandLineOption gain{QStringLiteral("gain"), QStringLiteral("Gain of the printout: 5, 10 (default) or 20 mm/mV."),
+                          QStringLiteral("MM"), QStringLiteral("10")};
   QCommandLineOption dcm{QStringLiteral("printout-dcm"),
                          QStringLiteral("Also write the ECG printout of FILE as a DICOM Encapsulated PDF into OUTDIR "
                                         "(in the ECG's study) and exit; no window."),
@@ -198,13 +231,13 @@ int main(int argc, char** argv) {
   parser.addHelpOption();
   parser.addVersionOption();
   const CliOptions o;
-  for (const QCommandLineOption* opt : {&o.shot, &o.layout, &o.grid, &o.db, &o.pdf, &o.paper, &o.dcm}) parser.addOption(*opt);
+  for (const QCommandLineOption* opt : {&o.shot, &o.layout, &o.grid, &o.db, &o.pdf, &o.paper, &o.gain, &o.dcm}) parser.addOption(*opt);
   parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("DICOM ECG, WFDB .hea or DICOM echo files to open."));
   parser.process(app);
 
   if (parser.isSet(o.pdf) || parser.isSet(o.dcm))
     return exportPdf(parser.value(o.pdf), parser.positionalArguments(), parser.value(o.paper), parser.value(o.layout),
-                     parser.value(o.dcm));
+                     parser.value(o.gain), parser.value(o.dcm));
 
   int failures = 0;
   QString db;

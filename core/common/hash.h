@@ -1,4 +1,5 @@
-// SHA-256 content hashes (files, buffers, tensors). Self-contained, no OpenSSL.
+// SHA-256 content hashes (files, buffers, tensors), computed by OpenSSL's libcrypto (SHA extensions
+// or AVX2 where the CPU has them: the importer hashes every file it stores).
 #pragma once
 #include <array>
 #include <cstddef>
@@ -10,16 +11,15 @@ namespace e2e {
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   void update(const void* data, std::size_t len);
   std::array<std::uint8_t, 32> digest();  // finalises; the object must not be updated afterwards
   std::string hexDigest();
 
  private:
-  void block(const std::uint8_t* p);
-  std::uint32_t h_[8];
-  std::uint8_t buf_[64];
-  std::size_t bufLen_ = 0;
-  std::uint64_t totalLen_ = 0;
+  void* ctx_ = nullptr;  // EVP_MD_CTX*
 };
 
 std::string sha256Hex(const void* data, std::size_t len);

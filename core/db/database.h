@@ -151,8 +151,16 @@ struct EmbeddingKey {
 struct PredictionRow {
   std::int64_t id = 0, instanceRowId = 0;
   std::string modelId, modelVersion, weightsHash, task;
-  std::map<std::string, double> probabilities;  // class -> probability
+  std::map<std::string, double> probabilities;  // class -> probability (empty: declined)
+  std::map<std::string, double> calibratedProbabilities;  // temperature-scaled (empty: declined)
+  std::optional<double> qualityScore;   // the ECG's signal quality 0..1; nullopt: not recorded
+  std::optional<bool> qualityUsable;    // false: declined, no probabilities
+  std::string qualityReason;            // why declined ("" when usable)
+  std::optional<double> oodScore;       // Mahalanobis distance to the model's training embeddings
+  std::string ood = "unknown";          // "in" / "out" / "unknown" (no statistics, or not recorded)
+  std::optional<bool> syntheticTraining;  // the model's training data was synthetic; nullopt: not recorded
   std::string createdAt;
+  bool declined() const { return qualityUsable && !*qualityUsable; }
 };
 
 struct ModelRow {
@@ -177,7 +185,7 @@ struct BrowseRow {
 
 class Database {
  public:
-  static constexpr int kLatestVersion = 5;
+  static constexpr int kLatestVersion = 6;
   // ReadWrite: create/migrate/write; refuses (ReadOnlyError) a file this process may not write.
   // ReadOnly: never writes; the file must exist and have the latest schema.
   // Auto (for viewing: browsers, list/show): ReadWrite when the file and its folder are writable

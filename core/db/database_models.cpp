@@ -90,11 +90,21 @@ std::vector<LabelRow> Database::labelsForPatient(std::int64_t patientRowId) { re
 // --------------------------------------------------------- predictions ----
 
 std::int64_t Database::addPrediction(const PredictionRow& p) {
+  if (p.ood != "in" && p.ood != "out" && p.ood != "unknown")
+    throw DbError("prediction OOD flag must be in, out or unknown, not \"" + p.ood + "\"");
   Transaction tx(*this);
-  stmt("INSERT INTO predictions(instance_id, model_id, model_version, weights_hash, task, probabilities, "
-       "created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%SZ','now'))")
-      .bind(1, p.instanceRowId).bind(2, p.modelId).bind(3, p.modelVersion).bind(4, p.weightsHash).bind(5, p.task)
-      .bind(6, probabilitiesJson(p.probabilities)).run();
+  auto& q = stmt("INSERT INTO predictions(instance_id, model_id, model_version, weights_hash, task, probabilities, "
+                 "created_at, calibrated_probabilities, quality_score, quality_usable, quality_reason, ood_score, ood, "
+                 "synthetic_training) VALUES(?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?7, ?8, "
+                 "?9, ?10, ?11, ?12, ?13)");
+  q.bind(1, p.instanceRowId).bind(2, p.modelId).bind(3, p.modelVersion).bind(4, p.weightsHash).bind(5, p.task)
+      .bind(6, probabilitiesJson(p.probabilities)).bind(7, probabilitiesJson(p.calibratedProbabilities));
+  p.qualityScore ? q.bind(8, *p.qualityScore) : q.bindNull(8);
+  p.qualityUsable ? q.bind(9, *p.qualityUsable) : q.bindNull(9);
+  q.bind(10, p.qualityReason);
+  p.oodScore ? q.bind(11, *p.oodScore) : q.bindNull(11);
+  q.bind(12, p.ood).bind(13, static_cast<std::int64_t>(p.syntheticTraining ? (*p.syntheticTraining ? 1 : 0) : -1));
+  q.run();
   const auto id = sqlite3_last_insert_rowid(db_);
   tx.commit();
   return id;
@@ -102,8 +112,9 @@ std::int64_t Database::addPrediction(const PredictionRow& p) {
 
 std::vector<PredictionRow> Database::predictionsFor(std::int64_t instanceRowId) {
   std::vector<PredictionRow> out;
-  auto& q = stmt("SELECT id, instance_id, model_id, model_version, weights_hash, task, probabilities, created_at "
-                 "FROM predictions WHERE instance_id = ?1 ORDER BY id");
+  auto& q = stmt("SELECT id, instance_id, model_id, model_version, weights_hash, task, probabilities, created_at, "
+                 "calibrated_probabilities, quality_score, quality_usable, quality_reason, ood_score, ood, "
+                 "synthetic_training FROM predictions WHERE instance_id = ?1 ORDER BY id");
   q.bind(1, instanceRowId);
   while (q.step()) {
     PredictionRow p;
@@ -115,6 +126,13 @@ std::vector<PredictionRow> Database::predictionsFor(std::int64_t instanceRowId) 
     p.task = q.str(5);
     p.probabilities = parseProbabilities(q.str(6));
     p.createdAt = q.str(7);
+    p.calibratedProbabilities = parseProbabilities(q.str(8));
+    if (!q.isNull(9)) p.qualityScore = q.dbl(9);
+    if (!q.isNull(10)) p.qualityUsable = q.i64(10) != 0;
+    p.qualityReason = q.str(11);
+    if (!q.isNull(12)) p.oodScore = q.dbl(12);
+    p.ood = q.str(13);
+    if (q.i64(14) >= 0) p.syntheticTraining = q.i64(14) != 0;
     out.push_back(std::move(p));
   }
   q.reset();

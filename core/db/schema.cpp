@@ -176,10 +176,27 @@ const char* kMigration5 = R"SQL(
 ALTER TABLE echo_loops ADD COLUMN decode_error TEXT NOT NULL DEFAULT '';
 )SQL";
 
+// 6: how far each prediction can be trusted (issue 23): the temperature-scaled probabilities, the
+// ECG's signal quality (score 0..1, usable, the reason it was declined), its out-of-distribution
+// score against the model's training embeddings with the flag ('in' / 'out' / 'unknown': the model
+// has no statistics) and whether the model's training data was synthetic (-1 = not recorded). A
+// declined prediction (quality not usable) has no probabilities. Rows written before version 6 keep
+// their probabilities and read as quality / OOD unknown.
+const char* kMigration6 = R"SQL(
+ALTER TABLE predictions ADD COLUMN calibrated_probabilities TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE predictions ADD COLUMN quality_score REAL;
+ALTER TABLE predictions ADD COLUMN quality_usable INTEGER CHECK (quality_usable IN (0, 1));
+ALTER TABLE predictions ADD COLUMN quality_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE predictions ADD COLUMN ood_score REAL;
+ALTER TABLE predictions ADD COLUMN ood TEXT NOT NULL DEFAULT 'unknown' CHECK (ood IN ('in', 'out', 'unknown'));
+ALTER TABLE predictions ADD COLUMN synthetic_training INTEGER NOT NULL DEFAULT -1 CHECK (synthetic_training IN (-1, 0, 1));
+)SQL";
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> steps = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5};
+  static const std::vector<std::string> steps = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
+                                                  kMigration6};
   return steps;
 }
 

@@ -9,6 +9,7 @@
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -64,6 +65,31 @@ const std::set<Tag> kUids = {
     {0x3006, 0x0024}, {0x3006, 0x00C2}};
 
 const char* kMethod = "Basic Application Confidentiality Profile";
+const char* kShiftMethod = "Retain Longitudinal Temporal Information Modified Dates Option";
+
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's civil algorithms).
+long daysFromCivil(long y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const long era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<long>(doe) - 719468;
+}
+
+void civilFromDays(long z, long& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const long era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<long>(yoe) + era * 400 + (m <= 2);
+}
+
+bool isLeap(long y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 class Anonymizer {
  public:
@@ -85,7 +111,17 @@ class Anonymizer {
       const Tag key{t.getGroup(), t.getElement()};
       const bool curveOrOverlay = (key.first >= 0x5000 && key.first <= 0x50FF && key.first % 2 == 0) ||
                                   (key.first >= 0x6000 && key.first <= 0x60FF && key.first % 2 == 0);
-      if (t.isPrivate() || curveOrOverlay || kRemove.count(key)) {
+      if (t.isPrivate() || curveOrOverlay) {
+        delete item.remove(i);
+        continue;
+      }
+      // Modified Dates Option: every date (also those the profile removes) moved, times kept.
+      if (opt_.shiftDays && (e->ident() == EVR_DA || e->ident() == EVR_DT)) {
+        shiftDates(*e);
+        continue;
+      }
+      if (opt_.shiftDays && e->ident() == EVR_TM) continue;
+      if (kRemove.count(key)) {
         delete item.remove(i);
         continue;
       }
@@ -131,6 +167,26 @@ class Anonymizer {
     }
   }
 
+  // Every value of a DA/DT element moved by shiftDays; emptied when one is not a valid date.
+  void shiftDates(DcmElement& e) {
+    OFString all;
+    if (e.getOFStringArray(all).bad() || all.empty()) return;
+    const std::string in(all.c_str());
+    std::string out;
+    for (std::size_t p = 0;;) {
+      const std::size_t q = in.find('\\', p);
+      const auto shifted = shiftDicomDate(in.substr(p, q == std::string::npos ? std::string::npos : q - p), *opt_.shiftDays);
+      if (!shifted) {
+        e.putString("");
+        return;
+      }
+      out += (p == 0 ? "" : "\\") + *shifted;
+      if (q == std::string::npos) break;
+      p = q + 1;
+    }
+    e.putString(out.c_str());
+  }
+
   void remapUids(DcmElement& e) {
     OFString all;
     if (e.getOFStringArray(all).bad() || all.empty()) return;
@@ -162,15 +218,24 @@ bool isUltrasound(DcmDataset& d) {
          cls == UID_UltrasoundMultiframeImageStorage || cls == UID_EnhancedUSVolumeStorage;
 }
 
-void markDeidentified(DcmDataset& d) {
-  d.putAndInsertString(DCM_PatientIdentityRemoved, "YES");
-  d.putAndInsertString(DCM_DeidentificationMethod, kMethod);
+void addMethodCode(DcmDataset& d, const char* value, const char* meaning) {
   DcmItem* code = nullptr;
   d.findOrCreateSequenceItem(DCM_DeidentificationMethodCodeSequence, code, -2);
   if (!code) throw std::runtime_error("cannot add the de-identification method code");
-  code->putAndInsertString(DCM_CodeValue, "113100");
+  code->putAndInsertString(DCM_CodeValue, value);
   code->putAndInsertString(DCM_CodingSchemeDesignator, "DCM");
-  code->putAndInsertString(DCM_CodeMeaning, kMethod);
+  code->putAndInsertString(DCM_CodeMeaning, meaning);
+}
+
+void markDeidentified(DcmDataset& d, bool datesShifted) {
+  d.putAndInsertString(DCM_PatientIdentityRemoved, "YES");
+  const std::string method = std::string(kMethod) + (datesShifted ? std::string("\\") + kShiftMethod : "");
+  d.putAndInsertString(DCM_DeidentificationMethod, method.c_str());
+  addMethodCode(d, "113100", kMethod);
+  if (datesShifted) {
+    addMethodCode(d, "113107", kShiftMethod);
+    d.putAndInsertString(DCM_LongitudinalTemporalInformationModified, "MODIFIED");
+  }
 }
 
 // One file; throws std::runtime_error with the reason when it cannot be exported.
@@ -193,7 +258,7 @@ AnonymizeReport::Written exportOne(Anonymizer& an, const std::string& path, cons
   an.walk(*ff.getMetaInfo());
   d.putAndInsertString(DCM_PatientName, name.c_str());
   d.putAndInsertString(DCM_PatientID, id.c_str());
-  markDeidentified(d);
+  markDeidentified(d, opt.shiftDays.has_value());
   const std::string newSop = an.newUid(sop);
   const fs::path out = fs::path(opt.outDir) / (newSop + ".dcm");
   const fs::path tmp = fs::path(opt.outDir) / ("." + newSop + ".dcm.tmp");
@@ -211,8 +276,31 @@ AnonymizeReport::Written exportOne(Anonymizer& an, const std::string& path, cons
 
 }  // namespace
 
+std::optional<std::string> shiftDicomDate(const std::string& value, int days) {
+  std::string v = value;
+  // The ACR-NEMA form YYYY.MM.DD (still found in old ultrasound files) is written as YYYYMMDD.
+  if (v.size() >= 10 && v[4] == '.' && v[7] == '.') v = v.substr(0, 4) + v.substr(5, 2) + v.substr(8);
+  if (v.size() < 8) return std::nullopt;
+  for (int i = 0; i < 8; ++i)
+    if (v[static_cast<std::size_t>(i)] < '0' || v[static_cast<std::size_t>(i)] > '9') return std::nullopt;
+  const long y = std::stol(v.substr(0, 4));
+  const unsigned m = static_cast<unsigned>(std::stoul(v.substr(4, 2))), d = static_cast<unsigned>(std::stoul(v.substr(6, 2)));
+  static const unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1 || m < 1 || m > 12 || d < 1 || d > kDays[m - 1] + (m == 2 && isLeap(y) ? 1u : 0u)) return std::nullopt;
+  long ny = 0;
+  unsigned nm = 0, nd = 0;
+  civilFromDays(daysFromCivil(y, m, d) + days, ny, nm, nd);
+  if (ny < 1 || ny > 9999) return std::nullopt;
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%04ld%02u%02u", ny, nm, nd);
+  return std::string(buf) + v.substr(8);
+}
+
 AnonymizeReport anonymizeFiles(const std::vector<std::string>& dicomPaths, const AnonymizeOptions& options) {
   if (options.outDir.empty()) throw std::runtime_error("anonymised export: no output folder given");
+  if (options.shiftDays && (*options.shiftDays > kMaxDateShiftDays || *options.shiftDays < -kMaxDateShiftDays))
+    throw std::runtime_error("anonymised export: a date shift of " + std::to_string(*options.shiftDays) +
+                             " days is beyond the limit of " + std::to_string(kMaxDateShiftDays) + " days");
   std::error_code ec;
   fs::create_directories(options.outDir, ec);
   if (!fs::is_directory(options.outDir))

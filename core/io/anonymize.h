@@ -8,7 +8,15 @@
 // elements, curve data and overlay data removed; Patient Identity Removed = YES and the
 // de-identification method (DCM 113100) recorded. Waveform samples and pixel data are kept as
 // they are, so an ultrasound image with burned-in annotation is reported as a warning.
+//
+// Dates: by default the profile's actions (study date emptied, series/acquisition dates removed,
+// content date given a dummy value). With shiftDays set (the profile's Retain Longitudinal
+// Temporal Information with Modified Dates Option), every DA and DT value of the object,
+// sequences included, is moved by the same number of days instead (times of day kept), so the
+// intervals between the dates of one patient stay exact; Longitudinal Temporal Information
+// Modified is set to MODIFIED and the option's code (DCM 113107) recorded.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +28,16 @@ struct AnonymizeOptions {
   std::string patientId;     // empty: "ANON<n>"
   bool keepPatientSex = false;  // the profile's Z action by default
   std::string uidRoot;       // root of the new UIDs; empty: DCMTK's site root
+  // Days added to every date (negative: earlier); none: the profile's empty/remove/dummy actions.
+  // At most kMaxDateShiftDays either way.
+  std::optional<int> shiftDays;
 };
+constexpr int kMaxDateShiftDays = 36525 * 2;  // 200 years
+
+// A DICOM DA value (YYYYMMDD) or DT value (YYYYMMDD[HHMMSS[.F]][&ZZXX]) moved by `days` (what
+// follows the date is kept; the old form YYYY.MM.DD is accepted and written as YYYYMMDD); nullopt
+// when it does not start with a valid date or the result is outside the years 1-9999.
+std::optional<std::string> shiftDicomDate(const std::string& value, int days);
 
 struct AnonymizeReport {
   struct Written {
@@ -35,7 +52,7 @@ struct AnonymizeReport {
 // (no DICOM file meta header or no SOP Class / Instance UID) gets an error and nothing is
 // written for it; the others are still exported. Each output is written to a temporary file and
 // renamed, so a reader never sees a partial object. Throws std::runtime_error when outDir is
-// empty or cannot be created.
+// empty or cannot be created, or shiftDays is beyond kMaxDateShiftDays.
 AnonymizeReport anonymizeFiles(const std::vector<std::string>& dicomPaths, const AnonymizeOptions& options);
 
 }  // namespace e2e::io

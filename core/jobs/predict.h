@@ -1,6 +1,7 @@
 // The predict job: LVEF-class and SHD probabilities of ECGs with the active (or a bundle's) heads,
 // stored in the study database with the model id, version and weights hash.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -17,15 +18,40 @@ struct PredictRequest {
   std::string srDir;
 };
 
+// One signal-quality finding of the ECG (signal/ecg_quality.h), as reported.
+struct QualityFinding {
+  std::string lead, code, severity, message;  // severity "warning" / "unusable"
+};
+
 struct Prediction {
   std::int64_t ecgInstanceId = 0;
   std::string patientId, task, modelId, version, weightsHash;
   bool syntheticTraining = true;  // the encoder or the head was trained on synthetic data
-  std::vector<std::pair<std::string, double>> probabilities;  // class name -> probability, in class order
+  // class name -> probability, in class order; empty when declined
+  std::vector<std::pair<std::string, double>> probabilities;
+  // temperature-scaled (the head's fitted temperature; equal to `probabilities` when it has none)
+  std::vector<std::pair<std::string, double>> calibratedProbabilities;
+  double temperature = 1.0;
+  bool calibrated = false;  // a fitted temperature was applied
+  // The ECG's signal quality: a record that is not usable gets no probabilities, only the reason.
+  double qualityScore = 0.0;
+  bool qualityUsable = false;
+  std::string qualityReason;  // "" when usable
+  std::vector<QualityFinding> qualityIssues;
+  // Mahalanobis distance of the ECG's embedding to the model's training embeddings (NaN: not
+  // computed) and the flag: "in", "out" (above the model's threshold) or "unknown" (no statistics).
+  double oodScore = std::nan("");
+  double oodThreshold = std::nan("");
+  std::string ood = "unknown";
+  // The input-side score (model::ecgInputFeatures of the model input; NaN when the model has no such
+  // statistics): "out" also when it exceeds its own threshold.
+  double oodInputScore = std::nan("");
+  double oodInputThreshold = std::nan("");
+  bool declined() const { return !qualityUsable; }
 };
 
 struct PredictReport {
-  std::vector<Prediction> predictions;          // stored, in task then ECG order
+  std::vector<Prediction> predictions;          // stored (declined ones too), in task then ECG order
   std::vector<std::string> srFiles;             // SRs written (PredictRequest::srDir)
   std::vector<std::string> srSkipped;           // "PATH: why no SR" (e.g. not a DICOM object)
   std::map<std::string, std::string> taskErrors;  // task -> why it has no head (the other task still runs)

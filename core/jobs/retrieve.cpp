@@ -1,6 +1,8 @@
 // The retrieve job (see retrieve.h).
 #include "jobs/retrieve.h"
 
+#include "pipeline/predictor.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -9,6 +11,7 @@
 #include "common/text.h"
 #include "pipeline/bundle.h"
 #include "pipeline/embedder.h"
+#include "pipeline/predictor.h"
 
 namespace e2e::jobs {
 
@@ -304,6 +307,11 @@ RetrieveReport runRetrieve(const RetrieveRequest& o) {
   s.queryInstanceId = q.ecgInstanceId;
   s.queryPatientId = q.patientId;
   s.result = retrieval::searchSimilarStudies(db, index, em, *qv, {q.ecgInstanceId, o.k, o.includeSamePatient});
+  if (const auto ood = loadBundleOod(b.dir, b.hash)) {
+    s.queryOodScore = ood->distance(*qv);
+    s.queryOodThreshold = ood->threshold;
+  }
+  s.queryOod = std::isfinite(s.queryOodThreshold) ? (s.queryOodScore > s.queryOodThreshold ? "out" : "in") : "unknown";
   rep.coverage.outdated = static_cast<long long>(s.result.outdatedSearched);
   rep.search = std::move(s);
   return rep;

@@ -2,6 +2,7 @@
 // the query ECG's vector computed and stored when missing), or the retrieval evaluation of the test
 // split (the aligned model, or the ECG-only baselines that rank studies by their paired ECGs).
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -50,6 +51,12 @@ struct RetrieveSearchReport {
   std::int64_t queryInstanceId = 0;
   std::string queryPatientId;
   retrieval::StudySearchResult result;
+  // Issue 23: the query ECG's Mahalanobis distance to the model's training embeddings (NaN when the
+  // model has no OOD statistics: DIR/trust.json + ood.pt of `echo2ecg models ood-fit`) and its flag
+  // "in" / "out" / "unknown". Results of an "out" query are shown as out of distribution.
+  double queryOodScore = std::nan("");
+  double queryOodThreshold = std::nan("");
+  std::string queryOod = "unknown";
 };
 
 struct RetrieveEvaluationReport {

@@ -20,6 +20,7 @@
 
 #include "db/database.h"
 #include "jobs/import/importer.h"
+#include "net/import_queue.h"
 #include "net/net_common.h"
 
 namespace fs = std::filesystem;
@@ -90,6 +91,18 @@ ReceivedStore::ReceivedStore(const std::string& dbPath, const std::string& folde
   if (ec) throw std::runtime_error("cannot create the storage folder " + incoming_ + ": " + ec.message());
   removeStaleParts();
   if (!dbPath.empty()) db_ = std::make_unique<db::Database>(dbPath);
+  dbPath_ = dbPath;
+}
+
+void ReceivedStore::startBackgroundImport(std::function<void(const StoreResult&)> onDone, BatchOptions opts) {
+  if (!db_) throw std::invalid_argument("a background import needs a database");
+  finishBackgroundImport();
+  queue_ = std::make_unique<ImportQueue>(dbPath_, folder_, std::move(onDone), opts);
+}
+
+void ReceivedStore::finishBackgroundImport() {
+  if (queue_) queue_->finish();
+  queue_.reset();
 }
 
 void ReceivedStore::removeStaleParts() {
@@ -103,7 +116,7 @@ void ReceivedStore::removeStaleParts() {
   }
 }
 
-ReceivedStore::~ReceivedStore() = default;
+ReceivedStore::~ReceivedStore() { finishBackgroundImport(); }
 
 std::string ReceivedStore::defaultFolder(const std::string& dbPath) {
   return dbPath.empty() ? std::string() : dbPath + ".received";
@@ -122,8 +135,11 @@ void ReceivedStore::discard(const std::string& tempFile) {
   if (!tempFile.empty()) fs::remove(tempFile, ec);
 }
 
-StoreResult ReceivedStore::commit(const std::string& tempFile) {
+StoreResult ReceivedStore::commit(const std::string& tempFile, const std::string& callingAet,
+                                  const std::string& peerHost) {
   StoreResult r;
+  r.callingAet = callingAet;
+  r.peerHost = peerHost;
   {
     DcmFileFormat ff;
     // Only the header: values longer than 256 bytes (pixel data, waveforms) stay on disk.
@@ -188,6 +204,7 @@ StoreResult ReceivedStore::place(StoreResult r, const std::string& tempFile) {
     }
   }
   r.path = final.string();
+  if (queue_) return queuePlaced(std::move(r), wasThere);
   if (!db_) {
     r.outcome = wasThere ? StoreOutcome::Skipped : StoreOutcome::Stored;
     r.dimseStatus = 0x0000;
@@ -195,6 +212,28 @@ StoreResult ReceivedStore::place(StoreResult r, const std::string& tempFile) {
     return r;
   }
   return importPlaced(std::move(r), wasThere);
+}
+
+StoreResult ReceivedStore::queuePlaced(StoreResult r, bool wasThere) {
+  r.dimseStatus = 0x0000;
+  if (wasThere && queue_->pending(r.path)) {  // a second copy while the first waits for import
+    r.outcome = StoreOutcome::Skipped;
+    r.message = "already received (" + r.path + ")";
+    return r;
+  }
+  try {
+    queue_->push(r, wasThere);
+  } catch (const std::exception& e) {
+    if (!wasThere) discard(r.path);
+    r.path.clear();
+    r.outcome = StoreOutcome::Failed;
+    r.dimseStatus = 0xA700;
+    r.message = e.what();
+    return r;
+  }
+  r.outcome = StoreOutcome::Stored;
+  r.pending = true;
+  return r;
 }
 
 StoreResult ReceivedStore::importPlaced(StoreResult r, bool wasThere) {

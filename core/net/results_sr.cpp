@@ -65,7 +65,11 @@ void validate(const PredictionSrRequest& req) {
   for (const auto& t : req.predictions) {
     if (t.task.empty()) bad("a prediction task has no name");
     if (!tasks.insert(t.task).second) bad("the task '" + t.task + "' is given twice");
-    if (t.classes.empty()) bad("the task '" + t.task + "' has no class probabilities");
+    const bool declined = t.trust && !t.trust->qualityUsable;
+    if (t.classes.empty() && !declined) bad("the task '" + t.task + "' has no class probabilities");
+    if (declined && !t.classes.empty()) bad("the task '" + t.task + "' was declined but has class probabilities");
+    if (t.trust && t.trust->ood != "in" && t.trust->ood != "out" && t.trust->ood != "unknown")
+      bad("the OOD flag of '" + t.task + "' is '" + t.trust->ood + "', not in, out or unknown");
     std::set<std::string> labels;
     for (const auto& c : t.classes) {
       if (c.label.empty()) bad("a class of the task '" + t.task + "' has no label");
@@ -85,6 +89,7 @@ bool requestIsAscii(const PredictionSrRequest& req) {
   for (const auto& t : req.predictions) {
     ascii = ascii && isAsciiText(t.task);
     for (const auto& c : t.classes) ascii = ascii && isAsciiText(c.label);
+    if (t.trust) ascii = ascii && isAsciiText(t.trust->qualityReason);
   }
   return ascii;
 }
@@ -155,8 +160,49 @@ std::string percentText(double probability) {
   return buf;
 }
 
+// A NUM item (UCUM "1", no unit) after the current one.
+void addUnitless(DSRDocumentTree& tree, const DSRCodedEntryValue& concept, double v) {
+  if (tree.addContentItem(DT::RT_contains, DT::VT_Num, DT::AM_afterCurrent) == 0)
+    throw std::runtime_error("prediction SR: cannot add the NUM item " + concept.getCodeMeaning());
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  DSRNumericMeasurementValue value(buf, DSRCodedEntryValue("1", "UCUM", "no units"));
+  must(value.setFloatingPointRepresentation(v), concept.getCodeMeaning());
+  must(tree.getCurrentContentItem().setConceptName(concept), "concept " + concept.getCodeMeaning());
+  must(tree.getCurrentContentItem().setNumericValue(value), concept.getCodeMeaning());
+}
+
+// Issue 23: the ECG's signal quality and the OOD flag of a task, after its probabilities.
+void addTrust(DSRDocumentTree& tree, const SrTrust& tr) {
+  addUnitless(tree, privateCode("E2E-QSCORE", "Signal quality score"), tr.qualityScore);
+  addText(tree, privateCode("E2E-QUALITY", "Signal quality"),
+          tr.qualityUsable ? std::string("usable") : "not usable: " + tr.qualityReason);
+  if (!tr.qualityUsable) addText(tree, privateCode("E2E-DECLINED", "Prediction declined"), tr.qualityReason);
+  if (std::isfinite(tr.oodScore)) addUnitless(tree, privateCode("E2E-OODSCORE", "Out-of-distribution score"), tr.oodScore);
+  if (std::isfinite(tr.oodThreshold))
+    addUnitless(tree, privateCode("E2E-OODTHR", "Out-of-distribution threshold"), tr.oodThreshold);
+  if (std::isfinite(tr.oodInputScore)) {
+    addUnitless(tree, privateCode("E2E-OODIN", "Out-of-distribution input score"), tr.oodInputScore);
+    addUnitless(tree, privateCode("E2E-OODINTHR", "Out-of-distribution input threshold"), tr.oodInputThreshold);
+  }
+  std::string flag = tr.ood;
+  if (tr.ood == "out") flag += ": the ECG lies outside the model's training data";
+  else if (tr.ood == "unknown") flag += tr.qualityUsable ? ": the model has no out-of-distribution statistics"
+                                                          : ": not scored (declined)";
+  addText(tree, privateCode("E2E-OOD", "Out-of-distribution flag"), flag);
+}
+
 // A CONTAINER for the task, its probabilities as NUM items and the most probable class.
 void addTask(DSRDocumentTree& tree, const SrTaskPrediction& t) {
+  if (t.classes.empty()) {  // declined (checked by the request validation)
+    if (tree.addContentItem(DT::RT_contains, DT::VT_Container, DT::AM_afterCurrent) == 0)
+      throw std::runtime_error("prediction SR: cannot add the container of task " + t.task);
+    must(tree.getCurrentContentItem().setConceptName(privateCode(codeValue('T', t.task), t.task)), "task " + t.task);
+    addText(tree, privateCode("E2E-DECLINED", "Prediction declined"), t.trust->qualityReason, true);
+    addUnitless(tree, privateCode("E2E-QSCORE", "Signal quality score"), t.trust->qualityScore);
+    tree.goUp();
+    return;
+  }
   if (tree.addContentItem(DT::RT_contains, DT::VT_Container, DT::AM_afterCurrent) == 0)
     throw std::runtime_error("prediction SR: cannot add the container of task " + t.task);
   must(tree.getCurrentContentItem().setConceptName(privateCode(codeValue('T', t.task), t.task)), "task " + t.task);
@@ -176,6 +222,7 @@ void addTask(DSRDocumentTree& tree, const SrTaskPrediction& t) {
     must(item.setNumericValue(value), "probability of " + c.label);
   }
   if (t.classes.size() > 1) addText(tree, privateCode("E2E-PREDCLASS", "Predicted class"), best->label);
+  if (t.trust) addTrust(tree, *t.trust);
   tree.goUp();
 }
 

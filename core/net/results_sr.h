@@ -19,11 +19,19 @@
 //       CONTAINS NUM     Pxxxxxxxx "Probability: <class>"   = probability * 100, UCUM "%"
 //                                                            (exact value in the FD representation)
 //       CONTAINS TEXT    E2E-PREDCLASS "Predicted class"    = the most probable class (2+ classes)
+//       CONTAINS NUM     E2E-QSCORE "Signal quality score"  = 0..1, UCUM "1" (issue 23, when `trust`)
+//       CONTAINS TEXT    E2E-QUALITY "Signal quality"       = "usable" or "not usable: <reason>"
+//       CONTAINS TEXT    E2E-DECLINED "Prediction declined" = the reason (no probabilities then)
+//       CONTAINS NUM     E2E-OODSCORE "Out-of-distribution score" = Mahalanobis distance, UCUM "1"
+//       CONTAINS NUM     E2E-OODTHR "Out-of-distribution threshold" (when the model has statistics)
+//       CONTAINS NUM     E2E-OODIN / E2E-OODINTHR "Out-of-distribution input score" / "... threshold"
+//       CONTAINS TEXT    E2E-OOD "Out-of-distribution flag" = "in", "out" or "unknown", with why
 //     CONTAINS TEXT      E2E-RUO "Intended use"             = kSrResearchUseOnly
 //     CONTAINS TEXT      E2E-NFCU "Clinical use warning"    = kSrNotForClinicalUse (synthetic only)
 // Txxxxxxxx / Pxxxxxxxx: "T"/"P" and 8 hex digits of a stable hash of the task (and class) name.
 #pragma once
 #include <ctime>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,9 +74,22 @@ struct SrClassProbability {
 
 // One task: e.g. {"LVEF class", {{"<40 %", 0.1}, {"40-49 %", 0.2}, {">= 50 %", 0.7}}} or a binary
 // task as one probability, e.g. {"SHD", {{"SHD", 0.83}}}.
+// How far a task's prediction can be trusted (issue 23): the ECG's signal quality and the OOD flag.
+struct SrTrust {
+  double qualityScore = 0.0;   // 0..1
+  bool qualityUsable = true;   // false: declined, the task has no classes
+  std::string qualityReason;   // why not usable
+  double oodScore = kNaN;      // NaN: not computed
+  double oodThreshold = kNaN;  // NaN: the model has no statistics
+  std::string ood = "unknown"; // "in" / "out" / "unknown"
+  double oodInputScore = kNaN;      // the input-side score (NaN: none)
+  double oodInputThreshold = kNaN;
+};
+
 struct SrTaskPrediction {
   std::string task;
-  std::vector<SrClassProbability> classes;
+  std::vector<SrClassProbability> classes;  // empty only when trust says the ECG was declined
+  std::optional<SrTrust> trust;
 };
 
 struct PredictionSrRequest {

@@ -93,6 +93,12 @@ struct RetrieveReport {
 };
 RetrieveReport get(const Association& assoc, const RetrieveRequest& req, const job::CancelToken& cancel = {},
                    const std::function<void(const RetrieveProgress&)>& progress = {});
+// Several C-GETs one after another on one association (e.g. a list of studies), all into the
+// same folder / database: one report per request, in order. Stops sending on cancel (the reports
+// end with the cancelled one); a network failure throws NetError.
+std::vector<RetrieveReport> getMany(const Association& assoc, const std::vector<RetrieveRequest>& reqs,
+                                    const job::CancelToken& cancel = {},
+                                    const std::function<void(std::size_t index, const RetrieveProgress&)>& progress = {});
 RetrieveReport move(const Association& assoc, const RetrieveRequest& req, const job::CancelToken& cancel = {},
                     const std::function<void(const RetrieveProgress&)>& progress = {});
 

@@ -76,34 +76,60 @@ void runRetrieve(ScuSession& scu, bool isGet, const RetrieveRequest& req, const 
   if (c.bad() && !rep.cancelled) throw scu.failure(c, isGet ? "C-GET" : "C-MOVE");
   if (rep.cancelled && !isDimseCancel(rep.status) && c.bad()) rep.status = 0xFE00;
   rep.statusText = dimseStatusText(rep.status);
-  scu.close(c.bad());
+  if (c.bad()) scu.close(true);
 }
 
 }  // namespace
 
 RetrieveReport get(const Association& assoc, const RetrieveRequest& req, const job::CancelToken& cancel,
                    const std::function<void(const RetrieveProgress&)>& progress) {
-  checkRequest(req);
-  if (req.folder.empty() && req.dbPath.empty()) throw std::invalid_argument("C-GET needs a folder or a database");
-  const auto t0 = std::chrono::steady_clock::now();
-  ReceivedStore store(req.dbPath, req.folder);
+  auto reps = getMany(assoc, {req}, cancel, [&](std::size_t, const RetrieveProgress& p) {
+    if (progress) progress(p);
+  });
+  return reps.front();
+}
+
+std::vector<RetrieveReport> getMany(const Association& assoc, const std::vector<RetrieveRequest>& reqs,
+                                    const job::CancelToken& cancel,
+                                    const std::function<void(std::size_t, const RetrieveProgress&)>& progress) {
+  if (reqs.empty()) throw std::invalid_argument("nothing to retrieve");
+  for (const auto& r : reqs) {
+    checkRequest(r);
+    if (r.folder != reqs.front().folder || r.dbPath != reqs.front().dbPath)
+      throw std::invalid_argument("the retrieves of one association go to one folder and database");
+  }
+  if (reqs.front().folder.empty() && reqs.front().dbPath.empty())
+    throw std::invalid_argument("C-GET needs a folder or a database");
+  ReceivedStore store(reqs.front().dbPath, reqs.front().folder);
   ScuSession scu(assoc, cancel);
   scu.propose(kStudyRootGet, kUncompressed);
   scu.proposeStorageForGet();
   scu.connect();
-  RetrieveReport rep;
+  std::vector<RetrieveReport> reps;
+  reps.reserve(reqs.size());
   RetrieveProgress prog;
   scu.store = &store;
   scu.onStored = [&](const StoreResult& s) {
-    tally(s, rep);
-    prog.received = rep.received;
+    tally(s, reps.back());
+    prog.received = reps.back().received;
     prog.lastUid = s.sopInstanceUid;
-    if (progress) progress(prog);
+    if (progress) progress(reps.size() - 1, prog);
   };
-  scu.onRetrieve = [&](RetrieveResponse& r) { onResponse(r, rep, prog, progress); };
-  runRetrieve(scu, true, req, cancel, rep);
-  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return rep;
+  scu.onRetrieve = [&](RetrieveResponse& r) {
+    onResponse(r, reps.back(), prog, [&](const RetrieveProgress& p) {
+      if (progress) progress(reps.size() - 1, p);
+    });
+  };
+  for (const auto& req : reqs) {
+    if (cancel.cancelled()) break;
+    const auto t0 = std::chrono::steady_clock::now();
+    reps.emplace_back();
+    prog = RetrieveProgress();
+    runRetrieve(scu, true, req, cancel, reps.back());
+    reps.back().seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  scu.close();
+  return reps;
 }
 
 RetrieveReport move(const Association& assoc, const RetrieveRequest& req, const job::CancelToken& cancel,
@@ -119,6 +145,7 @@ RetrieveReport move(const Association& assoc, const RetrieveRequest& req, const 
   RetrieveProgress prog;
   scu.onRetrieve = [&](RetrieveResponse& r) { onResponse(r, rep, prog, progress); };
   runRetrieve(scu, false, req, cancel, rep);
+  scu.close();
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
 }

@@ -1,10 +1,16 @@
 #include "net/storage_scp.h"
 
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <condition_variable>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -80,9 +86,13 @@ struct StorageScp::Impl {
   std::unique_ptr<ReceivedStore> store;
   std::unique_ptr<DcmTLSTransportLayer> tls;
   ScpStats stats;
+  std::mutex eventMu;  // events come from the SCP's thread and from the importer's
+  std::mutex socketMu;
+  int assocSocket = -1;  // the connected socket of the association being served (-1: none known)
 
   void emit(ScpEvent::Type t, const std::string& aet, const std::string& host, const std::string& msg,
             const StoreResult* obj = nullptr) {
+    std::lock_guard<std::mutex> lk(eventMu);
     if (!onEvent) return;
     ScpEvent e;
     e.type = t;
@@ -91,6 +101,14 @@ struct StorageScp::Impl {
     e.message = msg;
     if (obj) e.object = *obj;
     onEvent(e);
+  }
+  // An object's final outcome: counted and reported.
+  void objectDone(const StoreResult& r) {
+    {
+      std::lock_guard<std::mutex> lk(eventMu);
+      count(r);
+    }
+    emit(ScpEvent::Type::ObjectStored, r.callingAet, r.peerHost, r.message, &r);
   }
   void count(const StoreResult& r) {
     ++stats.received;
@@ -156,6 +174,31 @@ void onTlsInfo(const SSL* ssl, int where, int ret) {
              "TLS handshake failed: " + why + (r.empty() ? "" : " (" + r + ")"));
 }
 
+int portOf(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+  if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
+  return -1;
+}
+
+// The connected socket of the association being served: the one socket of this process whose own
+// port is the SCP's and that has a peer (DcmSCP serves one association at a time and does not
+// expose its socket). -1 when there is not exactly one.
+int associationSocket(int port) {
+  namespace fs = std::filesystem;
+  int found = -1, n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc/self/fd", ec)) {
+    const int fd = std::atoi(e.path().filename().c_str());
+    sockaddr_storage a{}, b{};
+    socklen_t la = sizeof a, lb = sizeof b;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &la) != 0 || portOf(a) != port) continue;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&b), &lb) != 0) continue;  // the listening socket
+    found = fd;
+    ++n;
+  }
+  return n == 1 ? found : -1;
+}
+
 class Scp : public DcmSCP {
  public:
   Scp(StorageScp::Impl& impl, const job::CancelToken& cancel) : impl_(impl), cancel_(cancel) {}
@@ -178,12 +221,22 @@ class Scp : public DcmSCP {
     return OFFalse;
   }
   void notifyAssociationAcknowledge() override {
+    {
+      std::lock_guard<std::mutex> lk(impl_.socketMu);
+      impl_.assocSocket = associationSocket(impl_.opts.port);
+    }
     accepted_ = true;
     ++impl_.stats.associations;
     impl_.emit(ScpEvent::Type::AssociationAccepted, aet_, host_, "");
   }
   void notifyReleaseRequest() override { impl_.emit(ScpEvent::Type::AssociationReleased, aet_, host_, ""); }
-  void notifyAbortRequest() override { aborted("the peer aborted the association"); }
+  void notifyAbortRequest() override {
+    aborted(cancel_.cancelled() ? "stopped" : "the peer aborted the association");
+  }
+  void notifyAssociationTermination() override {
+    std::lock_guard<std::mutex> lk(impl_.socketMu);  // before DcmSCP closes the socket
+    impl_.assocSocket = -1;
+  }
   void notifyDIMSEError(const OFCondition& cond) override {
     aborted(cancel_.cancelled() ? "stopped" : std::string("association ended: ") + cond.text());
   }
@@ -219,9 +272,8 @@ class Scp : public DcmSCP {
       impl_.emit(ScpEvent::Type::ObjectAborted, aet_, host_, r.message, &r);
       return c;
     }
-    const StoreResult r = impl_.store->commit(temp);
-    impl_.count(r);
-    impl_.emit(ScpEvent::Type::ObjectStored, aet_, host_, r.message, &r);
+    const StoreResult r = impl_.store->commit(temp, aet_, host_);
+    if (!r.pending) impl_.objectDone(r);  // else the importer reports it
     DcmDataset detail;
     if (!r.accepted()) detail.putAndInsertString(DCM_ErrorComment, r.message.substr(0, 64).c_str());
     return sendSTOREResponse(pc, req.MessageID, req.AffectedSOPClassUID, req.AffectedSOPInstanceUID, r.dimseStatus,
@@ -266,9 +318,9 @@ StorageScp::~StorageScp() = default;
 
 const std::string& StorageScp::folder() const { return impl_->store->folder(); }
 
-ScpStats StorageScp::run(const job::CancelToken& cancel) {
-  Scp scp(*impl_, cancel);
-  const auto& o = impl_->opts;
+namespace {
+
+void configure(DcmSCP& scp, const ScpOptions& o, DcmTLSTransportLayer* tls) {
   scp.setAETitle(o.aet.c_str());
   scp.setPort(static_cast<Uint16>(o.port));
   scp.setConnectionBlockingMode(DUL_NOBLOCK);
@@ -277,7 +329,8 @@ ScpStats StorageScp::run(const job::CancelToken& cancel) {
   scp.setDIMSETimeout(static_cast<Uint32>(o.dimseTimeoutS));
   scp.setACSETimeout(static_cast<Uint32>(o.acseTimeoutS));
   scp.setHostLookupEnabled(OFFalse);
-  if (impl_->tls) scp.getConfig().setTransportLayer(impl_->tls.get());
+  scp.setMaxReceivePDULength(ASC_MAXIMUMPDUSIZE);  // fewer, larger PDUs from the sender (16 kB by default)
+  if (tls) scp.getConfig().setTransportLayer(tls);
   OFList<OFString> uncompressed;
   uncompressed.push_back(UID_LittleEndianExplicitTransferSyntax);
   uncompressed.push_back(UID_LittleEndianImplicitTransferSyntax);
@@ -292,13 +345,69 @@ ScpStats StorageScp::run(const job::CancelToken& cancel) {
                         "1.2.840.10008.1.2.4.91"})
     ts.push_back(t);
   for (const auto& sop : storageSopClasses()) scp.addPresentationContext(sop.c_str(), ts);
+}
+
+// Stops a served association promptly when the token fires: its socket is shut for reading, so
+// DcmSCP's wait for the next message (or the rest of an object) ends at once instead of after the
+// DIMSE timeout; DcmSCP then aborts the association.
+class StopWatcher {
+ public:
+  StopWatcher(StorageScp::Impl& impl, const job::CancelToken& cancel) : impl_(impl), cancel_(cancel) {
+    thread_ = std::thread([this] { watch(); });
+  }
+  ~StopWatcher() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void watch() {
+    std::unique_lock<std::mutex> lk(mu_);
+    while (!done_) {
+      if (cancel_.cancelled()) {
+        std::lock_guard<std::mutex> g(impl_.socketMu);
+        if (impl_.assocSocket >= 0) ::shutdown(impl_.assocSocket, SHUT_RD);
+        impl_.assocSocket = -1;
+      }
+      cv_.wait_for(lk, std::chrono::milliseconds(100), [this] { return done_; });
+    }
+  }
+  StorageScp::Impl& impl_;
+  job::CancelToken cancel_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+ScpStats StorageScp::run(const job::CancelToken& cancel) {
+  Scp scp(*impl_, cancel);
+  const auto& o = impl_->opts;
+  configure(scp, o, impl_->tls.get());
   OFCondition c = scp.openListenPort();
   if (c.bad())
     throw NetError(NetError::Kind::Unreachable,
                    "cannot listen on port " + std::to_string(o.port) + ": " + c.text() + " (in use, or a privileged port?)");
+  // With a database, objects are acknowledged once placed in the folder (and journalled) and are
+  // imported in batches by the store's importer thread, which reports each one's outcome.
+  struct ImportGuard {
+    ReceivedStore& store;
+    ~ImportGuard() { store.finishBackgroundImport(); }
+  } importGuard{*impl_->store};
+  if (!o.dbPath.empty()) impl_->store->startBackgroundImport([this](const StoreResult& r) { impl_->objectDone(r); });
   impl_->emit(ScpEvent::Type::Listening, "", "",
               o.aet + " on port " + std::to_string(o.port) + (impl_->tls ? " (DICOM TLS)" : ""));
-  c = scp.acceptAssociations();
+  {
+    StopWatcher watcher(*impl_, cancel);
+    c = scp.acceptAssociations();
+  }
+  impl_->store->finishBackgroundImport();  // what was acknowledged is imported before Stopped
   impl_->emit(ScpEvent::Type::Stopped, "", "", cancel.cancelled() ? "stopped" : c.text());
   return impl_->stats;
 }

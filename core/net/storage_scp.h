@@ -1,10 +1,14 @@
 // The storage SCP: answers C-ECHO and C-STORE (the storage SOP classes of net_common.h in the
 // transfer syntaxes of acceptedTransferSyntaxes()). Calling peers not in the allow list (AE title
 // and host) are refused at association. Each object arrives in a temporary file and goes through
-// ReceivedStore (atomic rename into <db>.received/<StudyUID>/<SOPUID>.dcm, then the importer); a
-// conflict or an unreadable object is refused with a DIMSE failure status and leaves no file and no
-// rows; an aborted association leaves no partial file. run() blocks until the cancel token fires
-// and reports what happens through typed events. Associations are served one at a time (a second
+// ReceivedStore: atomic rename into <db>.received/<StudyUID>/<SOPUID>.dcm; a conflict or an
+// unreadable object is refused with a DIMSE failure status and leaves no file and no rows; an
+// aborted association leaves no partial file. With a database, an object is acknowledged (Success)
+// once it is in place and listed in the folder's journal, and is imported in batches by an importer
+// thread (one transaction per batch, net/import_queue.h): its ObjectStored event, with the final
+// outcome, follows from that thread. Objects acknowledged but not imported when the process died
+// are imported by the next run on the same folder. run() blocks until the cancel token fires and
+// reports what happens through typed events. Associations are served one at a time (a second
 // sender waits in the TCP backlog until the first is done). Qt-free, never prints.
 #pragma once
 #include <chrono>
@@ -67,9 +71,10 @@ class StorageScp {
   StorageScp(const StorageScp&) = delete;
   StorageScp& operator=(const StorageScp&) = delete;
 
-  // Serves until `cancel` fires (checked at least once a second between associations, and after
-  // each message within one: a peer idling in an open association delays the stop by up to
-  // dimseTimeoutS). Events are delivered on the thread that calls run(). Throws
+  // Serves until `cancel` fires (checked every 100 ms to a second): an association open at that
+  // moment, idle or mid-object, is aborted at once (a partial object is discarded), what was
+  // acknowledged is imported, then run() returns. Events come one at a time (never concurrently)
+  // from the thread that calls run() and, for imported objects, from the importer thread. Throws
   // NetError(Unreachable) when the port cannot be opened.
   ScpStats run(const job::CancelToken& cancel);
   const std::string& folder() const;

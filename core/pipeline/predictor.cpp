@@ -1,9 +1,12 @@
 // Classification heads (see predictor.h).
 #include "pipeline/predictor.h"
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+
+#include "common/files.h"
 
 namespace fs = std::filesystem;
 
@@ -59,6 +62,58 @@ void loadHeadInto(Predictor& p, const std::string& path) {
   p.sd = m.at("feat_std").to(torch::kFloat32);
 }
 
+std::string trustJsonPath(const std::string& dir) { return (fs::path(dir) / "trust.json").string(); }
+
+namespace {
+// trust.json of a bundle directory (an empty object when there is none).
+nlohmann::json readTrustJson(const std::string& dir) {
+  const std::string path = trustJsonPath(dir);
+  if (dir.empty() || !fs::exists(path)) return nlohmann::json::object();
+  auto j = nlohmann::json::parse(readTextFile(path), nullptr, false);
+  if (!j.is_object()) throw std::runtime_error(path + ": not a JSON object");
+  return j;
+}
+
+// The temperature of `task` in a card's or trust.json's "calibration" object; nullopt when absent.
+std::optional<double> temperatureIn(const nlohmann::json& calibration, const std::string& task) {
+  if (!calibration.is_object()) return std::nullopt;
+  const nlohmann::json* c = &calibration;
+  if (calibration.contains(task) && calibration[task].is_object()) c = &calibration[task];
+  auto it = c->find("temperature");
+  if (it == c->end() || !it->is_number()) return std::nullopt;
+  const double t = it->get<double>();
+  if (!(t > 0) || !std::isfinite(t)) throw std::runtime_error("calibration temperature must be positive");
+  return t;
+}
+
+void setTemperature(Predictor& p, std::optional<double> t) {
+  if (!t) return;
+  p.temperature = *t;
+  p.calibrated = true;
+}
+}  // namespace
+
+std::optional<model::OodStats> loadBundleOod(const std::string& dir, const std::string& encoderHash,
+                                             std::string* sourcePath) {
+  const auto j = readTrustJson(dir);
+  auto it = j.find("ood");
+  if (it == j.end() || !it->is_object()) return std::nullopt;
+  if (it->value("encoder_weights_hash", "") != encoderHash) return std::nullopt;  // other weights
+  const std::string file = (fs::path(dir) / it->value("file", "ood.pt")).string();
+  auto stats = model::loadOod(file);
+  if (sourcePath) *sourcePath = file;
+  return stats;
+}
+
+std::optional<model::OodStats> loadBundleInputOod(const std::string& dir, const std::string& encoderHash) {
+  const auto j = readTrustJson(dir);
+  auto it = j.find("ood");
+  if (it == j.end() || !it->is_object() || it->value("encoder_weights_hash", "") != encoderHash) return std::nullopt;
+  const std::string file = it->value("input_file", "");
+  if (file.empty()) return std::nullopt;
+  return model::loadOod((fs::path(dir) / file).string());
+}
+
 std::string taskModelId(const std::string& task) { return "echo2ecg-" + task; }
 
 std::optional<db::ModelRow> findModel(db::Database& db, const std::string& modelId, const std::string& version) {
@@ -112,6 +167,26 @@ void loadBundledHead(Predictor& p, const std::string& dir) {
   p.version = p.base.version;
   p.weightsHash = p.base.hash + "+" + model::weightsHash(model::loadTensorArchive(headPath.string()));
   p.seed = 0;
+  p.ood = loadBundleOod(dir, p.base.hash, &p.oodSource);
+  p.oodInput = loadBundleInputOod(dir, p.base.hash);
+  const auto trust = readTrustJson(dir);
+  if (trust.contains("calibration")) setTemperature(p, temperatureIn(trust["calibration"], p.task));
+}
+
+// A registered head's own OOD statistics and temperature (its card), else its encoder's trust files.
+void loadRegisteredTrust(Predictor& p, const db::ModelRow& row) {
+  const auto card = nlohmann::json::parse(row.cardJson, nullptr, false);
+  if (card.is_object() && card.contains("calibration")) setTemperature(p, temperatureIn(card["calibration"], p.task));
+  if (card.is_object() && card.contains("ood") && card["ood"].is_object()) {
+    const std::string file = card["ood"].value("file", "");
+    if (!file.empty()) {
+      p.ood = model::loadOod(file);
+      p.oodSource = file;
+      return;
+    }
+  }
+  p.ood = loadBundleOod(p.base.dir, p.base.hash, &p.oodSource);
+  p.oodInput = loadBundleInputOod(p.base.dir, p.base.hash);
 }
 
 // A registered head with the encoder its card names, checked to be the one it was trained on (and,
@@ -142,6 +217,7 @@ void loadRegisteredHead(Predictor& p, const db::ModelRow& row, const std::string
                                "`) or leave out the directory");
   }
   loadHeadInto(p, card.weightsPath);
+  loadRegisteredTrust(p, row);
 }
 }  // namespace
 

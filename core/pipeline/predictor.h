@@ -12,6 +12,7 @@
 #include "db/database.h"
 #include "model/metrics.h"
 #include "model/model.h"
+#include "model/ood.h"
 #include "model/train.h"
 #include "pipeline/bundle.h"
 
@@ -26,10 +27,29 @@ struct Predictor {
   torch::Tensor mean, sd;  // feature standardisation of a linear head
   std::unique_ptr<model::KnnClassifier> knn;
   int numClasses = 0;
+  // Issue 23: the temperature fitted on the validation split (1 = none fitted) and the encoder's
+  // OOD statistics (nullopt: the model has none, every prediction says "ood: unknown").
+  double temperature = 1.0;
+  bool calibrated = false;  // a fitted temperature was found
+  std::optional<model::OodStats> ood;
+  std::string oodSource;    // the file the statistics came from ("" when none)
+  // The bundle's input-side statistics (model::ecgInputFeatures of the model input), when it has them.
+  std::optional<model::OodStats> oodInput;
 
   // Class probabilities of each feature row.
   model::Scores scores(const std::vector<std::vector<float>>& feats);
 };
+
+// Issue 23: the trust files of a bundle directory: trust.json ({"ood": {"file": "ood.pt",
+// "encoder_weights_hash": ..., "threshold": ...}, "calibration": {"<task>": {"temperature": ...}}})
+// written by `echo2ecg models ood-fit`, and the OOD archive it names. trustJsonPath: DIR/trust.json.
+std::string trustJsonPath(const std::string& dir);
+// The OOD statistics of the encoder with weights `encoderHash` in `dir`: nullopt when the directory
+// has none or they were fitted on other weights. A damaged file is an error naming it.
+std::optional<model::OodStats> loadBundleOod(const std::string& dir, const std::string& encoderHash,
+                                             std::string* sourcePath = nullptr);
+// The input-side statistics trust.json names ("ood": {"input_file": ...}); nullopt when none.
+std::optional<model::OodStats> loadBundleInputOod(const std::string& dir, const std::string& encoderHash);
 
 // Head archive: head.weight, head.bias, feat_mean, feat_std; a kNN head: knn_features, knn_labels,
 // num_classes.

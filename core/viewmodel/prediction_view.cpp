@@ -228,4 +228,109 @@ ModelProvenance modelProvenance(const std::string& modelId, const std::string& v
   return p;
 }
 
+namespace {
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+}  // namespace
+
+PredictionTrustView predictionTrust(const PredictionFlags& f) {
+  PredictionTrustView v;
+  v.quality = !f.qualityScore ? std::string("Signal quality: not recorded")
+                              : "Signal quality " + fmt("%.2f", *f.qualityScore) +
+                                    (f.qualityUsable.value_or(true) ? " (usable)" : " \u2014 not usable");
+  if ((f.qualityUsable && !*f.qualityUsable) || (f.probabilities.empty() && f.calibrated.empty())) {
+    v.state = TrustState::Declined;
+    v.showBars = false;
+    v.markPredicted = false;
+    v.status = "Declined: " + (f.qualityReason.empty() ? std::string("signal quality too low") : f.qualityReason);
+    return v;
+  }
+  v.calibrated = !f.calibrated.empty();
+  v.shown = v.calibrated ? f.calibrated : f.probabilities;
+  const std::string score = f.oodScore ? " (OOD score " + fmt("%.1f", *f.oodScore) + ")" : "";
+  if (f.ood == "out") {
+    v.state = TrustState::OutOfDistribution;
+    v.greyed = true;
+    v.markPredicted = false;
+    v.status = "Out of distribution" + score +
+               ": this ECG is unlike the ECGs the model was trained on \u2014 the probabilities are not meaningful";
+  } else if (f.ood == "in") {
+    v.state = TrustState::InDistribution;
+    v.status = "In distribution" + score;
+  } else {
+    v.state = TrustState::Unknown;
+    v.status = "OOD: unknown \u2014 the model has no out-of-distribution statistics; interpret with caution";
+  }
+  return v;
+}
+
+std::string queryOodText(const std::string& ood, std::optional<double> score) {
+  const std::string s = score ? " (OOD score " + fmt("%.1f", *score) + ")" : "";
+  if (ood == "out")
+    return "Query ECG out of distribution" + s + ": unlike the model's training ECGs \u2014 these neighbours are "
+           "not meaningful";
+  if (ood == "in") return "Query ECG in distribution" + s;
+  return "Query ECG OOD: unknown \u2014 the model has no out-of-distribution statistics";
+}
+
+namespace {
+std::vector<ReliabilityPoint> points(const nlohmann::json& a) {
+  std::vector<ReliabilityPoint> out;
+  if (!a.is_array()) return out;
+  for (const auto& b : a) {
+    if (!b.is_object()) continue;
+    ReliabilityPoint p{b.value("lower", 0.0), b.value("upper", 0.0), b.value("confidence", 0.0),
+                       b.value("accuracy", 0.0), b.value("count", 0)};
+    if (p.count > 0) out.push_back(p);
+  }
+  return out;
+}
+}  // namespace
+
+ReliabilityView reliabilityView(const std::string& calibrationJson) {
+  ReliabilityView v;
+  const auto j = nlohmann::json::parse(calibrationJson, nullptr, false);
+  if (!j.is_object() || !j.contains("temperature") || !j["temperature"].is_number()) return v;
+  try {
+    v.temperature = j.value("temperature", 1.0);
+    v.eceBefore = j.value("ece_before", 0.0);
+    v.eceAfter = j.value("ece_after", 0.0);
+    v.nVal = j.value("n_val", 0);
+    v.before = points(j.value("reliability_before", nlohmann::json::array()));
+    v.after = points(j.value("reliability_after", nlohmann::json::array()));
+  } catch (const nlohmann::json::exception&) {
+    return ReliabilityView{};
+  }
+  v.present = true;
+  v.caption = "Temperature " + fmt("%.2f", v.temperature) + " \u2014 ECE (15 bins, validation, n " +
+              std::to_string(v.nVal) + ") " + fmt("%.3f", v.eceBefore) + " \u2192 " + fmt("%.3f", v.eceAfter);
+  return v;
+}
+
+std::string reliabilityTable(const ReliabilityView& v) {
+  if (!v.present) return "";
+  std::string t = v.caption + "\n\n| confidence bin | n (before) | confidence | accuracy | n (after) | confidence | "
+                              "accuracy |\n| --- | --- | --- | --- | --- | --- | --- |\n";
+  auto find = [](const std::vector<ReliabilityPoint>& ps, double lower) -> const ReliabilityPoint* {
+    for (const auto& p : ps)
+      if (std::abs(p.lower - lower) < 1e-9) return &p;
+    return nullptr;
+  };
+  for (int b = 0; b < 15; ++b) {
+    const double lo = b / 15.0;
+    const auto* x = find(v.before, lo);
+    const auto* y = find(v.after, lo);
+    if (!x && !y) continue;
+    t += "| " + fmt("%.2f", lo) + "\u2013" + fmt("%.2f", (b + 1) / 15.0) + " | ";
+    t += x ? std::to_string(x->count) + " | " + fmt("%.3f", x->confidence) + " | " + fmt("%.3f", x->accuracy) : "0 | | ";
+    t += " | ";
+    t += y ? std::to_string(y->count) + " | " + fmt("%.3f", y->confidence) + " | " + fmt("%.3f", y->accuracy) : "0 | | ";
+    t += " |\n";
+  }
+  return t;
+}
+
 }  // namespace e2e::vm

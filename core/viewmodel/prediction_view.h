@@ -88,4 +88,57 @@ ModelProvenance modelProvenance(const std::string& modelId, const std::string& v
                                 std::optional<bool> bundledSynthetic,
                                 const std::function<std::optional<bool>(const std::string&)>& readBundle = bundleSynthetic);
 
+// ---- issue 23: how far a stored prediction can be trusted ----
+
+// What a prediction row carries besides its probabilities (db::PredictionRow's flags, Qt- and db-free).
+struct PredictionFlags {
+  std::map<std::string, double> probabilities, calibrated;  // both empty: declined
+  std::optional<double> qualityScore;
+  std::optional<bool> qualityUsable;
+  std::string qualityReason;
+  std::optional<double> oodScore;
+  std::string ood = "unknown";  // "in" / "out" / "unknown"
+};
+
+enum class TrustState {
+  InDistribution,     // usable signal, embedding within the model's training data: normal bars
+  Unknown,            // the model has no OOD statistics (or an old row): bars with a caution
+  OutOfDistribution,  // greyed bars with the reason, never a confident bar
+  Declined,           // signal quality not usable: no bars, only the reason
+};
+
+struct PredictionTrustView {
+  TrustState state = TrustState::Unknown;
+  bool showBars = true;   // false: declined
+  bool greyed = false;    // out of distribution
+  bool markPredicted = true;  // the arg-max class is marked as "predicted" (not when greyed)
+  std::map<std::string, double> shown;  // calibrated probabilities when stored, else the raw ones
+  bool calibrated = false;
+  std::string status;     // one line: "Declined: …", "Out of distribution: …", "OOD: unknown …", "In distribution …"
+  std::string quality;    // "Signal quality 0.93 (usable)" / "Signal quality 0.12 — not usable" / "Signal quality: not recorded"
+};
+
+PredictionTrustView predictionTrust(const PredictionFlags& f);
+
+// The text of a retrieval query's OOD flag: "Query ECG out of distribution (OOD score 41.2): …".
+std::string queryOodText(const std::string& ood, std::optional<double> score);
+
+// ---- reliability diagram (training panel, model card) ----
+struct ReliabilityPoint {
+  double lower = 0, upper = 0, confidence = 0, accuracy = 0;
+  int count = 0;
+};
+struct ReliabilityView {
+  bool present = false;
+  double temperature = 1, eceBefore = 0, eceAfter = 0;
+  int nVal = 0;
+  std::vector<ReliabilityPoint> before, after;  // non-empty bins only
+  std::string caption;  // "Temperature 1.42 — ECE (15 bins, validation) 0.081 → 0.023"
+};
+// From a card's or done event's "calibration" object (jobs/train/trust_fit.h calibrationJson);
+// present = false when it has none or it is malformed.
+ReliabilityView reliabilityView(const std::string& calibrationJson);
+// The bins as a Markdown table (model card): lower–upper, count, confidence, accuracy, before and after.
+std::string reliabilityTable(const ReliabilityView& v);
+
 }  // namespace e2e::vm

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "viewmodel/prediction_view.h"
 #include "viewmodel/training_protocol.h"
 
 namespace e2e::vm {
@@ -85,6 +86,31 @@ std::string prettyJson(const std::string& json) {
   std::string o;
   pretty(j, o, 0);
   return o;
+}
+
+std::string cardTrustText(const std::string& cardJson) {
+  const auto j = nlohmann::json::parse(cardJson, nullptr, false);
+  if (!j.is_object()) return "";
+  std::string t;
+  if (j.contains("ood") && j["ood"].is_object() && j["ood"].contains("threshold")) {
+    const auto& o = j["ood"];
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "Out-of-distribution: Mahalanobis threshold %.3f (99th percentile of %lld validation ECGs; "
+                  "statistics of %lld training ECGs, dimension %lld)\n",
+                  o.value("threshold", 0.0), static_cast<long long>(o.value("n_val", 0)),
+                  static_cast<long long>(o.value("n_train", 0)), static_cast<long long>(o.value("dim", 0)));
+    t += buf;
+  } else {
+    t += "Out-of-distribution: no statistics (predictions say ood: unknown)\n";
+  }
+  if (j.contains("calibration") && j["calibration"].is_object()) {
+    const auto view = reliabilityView(j["calibration"].dump());
+    t += view.present ? "Reliability diagram:\n" + reliabilityTable(view) : "Calibration: unreadable\n";
+  } else {
+    t += "Calibration: none fitted\n";
+  }
+  return t;
 }
 
 }  // namespace e2e::vm

@@ -12,5 +12,9 @@ std::map<std::string, double> cardMetrics(const std::string& cardJson);
 std::string cardMetricsSummary(const std::string& cardJson, int maxItems = 3);
 // Pretty-printed JSON (2-space indent), or the text unchanged when it is not JSON.
 std::string prettyJson(const std::string& json);
+// Issue 23: the card's trust section as text: the OOD statistics (threshold, training/validation
+// ECGs) or "no out-of-distribution statistics (predictions say ood: unknown)", and the reliability
+// diagram of its "calibration" as a Markdown table of bins (vm::reliabilityTable). "" when not JSON.
+std::string cardTrustText(const std::string& cardJson);
 
 }  // namespace e2e::vm

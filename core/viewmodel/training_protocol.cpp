@@ -239,6 +239,7 @@ void readDone(const JsonValue& j, TrainingEvent& t) {
   t.testMetrics = metricMap(member(j, "test_metrics"), &t.testIntervals);
   t.classes = stringList(member(j, "classes"));
   readRoc(member(j, "roc"), t);
+  if (const JsonValue* cal = member(j, "calibration"); cal && cal->is_object()) t.calibrationJson = toJson(*cal);
   if (const JsonValue* cm = member(j, "confusion"); cm && cm->is_array())
     for (const auto& row : *cm) t.confusion.push_back(numbers(&row));
 }

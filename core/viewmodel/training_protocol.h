@@ -59,6 +59,7 @@ struct TrainingEvent {
   std::map<std::string, std::pair<double, double>> testIntervals;  // "auroc_ci" -> auroc: [lo, hi]
   std::vector<RocCurve> roc;
   std::vector<std::vector<double>> confusion;  // rows: true class, columns: predicted
+  std::string calibrationJson;  // the "calibration" object (issue 23; reliabilityView), "" when absent
   // error
   std::string message;
 };

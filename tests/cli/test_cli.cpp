@@ -239,7 +239,7 @@ TEST_F(CliTest, ReadOnlyDatabaseCanBeViewedButNotImportedInto) {
   EXPECT_TRUE(has(show.out, "123-654")) << show.out;
   auto info = run({"info", "--db", ro});
   EXPECT_EQ(info.rc, 0) << info.err;
-  EXPECT_TRUE(has(info.out, "schema version 5")) << info.out;
+  EXPECT_TRUE(has(info.out, "schema version 6")) << info.out;
   EXPECT_TRUE(has(info.out, "Access: read-only")) << info.out;
   EXPECT_TRUE(has(info.out, "Contents: 2 patients")) << info.out;
   auto again = run({"import", data("ecg_wfdb"), "--db", ro});

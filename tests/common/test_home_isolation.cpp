@@ -55,6 +55,39 @@ TEST(TestHomeIsolation, HomeAndXdgDirsArePrivateTemporaryDirectories) {
   EXPECT_EQ(fs::path(env("HOME")) / ".local/share", fs::path(env("XDG_DATA_HOME")));
 }
 
+TEST(TestHomeIsolation, TemporaryFilesGoInsideTheRootAndAreRemovedWithIt) {
+  const std::string root = e2e::test::isolatedHomeRoot();
+  ASSERT_FALSE(root.empty());
+  ASSERT_FALSE(env("TMPDIR").empty());
+  EXPECT_TRUE(isInside(env("TMPDIR"), root)) << env("TMPDIR");
+  EXPECT_TRUE(isInside(fs::temp_directory_path(), root)) << fs::temp_directory_path();
+  ASSERT_TRUE(fs::is_directory(env("TMPDIR")));
+}
+
+// Run as a child by the next test: leaves a scratch folder in TMPDIR, as fixtures do, and says where.
+TEST(TestHomeIsolation, ChildLeavesScratchFiles) {
+  if (env("E2E_ISOLATION_CHILD").empty()) GTEST_SKIP() << "only run as a child of the next test";
+  const fs::path scratch = fs::temp_directory_path() / "fixture";
+  fs::create_directories(scratch);
+  { std::ofstream(scratch / "weights.bin") << std::string(1 << 20, 'x'); }
+  std::ofstream(env("E2E_ISOLATION_CHILD")) << e2e::test::isolatedHomeRoot() << "\n" << scratch.string() << "\n";
+}
+
+TEST(TestHomeIsolation, ATestProcessLeavesNothingInTemporaryFiles) {
+  const fs::path report = fs::temp_directory_path() / "child-report";
+  const std::string cmd = "E2E_ISOLATION_CHILD=" + report.string() + " /proc/" + std::to_string(::getpid()) +
+                          "/exe --gtest_filter=TestHomeIsolation.ChildLeavesScratchFiles > /dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(report);
+  std::string childRoot, scratch;
+  std::getline(in, childRoot);
+  std::getline(in, scratch);
+  ASSERT_FALSE(childRoot.empty());
+  EXPECT_TRUE(isInside(scratch, childRoot)) << scratch << " not inside " << childRoot;
+  EXPECT_FALSE(fs::exists(scratch)) << "left behind: " << scratch;
+  EXPECT_FALSE(fs::exists(childRoot)) << "left behind: " << childRoot;
+}
+
 TEST(TestHomeIsolation, NoUserDatabaseIsSelected) {
   EXPECT_EQ(std::getenv("E2E_DB"), nullptr);
 }

@@ -344,7 +344,7 @@ TEST_F(DbTest, CascadeDeleteAndIntegrity) {
   auto ecg = test::makeEcg("1");
   auto r1 = db.insertEcg(ecg, facts("/1", "1"));
   auto r2 = db.insertEcho(makeEcho("1", ecg.identity.studyUid), facts("/2", "2"));
-  db.addPrediction({0, r1.instanceId, "ecg2lvef", "1.0", "abc", "lvef_class", {{"<40", 0.1}, {"40-49", 0.2}, {">=50", 0.7}}, ""});
+  db.addPrediction({0, r1.instanceId, "ecg2lvef", "1.0", "abc", "lvef_class", {{"<40", 0.1}, {"40-49", 0.2}, {">=50", 0.7}}});
   EmbeddingKey k;
   k.instanceRowId = r2.instanceId;
   k.modelId = "echo-enc";
@@ -420,7 +420,7 @@ TEST_F(DbTest, LabelsEmbeddingsPredictionsModels) {
                        "FROM embeddings LIMIT 1"),
                DbError);
 
-  db.addPrediction({0, r.instanceId, "ecg2lvef", "2.1", "w", "lvef_class", {{"<40", 0.25}, {">=50", 0.75}}, ""});
+  db.addPrediction({0, r.instanceId, "ecg2lvef", "2.1", "w", "lvef_class", {{"<40", 0.25}, {">=50", 0.75}}});
   auto preds = db.predictionsFor(r.instanceId);
   ASSERT_EQ(preds.size(), 1u);
   EXPECT_DOUBLE_EQ(preds[0].probabilities.at(">=50"), 0.75);
@@ -563,7 +563,7 @@ TEST_F(DbTest, PredictionProbabilitiesJsonRoundTripAndMalformedText) {
   const std::map<std::string, double> probs = {
       {"<40", 0.125}, {"40-49", 0.1}, {"q\"uote\\back", 1e-300}, {"new\nline\ttab", 0.3}, {"\xC3\xA9t\xC3\xA9", 1.0 / 3},
       {"nan", std::nan("")}, {"inf", INFINITY}};
-  const auto id = db.addPrediction({0, r.instanceId, "m", "1", "w", "t", probs, ""});
+  const auto id = db.addPrediction({0, r.instanceId, "m", "1", "w", "t", probs});
   auto preds = db.predictionsFor(r.instanceId);
   ASSERT_EQ(preds.size(), 1u);
   ASSERT_EQ(preds[0].probabilities.size(), probs.size());

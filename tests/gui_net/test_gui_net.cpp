@@ -19,8 +19,16 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QTableWidget>
+#include <QTreeWidget>
 #include <QTemporaryDir>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <set>
+#include <thread>
+
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmnet/scu.h>
 
 #include "app/MainWindow.h"
 #include "browser/StudyBrowser.h"
@@ -217,17 +225,17 @@ TEST_F(GuiNet, QueryPacsFindsAndRetrievesStudies) {
     dlg->search();
     EXPECT_GE(test::spinUntil([&] { return !dlg->busy(); }), 0);
     std::set<QString> ids;
-    for (int r = 0; r < dlg->resultsTable()->rowCount(); ++r)
-      ids.insert(dlg->resultsTable()->item(r, ui::QueryPacsDialog::PatientId)->text());
+    for (int r = 0; r < dlg->resultsTree()->topLevelItemCount(); ++r)
+      ids.insert(dlg->resultsTree()->topLevelItem(r)->text(ui::QueryPacsDialog::PatientId));
     return ids;
   };
   dlg->patientIdEdit()->setText(QStringLiteral("123*"));
   ASSERT_EQ(search(), (std::set<QString>{QStringLiteral("123-654")})) << dlg->statusText().toStdString();
-  QTableWidget* t = dlg->resultsTable();
-  EXPECT_EQ(t->item(0, ui::QueryPacsDialog::StudyDate)->text(), QStringLiteral("19991223"));
-  EXPECT_EQ(t->item(0, ui::QueryPacsDialog::Patient)->text(), QStringLiteral("PATIENT, Test"));  // PN shown one way everywhere
-  EXPECT_EQ(t->item(0, ui::QueryPacsDialog::Modalities)->text(), QStringLiteral("ECG"));
-  EXPECT_EQ(t->item(0, ui::QueryPacsDialog::Instances)->text(), QStringLiteral("1"));
+  QTreeWidget* t = dlg->resultsTree();
+  EXPECT_EQ(t->topLevelItem(0)->text(ui::QueryPacsDialog::StudyDate), QStringLiteral("19991223"));
+  EXPECT_EQ(t->topLevelItem(0)->text(ui::QueryPacsDialog::Patient), QStringLiteral("PATIENT, Test"));  // PN shown one way everywhere
+  EXPECT_EQ(t->topLevelItem(0)->text(ui::QueryPacsDialog::Modalities), QStringLiteral("ECG"));
+  EXPECT_EQ(t->topLevelItem(0)->text(ui::QueryPacsDialog::Instances), QStringLiteral("1"));
 
   dlg->patientIdEdit()->clear();
   dlg->modalityBox()->setCurrentText(QStringLiteral("ECG"));
@@ -243,17 +251,46 @@ TEST_F(GuiNet, QueryPacsFindsAndRetrievesStudies) {
   dlg->dateFromEdit()->setText(QStringLiteral("2000-01-01"));
   dlg->dateToEdit()->setText(QStringLiteral("20051231"));
   ASSERT_EQ(search(), (std::set<QString>{QStringLiteral("98279"), QStringLiteral("13US1")}));
-  test::saveShot(dlg, QStringLiteral("query_pacs.png"));
 
+  // Expanding a study lists its series (series-level C-FIND); one series is retrieved alone.
+  QTreeWidgetItem* us1 = nullptr;
+  for (int r = 0; r < t->topLevelItemCount(); ++r)
+    if (t->topLevelItem(r)->text(ui::QueryPacsDialog::PatientId) == QStringLiteral("13US1")) us1 = t->topLevelItem(r);
+  ASSERT_NE(us1, nullptr);
+  bool seriesOk = false;
+  auto conn = QObject::connect(dlg, &ui::QueryPacsDialog::seriesLoaded, [&](bool ok, const QString&) { seriesOk = ok; });
+  us1->setExpanded(true);  // what clicking the arrow does
+  ASSERT_GE(test::spinUntil([&] { return us1->childCount() > 0 && !dlg->busy(); }), 0) << dlg->statusText().toStdString();
+  QObject::disconnect(conn);
+  EXPECT_TRUE(seriesOk);
+  ASSERT_EQ(us1->childCount(), 1);
+  QTreeWidgetItem* series = us1->child(0);
+  EXPECT_EQ(series->text(ui::QueryPacsDialog::Modalities), QStringLiteral("US"));
+  EXPECT_EQ(series->text(ui::QueryPacsDialog::Instances), QStringLiteral("1"));
+  EXPECT_TRUE(series->text(ui::QueryPacsDialog::Patient).startsWith(QStringLiteral("Series"))) << series->text(0).toStdString();
+  test::saveShot(dlg, QStringLiteral("query_pacs.png"));  // a study expanded to its series
+  const auto seriesRows = dlg->seriesOf(us1->data(0, Qt::UserRole).toInt());
+  ASSERT_EQ(seriesRows.size(), 1u);
+  EXPECT_FALSE(seriesRows[0].seriesUid.empty());
+  t->clearSelection();
+  series->setSelected(true);
+  dlg->retrieveSelected();
+  ASSERT_GE(test::spinUntil([&] { return !dlg->busy(); }), 0);
+  EXPECT_EQ(dlg->lastRetrieve().received, 1) << dlg->statusText().toStdString();
+  EXPECT_EQ(dlg->lastRetrieve().added, 1);
+  EXPECT_EQ(patientIdsIn(dbPath_), (std::set<std::string>{"13US1"}));
+
+  // Both studies (the expanded series with its study): one association, the series not twice.
   t->selectAll();
   dlg->retrieveSelected();
   ASSERT_GE(test::spinUntil([&] { return !dlg->busy(); }), 0);
   EXPECT_EQ(dlg->progressBar()->value(), 100) << dlg->statusText().toStdString();
   EXPECT_EQ(dlg->lastRetrieve().received, 2) << dlg->statusText().toStdString();
-  EXPECT_EQ(dlg->lastRetrieve().added, 2);
+  EXPECT_EQ(dlg->lastRetrieve().added, 1);
+  EXPECT_EQ(dlg->lastRetrieve().skipped, 1);
   EXPECT_EQ(patientIdsIn(dbPath_), (std::set<std::string>{"98279", "13US1"}));
   EXPECT_GE(test::spinUntil([&] { return w.studyBrowser()->model()->rowCount() == 2; }, 30000), 0);
-  EXPECT_TRUE(logText(w).contains(QStringLiteral("Retrieve finished: received 2 (added 2"))) << logText(w).toStdString();
+  EXPECT_TRUE(logText(w).contains(QStringLiteral("Retrieve finished: received 2 (added 1, already stored 1"))) << logText(w).toStdString();
 
   // Again: already stored, nothing duplicated.
   dlg->retrieveSelected();
@@ -308,9 +345,54 @@ TEST_F(GuiNet, QueryOfAnUnreachablePeerShowsTheError) {
   EXPECT_FALSE(ok);
   EXPECT_TRUE(dlg.statusText().startsWith(QStringLiteral("Search failed (unreachable): cannot connect to DOWN@127.0.0.1:")))
       << dlg.statusText().toStdString();
-  EXPECT_EQ(dlg.resultsTable()->rowCount(), 0);
+  EXPECT_EQ(dlg.resultsTree()->topLevelItemCount(), 0);
   dlg.retrieveSelected();  // nothing selected
   EXPECT_TRUE(dlg.statusText().contains(QStringLiteral("Select one or more studies"))) << dlg.statusText().toStdString();
+}
+
+// Stopping the receiver (Receive off, another database, closing the window) while a peer holds an
+// association open and idle returns at once instead of after the peer's DIMSE timeout.
+TEST(ReceiverServiceStop, ReturnsWhileAPeerHoldsAnAssociationOpen) {
+  test::app();
+  QTemporaryDir tmp;
+  ui::ReceiverService rx;
+  net::ScpOptions o;
+  o.aet = "E2EGUISTOP";
+  o.port = test::freeTcpPort();
+  o.allowAny = true;
+  o.dbPath = tmp.filePath(QStringLiteral("r.db")).toStdString();
+  o.dimseTimeoutS = 3600;  // a stop that waited for the peer would hang for an hour
+  rx.start(o);
+  ASSERT_GE(test::spinUntil([&] { return rx.state() == ui::ReceiverService::State::Listening; }), 0)
+      << rx.errorText().toStdString();
+  DcmSCU scu;
+  scu.setAETitle("IDLEPEER");
+  scu.setPeerAETitle(o.aet.c_str());
+  scu.setPeerHostName("127.0.0.1");
+  scu.setPeerPort(static_cast<Uint16>(o.port));
+  OFList<OFString> ts;
+  ts.push_back(UID_LittleEndianImplicitTransferSyntax);
+  scu.addPresentationContext(UID_VerificationSOPClass, ts);
+  ASSERT_TRUE(scu.initNetwork().good());
+  ASSERT_TRUE(scu.negotiateAssociation().good());
+  ASSERT_TRUE(scu.sendECHORequest(0).good());
+  // Hang guard only (no timing assertion): stop() must come back while the association is open.
+  std::atomic<bool> stopped{false};
+  std::thread guard([&] {
+    for (int i = 0; i < 1200 && !stopped; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!stopped) {
+      std::fprintf(stderr, "ReceiverService::stop() hangs while a peer holds an association open\n");
+      std::_Exit(1);
+    }
+  });
+  rx.stop();
+  stopped = true;
+  guard.join();
+  EXPECT_EQ(rx.state(), ui::ReceiverService::State::Off);
+  // The thread's last report arrives through the event loop.
+  EXPECT_GE(test::spinUntil([&] { return rx.lastStats().abortedAssociations == 1; }, 10000), 0);
+  EXPECT_EQ(rx.lastStats().echoes, 1);
+  EXPECT_FALSE(scu.sendECHORequest(0).good());  // the association was aborted
 }
 
 // The settings validation: clear messages, nothing saved until everything is valid.

@@ -5,8 +5,12 @@
 
 #include <algorithm>
 #include <fstream>
+#include <future>
 #include <set>
 #include <thread>
+
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmnet/scu.h>
 
 #include "db/database.h"
 #include "jobs/import/importer.h"
@@ -218,6 +222,93 @@ TEST_F(ScpTest, AssociationKilledMidTransferLeavesNothing) {
   const auto kept = keptFiles();
   ASSERT_EQ(kept.size(), 1u);  // the ECG; no partial file of the killed transfer
   EXPECT_EQ(fs::path(kept[0]).filename(), "1.3.6.1.4.1.6018.3.999.dcm");
+}
+
+TEST_F(ScpTest, StopEndsAnIdleAssociationAtOnce) {
+  opts_.dimseTimeoutS = 3600;  // a stop that waited for the peer's next message would hang here
+  ScpRunner scp(opts_);
+  DcmSCU scu;
+  scu.setAETitle("SENDER");
+  scu.setPeerAETitle(kOurAet);
+  scu.setPeerHostName("127.0.0.1");
+  scu.setPeerPort(static_cast<Uint16>(port_));
+  OFList<OFString> ts;
+  ts.push_back(UID_LittleEndianImplicitTransferSyntax);
+  scu.addPresentationContext(UID_VerificationSOPClass, ts);
+  ASSERT_TRUE(scu.initNetwork().good());
+  ASSERT_TRUE(scu.negotiateAssociation().good());
+  ASSERT_TRUE(scu.sendECHORequest(0).good());
+  ASSERT_TRUE(scp.waitFor([](const net::ScpEvent& e) { return e.type == Type::Echo; }, 10));
+  // The association stays open and idle; stop() must not wait for it.
+  auto stopped = std::async(std::launch::async, [&] { return scp.stop(); });
+  ASSERT_EQ(stopped.wait_for(std::chrono::seconds(120)), std::future_status::ready) << "stop() hangs";
+  EXPECT_EQ(stopped.get().abortedAssociations, 1);
+  const auto ev = scp.events();
+  EXPECT_TRUE(std::any_of(ev.begin(), ev.end(), [](const net::ScpEvent& e) {
+    return e.type == Type::AssociationAborted && e.message == "stopped";
+  }));
+  EXPECT_EQ(ev.back().type, Type::Stopped);
+  EXPECT_FALSE(scu.sendECHORequest(0).good());  // the SCP is gone
+}
+
+TEST_F(ScpTest, ManyObjectsInOneAssociationAreImportedInBatches) {
+  ScpRunner scp(opts_);
+  const std::vector<std::string> files = {kEcgHemo, kEcg12, kUsAloka, kUs1Uncr};
+  ASSERT_EQ(storescu(files).rc, 0);
+  ASSERT_TRUE(scp.waitFor(stored, 30, static_cast<int>(files.size())));
+  const auto stats = scp.stop();
+  EXPECT_EQ(stats.received, 4);
+  EXPECT_EQ(stats.added, 4);
+  db::Database db(opts_.dbPath);
+  EXPECT_EQ(db.counts().instances, 4);
+  for (const auto& f : files) {
+    DcmFileFormat ff;
+    ASSERT_TRUE(ff.loadFile(dataFile(f).c_str()).good());
+    OFString uid;
+    ff.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, uid);
+    const auto row = db.instanceByUid(uid.c_str());
+    ASSERT_TRUE(row) << f;
+    EXPECT_TRUE(net::sameDicomObject(row->path, dataFile(f))) << f;
+  }
+  EXPECT_EQ(keptFiles().size(), 4u);  // no journal left once everything is imported
+}
+
+}  // namespace
+
+namespace {
+
+// An object acknowledged to its sender but not yet imported when the process died: the journal
+// lists it, and the next background import on the folder imports it.
+TEST(ReceivedStore, JournalledObjectsAreImportedAfterARestart) {
+  TempDir dir("journal");
+  const std::string db = dir.str("r.db");
+  const fs::path folder = db + ".received";
+  const fs::path placed = folder / "1.3.6.1.4.1.6018.4.999" / "1.3.6.1.4.1.6018.3.999.dcm";
+  fs::create_directories(placed.parent_path());
+  fs::create_directories(folder / ".incoming");
+  fs::copy_file(dataFile(kEcgHemo), placed);
+  {
+    std::ofstream j(folder / ".incoming" / "pending.journal");
+    j << "1.3.6.1.4.1.6018.4.999/1.3.6.1.4.1.6018.3.999.dcm\n"
+      << "9.9/gone.dcm\n"     // acknowledged, then removed by hand: nothing to import
+      << "../outside.dcm\n";  // never outside the folder
+  }
+  std::mutex mu;
+  std::vector<net::StoreResult> done;
+  {
+    net::ReceivedStore store(db, "");
+    store.startBackgroundImport([&](const net::StoreResult& r) {
+      std::lock_guard<std::mutex> lk(mu);
+      done.push_back(r);
+    });
+    store.finishBackgroundImport();
+  }
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].outcome, net::StoreOutcome::Added);
+  EXPECT_EQ(done[0].sopInstanceUid, "1.3.6.1.4.1.6018.3.999");
+  EXPECT_TRUE(db::Database(db).instanceByUid("1.3.6.1.4.1.6018.3.999"));
+  EXPECT_FALSE(fs::exists(folder / ".incoming" / "pending.journal"));
+  EXPECT_TRUE(fs::exists(placed));
 }
 
 }  // namespace

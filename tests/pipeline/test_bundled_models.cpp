@@ -139,6 +139,14 @@ TEST_F(BundledModels, PredictOnRealDicomEcgs) {
     for (const std::string task : {"lvef", "shd"}) {
       const auto* p = latest(rows, task);
       ASSERT_NE(p, nullptr) << task << " " << s.ecgPath;
+      // Issue 23: a real ECG is declined (signal quality, with its reason) or scored and flagged as
+      // out of the synthetic training distribution, never an unflagged confident answer.
+      if (p->declined()) {
+        EXPECT_TRUE(p->probabilities.empty());
+        EXPECT_FALSE(p->qualityReason.empty());
+        continue;
+      }
+      EXPECT_EQ(p->ood, "out") << task << " " << s.ecgPath;
       EXPECT_EQ(p->probabilities.size(), task == "lvef" ? 3u : 2u);
       double sum = 0;
       for (auto& [c, v] : p->probabilities) {

@@ -22,6 +22,14 @@ namespace e2e::ui {
 namespace {
 QString u8(const std::string& s) { return QString::fromStdString(s); }
 
+// The bar's fill: its class colour, or grey when the prediction is out of distribution (a style
+// sheet colour would otherwise win over the disabled look).
+void setBarColor(QProgressBar* b, const QString& color) {
+  b->setStyleSheet(QStringLiteral("QProgressBar{border:1px solid #999;border-radius:3px;background:#f4f4f4;}"
+                                  "QProgressBar::chunk{background:%1;}")
+                       .arg(color));
+}
+
 QProgressBar* makeBar(QWidget* parent, const QString& name, const QString& color) {
   auto* b = new QProgressBar(parent);
   b->setObjectName(name);
@@ -32,9 +40,8 @@ QProgressBar* makeBar(QWidget* parent, const QString& name, const QString& color
   b->setAlignment(Qt::AlignCenter);
   b->setMinimumHeight(20);
   b->setToolTip(QStringLiteral("Probability of this class"));
-  b->setStyleSheet(QStringLiteral("QProgressBar{border:1px solid #999;border-radius:3px;background:#f4f4f4;}"
-                                  "QProgressBar::chunk{background:%1;}")
-                       .arg(color));
+  b->setProperty("chunkColor", color);
+  setBarColor(b, color);
   return b;
 }
 
@@ -98,6 +105,12 @@ PredictionPanel::PredictionPanel(QWidget* parent) : QWidget(parent) {
       rows_.push_back(r);
       ++i;
     }
+    auto* status = new QLabel(box);
+    status->setObjectName(QStringLiteral("%1Status").arg(QLatin1String(task)));
+    status->setWordWrap(true);
+    status->setTextFormat(Qt::PlainText);
+    grid->addWidget(status, i, 0, 1, 2);
+    status_[QLatin1String(task)] = status;
   }
   for (auto* box : findChildren<QGroupBox*>()) v->addWidget(box);
   model_ = new QLabel(this);
@@ -133,6 +146,52 @@ QLabel* PredictionPanel::classLabel(const QString& cls) const {
   for (const auto& r : rows_)
     if (r.key == cls) return r.label;
   return nullptr;
+}
+
+QLabel* PredictionPanel::taskStatus(const QString& task) const {
+  auto it = status_.find(task);
+  return it == status_.end() ? nullptr : it->second;
+}
+
+bool PredictionPanel::taskGreyed(const QString& task) const {
+  auto it = look_.find(task);
+  return it != look_.end() && it->second == 1;
+}
+
+bool PredictionPanel::taskDeclined(const QString& task) const {
+  auto it = look_.find(task);
+  return it != look_.end() && it->second == 2;
+}
+
+// Greyed: the bars disabled and drawn grey; hidden: no bars at all (declined).
+void PredictionPanel::setTaskLook(const QString& task, bool greyed, bool hidden) {
+  look_[task] = hidden ? 2 : (greyed ? 1 : 0);
+  for (auto& r : rows_) {
+    if (r.task != task) continue;
+    r.bar->setVisible(!hidden);
+    r.label->setVisible(!hidden);
+    r.bar->setEnabled(!greyed);
+    r.bar->setProperty("greyed", greyed);
+    setBarColor(r.bar, greyed ? QStringLiteral("#c8c8c8") : r.bar->property("chunkColor").toString());
+    r.bar->setToolTip(greyed ? QStringLiteral("Out of distribution: not a confident probability")
+                             : QStringLiteral("Probability of this class"));
+    if (greyed && r.bar->format() != QStringLiteral("–")) r.bar->setFormat(QStringLiteral("(%1)").arg(r.bar->format()));
+  }
+}
+
+// The quality and OOD line of a task; greyed bars for an out-of-distribution prediction.
+void PredictionPanel::showTrust(const QString& task, const db::PredictionRow& row) {
+  vm::PredictionFlags f{row.probabilities, row.calibratedProbabilities, row.qualityScore, row.qualityUsable,
+                        row.qualityReason, row.oodScore, row.ood};
+  const auto v = vm::predictionTrust(f);
+  if (v.showBars) showTask(task, v.shown, v.markPredicted);
+  setTaskLook(task, v.greyed, !v.showBars);
+  auto* st = status_[task];
+  st->setText(u8(v.status + "\n" + v.quality + (v.calibrated ? " \u2014 calibrated probabilities" : "")));
+  const char* style = v.state == vm::TrustState::InDistribution ? "color:#1d3557;"
+                      : v.state == vm::TrustState::Unknown    ? "color:#7a4b00;"
+                                                              : "color:#555;background:#e9e9e9;padding:3px;";
+  st->setStyleSheet(QString::fromLatin1(style));
 }
 
 QString PredictionPanel::predictedClass(const QString& task) const {
@@ -184,6 +243,10 @@ void PredictionPanel::showMessage(const QString& text, bool error) {
 }
 
 void PredictionPanel::clearBars() {
+  for (auto& [task, st] : status_) {
+    st->clear();
+    setTaskLook(task, false, false);
+  }
   for (auto& r : rows_) {
     r.bar->setValue(0);
     r.bar->setFormat(QStringLiteral("–"));
@@ -193,7 +256,7 @@ void PredictionPanel::clearBars() {
 }
 
 // One task's bars from its stored probabilities, the argmax class marked.
-void PredictionPanel::showTask(const QString& task, const std::map<std::string, double>& probs) {
+void PredictionPanel::showTask(const QString& task, const std::map<std::string, double>& probs, bool markPredicted) {
   std::map<std::string, double> p = probs;
   if (task == QStringLiteral("shd"))  // a binary task stored with one class, or other key names
     if (auto pos = vm::shdProbability(probs)) p = {{"shd", *pos}, {"no_shd", 1.0 - *pos}};
@@ -207,7 +270,7 @@ void PredictionPanel::showTask(const QString& task, const std::map<std::string, 
     if (it != p.end()) setProb(r.bar, it->second);
   }
   const int best = vm::argmax(values);
-  if (best < 0) return;
+  if (best < 0 || !markPredicted) return;
   rows[static_cast<std::size_t>(best)]->label->setText(classText(rows[static_cast<std::size_t>(best)]->name, true));
   predicted_[task] = rows[static_cast<std::size_t>(best)]->key;
 }
@@ -279,8 +342,8 @@ void PredictionPanel::refresh() {
       if (p.task == "shd" && (!shd || p.id > shd->id)) shd = &p;
     }
     std::vector<const db::PredictionRow*> shown;
-    if (lvef) showTask(QStringLiteral("lvef"), lvef->probabilities), shown.push_back(lvef);
-    if (shd) showTask(QStringLiteral("shd"), shd->probabilities), shown.push_back(shd);
+    if (lvef) showTrust(QStringLiteral("lvef"), *lvef), shown.push_back(lvef);
+    if (shd) showTrust(QStringLiteral("shd"), *shd), shown.push_back(shd);
     showModels(d, shown);
     if (!lvef && !shd) showMessage(QStringLiteral("No predictions stored for this ECG yet — press Predict."));
   } catch (const std::exception& e) {

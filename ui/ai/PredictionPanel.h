@@ -4,6 +4,9 @@
 // the model actually used (id, version, source: bundled / trained here / imported) with a
 // "Synthetic-trained — not for clinical use" marker whenever that model was trained on synthetic
 // data; the weights; and a Predict button (runs `echo2ecg predict`). Texts: vm/prediction_view.
+// Issue 23: under each task a status line with the ECG's signal quality and the OOD flag
+// (vm::predictionTrust): an out-of-distribution prediction is shown greyed (disabled bars, no
+// "predicted" mark) with the reason; a declined one (signal not usable) shows the reason only.
 #pragma once
 
 #include <QString>
@@ -46,6 +49,11 @@ class PredictionPanel : public QWidget {
   QProgressBar* bar(const QString& cls) const;
   // The class name beside a bar ("LVEF < 40 %"); the predicted class's is bold and marked.
   QLabel* classLabel(const QString& cls) const;
+  // The trust line under a task's bars ("Out of distribution …", "Declined: …", quality).
+  QLabel* taskStatus(const QString& task) const;
+  // True when the task's bars are greyed (out of distribution) / hidden (declined).
+  bool taskGreyed(const QString& task) const;
+  bool taskDeclined(const QString& task) const;
   // The predicted (argmax) class key of a task ("lvef", "shd"); "" when none is stored.
   QString predictedClass(const QString& task) const;
   // Visible whenever a shown prediction's model was trained on synthetic data.
@@ -67,7 +75,9 @@ class PredictionPanel : public QWidget {
  private:
   void showMessage(const QString& text, bool error = false);
   void clearBars();
-  void showTask(const QString& task, const std::map<std::string, double>& probabilities);
+  void showTask(const QString& task, const std::map<std::string, double>& probabilities, bool markPredicted = true);
+  void showTrust(const QString& task, const db::PredictionRow& row);
+  void setTaskLook(const QString& task, bool greyed, bool hidden);
   void showModels(db::Database& d, const std::vector<const db::PredictionRow*>& rows);
   QString dbPath_;
   QString cli_;
@@ -84,6 +94,8 @@ class PredictionPanel : public QWidget {
   };
   std::vector<ClassRow> rows_;
   std::map<QString, QString> predicted_;  // task -> argmax class key
+  std::map<QString, QLabel*> status_;     // task -> trust line
+  std::map<QString, int> look_;           // task -> 0 normal, 1 greyed, 2 declined
   QPushButton* predict_ = nullptr;
   CliJob* job_ = nullptr;
 };

@@ -155,6 +155,17 @@ ResultCard::~ResultCard() {
 
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+// The query ECG's out-of-distribution line (issue 23), hidden until a search.
+QLabel* makeQueryOodLabel(QWidget* parent) {
+  auto* l = new QLabel(parent);
+  l->setObjectName(QStringLiteral("queryOod"));
+  l->setWordWrap(true);
+  l->setVisible(false);
+  return l;
+}
+}  // namespace
+
 RetrievalPanel::RetrievalPanel(QWidget* parent) : QWidget(parent) {
   title_ = new QLabel(QStringLiteral("No ECG selected"), this);
   title_->setWordWrap(true);
@@ -182,6 +193,7 @@ RetrievalPanel::RetrievalPanel(QWidget* parent) : QWidget(parent) {
   synthetic_->setAlignment(Qt::AlignCenter);
   synthetic_->setStyleSheet(QStringLiteral("background:#fff3cd;color:#7a4b00;border:1px solid #e0b040;padding:3px;font-weight:bold;"));
   synthetic_->setVisible(false);
+  queryOod_ = makeQueryOodLabel(this);
   auto* holder = new QWidget;
   list_ = new QVBoxLayout(holder);
   list_->setContentsMargins(0, 0, 0, 0);
@@ -199,6 +211,7 @@ RetrievalPanel::RetrievalPanel(QWidget* parent) : QWidget(parent) {
   v->addWidget(synthetic_);
   v->addWidget(title_);
   v->addWidget(model_);
+  v->addWidget(queryOod_);
   v->addLayout(top);
   v->addWidget(message_);
   v->addWidget(embed_);
@@ -299,6 +312,7 @@ void RetrievalPanel::search() {
   model_->clear();
   model_->setVisible(false);
   synthetic_->setVisible(false);
+  queryOod_->setVisible(false);
   missingStudies_ = 0;
   undecodableStudies_ = 0;
   if (instance_ <= 0 || dbPath_.isEmpty()) {
@@ -346,11 +360,38 @@ void RetrievalPanel::search() {
     for (const auto& h : result.hits) results_.push_back(toResult(h));
     markSyntheticStudies(d);
     showCards();
+    showQueryOod(d);
     showMessage(resultText(result.searched));
   } catch (const std::exception& e) {
     showMessage(QString::fromStdString(e.what()), true);
     Q_EMIT logMessage(QStringLiteral("Retrieval: ") + QString::fromStdString(e.what()));
   }
+}
+
+// Issue 23: the query ECG's OOD flag, from its latest stored prediction (the panel runs no model);
+// an out-of-distribution query greys its result cards.
+void RetrievalPanel::showQueryOod(db::Database& d) {
+  const db::PredictionRow* latest = nullptr;
+  const auto preds = d.predictionsFor(instance_);
+  for (const auto& p : preds)
+    if (!latest || p.id > latest->id) latest = &p;
+  queryOod_->setVisible(true);
+  queryOod_->setProperty("ood", latest ? QString::fromStdString(latest->ood) : QStringLiteral("unknown"));
+  if (!latest) {
+    queryOod_->setText(QStringLiteral("Query ECG OOD: not scored yet \u2014 run Predict to score it against the model's "
+                                      "training data"));
+    queryOod_->setStyleSheet(QStringLiteral("color:#7a4b00;"));
+    return;
+  }
+  QString text = QString::fromStdString(latest->declined() ? "Query ECG declined: " + latest->qualityReason
+                                                            : vm::queryOodText(latest->ood, latest->oodScore));
+  text += QStringLiteral(" (%1 v%2)").arg(QString::fromStdString(latest->modelId), QString::fromStdString(latest->modelVersion));
+  queryOod_->setText(text);
+  const bool out = latest->ood == "out" || latest->declined();
+  queryOod_->setStyleSheet(out ? QStringLiteral("color:#555;background:#e9e9e9;padding:3px;font-weight:bold;")
+                               : QStringLiteral("color:#1d3557;"));
+  if (out)
+    for (auto* c : cards_) c->setEnabled(false);
 }
 
 void RetrievalPanel::offerEmbed() {

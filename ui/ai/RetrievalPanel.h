@@ -118,6 +118,8 @@ class RetrievalPanel : public QWidget {
   QLabel* modelLabel() const { return model_; }
   // "Synthetic-trained — not for clinical use" (or why else not for clinical use), shown with results.
   QLabel* syntheticMarker() const { return synthetic_; }
+  // The query ECG's out-of-distribution flag (issue 23), from its latest stored prediction.
+  QLabel* queryOodLabel() const { return queryOod_; }
   // "echo2ecg-pretrain v2": the model version of the results (or of the missing embeddings).
   QString modelText() const { return modelText_; }
   // Echo studies without embeddings of the active registered model (0 otherwise).
@@ -146,6 +148,7 @@ class RetrievalPanel : public QWidget {
   void markSyntheticStudies(db::Database& d);
   void showMissing(const pipeline::EmbeddingModel& m, bool queryMissing, const pipeline::EmbeddingCoverage& cov);
   void showCards();
+  void showQueryOod(db::Database& d);
   QString resultText(std::size_t searched);
   void clearCards();
   void showMessage(const QString& text, bool error = false);
@@ -164,6 +167,7 @@ class RetrievalPanel : public QWidget {
   QLabel* message_ = nullptr;
   QLabel* model_ = nullptr;
   QLabel* synthetic_ = nullptr;
+  QLabel* queryOod_ = nullptr;
   QPushButton* embed_ = nullptr;
   QPushButton* compare_ = nullptr;
   QVBoxLayout* list_ = nullptr;

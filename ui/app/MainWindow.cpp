@@ -28,11 +28,13 @@
 #include "ai/PredictionPanel.h"
 #include "ai/RetrievalPanel.h"
 #include "app/AboutDialog.h"
+#include "app/ShortcutsDialog.h"
 #include "app/DatabaseObserver.h"
 #include "browser/ImportDialog.h"
 #include "browser/StudyBrowser.h"
 #include "db/database.h"
 #include "ecg/EcgView.h"
+#include "ecg/PrintDialog.h"
 #include "echo/EchoView.h"
 #include "io/dicom_ecg.h"
 #include "io/dicom_echo.h"
@@ -129,7 +131,11 @@ MainWindow::ToolBarActions MainWindow::buildFileMenu() {
   auto* openEcho = file->addAction(QStringLiteral("Open DICOM e&cho…"), this, &MainWindow::openEchoDialog);
   recentMenu_ = file->addMenu(QStringLiteral("&Recent files"));
   file->addSeparator();
-  auto* pdf = file->addAction(QStringLiteral("Export ECG as &PDF…"), ecg_, &EcgView::exportPdfDialog);
+  // The printout (paper, layout, calipers; exact scale): ecg/PrintDialog.h.
+  auto* print = file->addAction(QStringLiteral("&Print ECG…"), this, [this] { printEcgInteractive(*ecg_, this); });
+  print->setShortcut(QKeySequence::Print);
+  auto* pdf = file->addAction(QStringLiteral("Export ECG as &PDF…"), this, [this] { exportEcgPdfInteractive(*ecg_, this); });
+  pdf->setShortcut(QKeySequence(QStringLiteral("Ctrl+E")));
   file->addAction(QStringLiteral("Export ECG as P&NG…"), ecg_, &EcgView::exportPngDialog);
   file->addAction(QStringLiteral("Save &screenshots…"), this, [this] {
     const QString dir = QFileDialog::getExistingDirectory(this, QStringLiteral("Screenshot folder"));
@@ -165,6 +171,7 @@ void MainWindow::buildViewMenu() {
       echo_->setGrid(r, c);
       tabs_->setCurrentWidget(echo_);
     });
+  buildReadingActions(view);
 }
 
 void MainWindow::buildToolsMenu() {
@@ -214,6 +221,12 @@ void MainWindow::buildLabelsMenu() {
 
 void MainWindow::buildHelpMenu() {
   auto* help = menuBar()->addMenu(QStringLiteral("&Help"));
+  auto* keys = help->addAction(QStringLiteral("&Keyboard shortcuts"), this, [this] {
+    auto* dlg = new ShortcutsDialog(*this, this);  // read from this window's actions when opened
+    dlg->setAttribute(Qt::WA_DeleteOnClose);
+    dlg->show();
+  });
+  keys->setShortcuts({QKeySequence(Qt::Key_F1), QKeySequence(QStringLiteral("Ctrl+/"))});
   help->addAction(QStringLiteral("&About"), this, [this] {
     // Versions of this build, and libtorch/CUDA as the echo2ecg CLI reports them (non-modal).
     auto* about = new AboutDialog(this);

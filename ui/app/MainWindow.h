@@ -77,6 +77,8 @@ class MainWindow : public QMainWindow {
   };
   ToolBarActions buildFileMenu();
   void buildViewMenu();
+  // Gain, speed, ECG page, next/previous study, echo play/pause (MainWindowActions.cpp).
+  void buildReadingActions(QMenu* view);
   void buildToolsMenu();
   void buildModelsMenu();
   void buildLabelsMenu();

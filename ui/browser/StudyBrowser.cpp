@@ -165,6 +165,7 @@ StudyBrowser::StudyBrowser(QWidget* parent) : QWidget(parent) {
   listToggle->setToolTip(QStringLiteral("Show the same instances as one flat list, sortable by any column"));
   layoutControls(listToggle);
   connectControls(listToggle);
+  setupContextMenu();
   refresh();
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <QAbstractTableModel>
+#include <QStringList>
 #include <QWidget>
 #include <memory>
 
@@ -14,6 +15,7 @@
 
 class QComboBox;
 class QLabel;
+class QMenu;
 class QLineEdit;
 class QStackedWidget;
 class QTableView;
@@ -74,6 +76,15 @@ class StudyBrowser : public QWidget {
   QString title() const { return title_; }
   QSize sizeHint() const override;
 
+  // The instance files a tree node stands for (a patient: all of theirs; an instance: itself).
+  QStringList pathsUnder(const QModelIndex& index) const;
+  // Moves to the first instance of the next (delta 1) or previous (-1) study in the tree and asks
+  // for it to be opened (openRequested); with nothing selected, the first (last) study; false at
+  // either end or when the tree is empty.
+  bool selectAdjacentStudy(int delta);
+  // The tree's context menu ("Export anonymised…" for the node's DICOM objects).
+  QMenu* contextMenuFor(const QModelIndex& index);
+
  protected:
   // Below 440 px the tree shows one column that says it all (StudyTreeModel::setCompact).
   void resizeEvent(QResizeEvent* e) override;
@@ -98,6 +109,7 @@ class StudyBrowser : public QWidget {
   void showTree(vm::StudyTree shown);
   void setTitle(const QString& title);
   void setCompact(bool compact);
+  void setupContextMenu();  // StudyBrowserActions.cpp
 
   InstanceTableModel* model_ = nullptr;
   QTableView* table_ = nullptr;

@@ -197,6 +197,53 @@ QStringList ecgStatementLines(const EcgRecord& r) {
     for (const auto& d : r.diagnoses) st << qs(labels::snomedDisplayText(d));
   return st;
 }
+namespace {
+const signal::LeadQuality* leadQuality(const EcgPaintSpec& spec, const std::string& lead) {
+  if (!spec.quality) return nullptr;
+  for (const auto& l : spec.quality->leads)
+    if (l.lead == lead) return &l;
+  return nullptr;
+}
+}  // namespace
+
+QString ecgQualityMark(const EcgPaintSpec& spec, const std::string& lead) {
+  const signal::LeadQuality* l = leadQuality(spec, lead);
+  if (!l) return QString();
+  QStringList words;
+  for (const auto& c : l->codes) {
+    const QString w = c == "noise" ? QStringLiteral("noisy")
+                      : c == "baseline_wander" ? QStringLiteral("wander")
+                      : c == "lead_off" ? QStringLiteral("lead off")
+                      : qs(c);
+    if (!words.contains(w)) words << w;
+  }
+  return words.join(QStringLiteral(", "));
+}
+
+bool ecgQualityMarkSevere(const EcgPaintSpec& spec, const std::string& lead) {
+  const signal::LeadQuality* l = leadQuality(spec, lead);
+  if (!l) return false;
+  return std::any_of(l->codes.begin(), l->codes.end(),
+                     [](const std::string& c) { return c == "flat" || c == "lead_off" || c == "missing"; });
+}
+
+QStringList ecgQualityMessages(const EcgPaintSpec& spec, const std::string& lead) {
+  QStringList out;
+  if (spec.quality)
+    for (const auto& i : spec.quality->issues)
+      if (i.lead == lead) out << qs(i.message);
+  return out;
+}
+
+QString ecgQualityBanner(const EcgPaintSpec& spec) {
+  if (!spec.quality) return QString();
+  if (!spec.quality->usable)
+    return QStringLiteral("Signal quality: NOT USABLE for prediction \u2014 ") + qs(spec.quality->reason);
+  QStringList record;
+  for (const auto& i : spec.quality->issues)
+    if (i.lead.empty()) record << qs(i.message);
+  return record.isEmpty() ? QString() : QStringLiteral("Signal quality: ") + record.join(QStringLiteral("; "));
+}
 
 namespace {
 
@@ -295,11 +342,19 @@ void drawCalibrationPulses(QPainter& p, const vm::EcgLayout& L, const GridMap& m
   }
 }
 
-// Lead label and, between columns, a boundary tick across the baseline.
-void drawPanelLabel(QPainter& p, const vm::EcgPanel& panel, const GridMap& m) {
+// Lead label (with its quality mark) and, between columns, a boundary tick across the baseline.
+void drawPanelLabel(QPainter& p, const EcgPaintSpec& spec, const vm::EcgPanel& panel, const GridMap& m) {
   setFontMm(p, 3.0, m.k, true);
   p.setPen(Qt::black);
-  p.drawText(QPointF(m.X(panel.xMm + 1.0), m.Y(panel.yMm + 4.0)), qs(panel.label));
+  const QPointF at(m.X(panel.xMm + 1.0), m.Y(panel.yMm + 4.0));
+  p.drawText(at, qs(panel.label));
+  const QString mark = panel.median ? QString() : ecgQualityMark(spec, panel.lead);
+  if (!mark.isEmpty()) {
+    const double labelW = QFontMetricsF(p.font()).horizontalAdvance(qs(panel.label));
+    setFontMm(p, 2.2, m.k, true);
+    p.setPen(ecgQualityMarkSevere(spec, panel.lead) ? ecgQualitySevereColor() : ecgQualityWarningColor());
+    p.drawText(at + QPointF(labelW + 0.8 * m.k, 0), mark);
+  }
   if (panel.col > 0 && !panel.median) {
     p.setPen(QPen(Qt::black, traceWidth(m.k)));
     p.drawLine(QPointF(m.X(panel.xMm), m.Y(panel.baselineYMm - 2.5)), QPointF(m.X(panel.xMm), m.Y(panel.baselineYMm + 2.5)));
@@ -349,7 +404,7 @@ void drawPanel(QPainter& p, const EcgPaintSpec& spec, const vm::EcgPanel& panel,
   const EcgGroup* g = nullptr;
   if (spec.record) g = panel.median ? spec.record->median() : spec.record->rhythm();
   const EcgChannel* ch = (g && panel.available) ? g->channel(panel.lead) : nullptr;
-  drawPanelLabel(p, panel, m);
+  drawPanelLabel(p, spec, panel, m);
   if (!ch || g->samplingHz <= 0 || ch->samples.empty()) {
     setFontMm(p, 2.5, m.k);
     p.setPen(Qt::gray);
@@ -387,6 +442,16 @@ void drawLegend(QPainter& p, const EcgPaintSpec& spec, const EcgPageGeometry& ge
   p.drawText(mmToDevice(geo.legendMm, k), Qt::AlignLeft | Qt::AlignVCenter, ecgLegendLine(spec));
 }
 
+// The quality banner in the top margin, above the header (the page geometry does not change).
+void drawQualityBanner(QPainter& p, const EcgPaintSpec& spec, const EcgPageGeometry& geo, double k) {
+  const QString banner = ecgQualityBanner(spec);
+  if (banner.isEmpty()) return;
+  setFontMm(p, 2.6, k, true);
+  p.setPen(spec.quality->usable ? ecgQualityWarningColor() : ecgQualitySevereColor());
+  const QRectF r((geo.headerMm.x()) * k, 0.8 * k, geo.headerMm.width() * k, (kMarginMm - 1.0) * k);
+  p.drawText(r, Qt::AlignLeft | Qt::AlignVCenter, QFontMetricsF(p.font()).elidedText(banner, Qt::ElideRight, r.width()));
+}
+
 }  // namespace
 
 void paintEcg(QPainter& p, const EcgPaintSpec& specIn, double k) {
@@ -401,6 +466,7 @@ void paintEcg(QPainter& p, const EcgPaintSpec& specIn, double k) {
   drawCalibrationPulses(p, geo.layout, m);
   drawTraces(p, spec, geo, m);
   drawLegend(p, spec, geo, k);
+  drawQualityBanner(p, spec, geo, k);
   p.restore();
 }
 

@@ -11,6 +11,7 @@
 #include <QStringList>
 
 #include "common/types.h"
+#include "signal/ecg_quality.h"
 #include "viewmodel/ecg_layout.h"
 
 class QPainter;
@@ -38,6 +39,10 @@ struct EcgPaintSpec {
   QString displayFilterText = "off";   // legend text of the display filters
   QString qtcFormula = "Bazett";       // formula when QTc must be computed from QT and RR
   EcgPaper paper = EcgPaper::Auto;
+  // Signal quality of the record as loaded (issue 23), or null: a small mark beside the label of
+  // each lead with an issue, and a banner line above the header when the record is not usable
+  // (or has record-level warnings such as a likely limb-lead reversal).
+  const signal::EcgQuality* quality = nullptr;
 };
 
 // Fills params.durationS, params.leads and params.medianDurationS from the record.
@@ -80,5 +85,17 @@ QString ecgStudyLine(const EcgRecord& r, const QFontMetricsF& fm, double widthPx
 // The lines of the statement block: device statements, else the diagnoses as SNOMED CT terms
 // with their code ("Sinus bradycardia (426177001)"; unknown codes "SNOMED <code>").
 QStringList ecgStatementLines(const EcgRecord& r);
+
+// ---- signal quality marks (issue 23) ----
+// Short mark for the lead's issues ("flat", "noisy, wander", ...), "" when none or no quality.
+QString ecgQualityMark(const EcgPaintSpec& spec, const std::string& lead);
+// True when the lead's issue makes it unusable (flat, lead off, missing): drawn red, else amber.
+bool ecgQualityMarkSevere(const EcgPaintSpec& spec, const std::string& lead);
+// The full messages of the lead's issues (the canvas readout shows them).
+QStringList ecgQualityMessages(const EcgPaintSpec& spec, const std::string& lead);
+// "Signal quality: NOT USABLE for prediction - <reason>", or the record-level warnings; "" if none.
+QString ecgQualityBanner(const EcgPaintSpec& spec);
+inline QColor ecgQualityWarningColor() { return QColor(0xC0, 0x70, 0x00); }  // amber
+inline QColor ecgQualitySevereColor() { return QColor(0xC0, 0x00, 0x00); }   // red
 
 }  // namespace e2e::ui

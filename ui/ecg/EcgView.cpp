@@ -112,6 +112,8 @@ QString EcgCanvas::readoutAt(const QPointF& px) const {
     }
   }
   if (panel.median) s += QStringLiteral("   (median beat)");
+  else if (const QStringList q = ecgQualityMessages(spec_, panel.lead); !q.isEmpty())
+    s += QStringLiteral("   [") + q.join(QStringLiteral("; ")) + QStringLiteral("]");
   return s;
 }
 
@@ -408,6 +410,7 @@ void EcgView::syncControls() {
 
 void EcgView::rebuild() {
   spec_.record = record_ ? &filtered_ : nullptr;
+  spec_.quality = quality();
   spec_.displayFilterText = filters_.text();
   prepareEcgSpec(spec_);
   spec_.params.startS = std::clamp(spec_.params.startS, 0.0, std::max(0.0, spec_.params.durationS - 10.0));
@@ -426,6 +429,7 @@ void EcgView::rebuild() {
 
 void EcgView::setRecord(const EcgRecord& record) {
   record_ = record;
+  quality_ = signal::assessEcgQuality(*record_);
   filtered_ = applyDisplayFilters(*record_, filters_);
   spec_.params.startS = 0.0;
   canvas_->clearCaliper();

@@ -53,6 +53,8 @@ class EcgCanvas : public QWidget {
   // Caliper between two widget points; text like "Δt 800 ms (75 bpm)" or "ΔV 1.00 mV".
   QString caliperText() const;
   bool hasCaliper() const { return caliper_.has_value(); }
+  // The caliper's two ends in grid millimetres (for the printout, ecg/EcgPrintout.h).
+  std::optional<std::pair<QPointF, QPointF>> caliperMm() const { return caliper_; }
   void setCaliper(const QPointF& a, const QPointF& b);  // widget pixels
   void clearCaliper() { caliper_.reset(); update(); }
 
@@ -86,6 +88,8 @@ class EcgView : public QWidget {
   void setRecord(const EcgRecord& record);
   bool hasRecord() const { return record_.has_value(); }
   const EcgRecord* record() const { return record_ ? &*record_ : nullptr; }
+  // Signal quality of the record as loaded (before display filters), computed once by setRecord.
+  const signal::EcgQuality* quality() const { return quality_ ? &*quality_ : nullptr; }
 
   void setSpeed(double mmPerS);
   void setGain(double mmPerMv);
@@ -139,6 +143,7 @@ class EcgView : public QWidget {
   void keyPressEvent(QKeyEvent* e) override;
 
   std::optional<EcgRecord> record_;
+  std::optional<signal::EcgQuality> quality_;
   EcgRecord filtered_;
   EcgPaintSpec spec_;
   DisplayFilterSettings filters_;

@@ -1,12 +1,16 @@
 // File > Query PACS…: choose a peer (Settings > Network), fill patient ID / name (wildcards * ?),
 // study date from/to, modality, accession and level; Search runs C-FIND off the GUI thread and
-// fills the results table; Retrieve selected runs C-GET of the selected studies into the current
-// database with a progress bar and Cancel (C-CANCEL through the job::CancelToken). Every error
-// shows in the dialog (and the log), never as a crash. Closing the dialog cancels what runs.
+// fills the results tree; expanding a study runs a series-level C-FIND and lists its series
+// (number, modality, description, instance count). Retrieve selected runs C-GET of the selected
+// studies and series (a series whose study is selected too comes with its study) into the current
+// database, all on one association, with a progress bar and Cancel (C-CANCEL through the
+// job::CancelToken). Every error shows in the dialog (and the log), never as a crash. Closing the
+// dialog cancels what runs.
 #pragma once
 
 #include <QDialog>
 #include <QFutureWatcher>
+#include <map>
 #include <vector>
 
 #include "jobs/job.h"
@@ -18,7 +22,8 @@ class QLabel;
 class QLineEdit;
 class QProgressBar;
 class QPushButton;
-class QTableWidget;
+class QTreeWidget;
+class QTreeWidgetItem;
 
 namespace e2e::ui {
 
@@ -39,22 +44,28 @@ class QueryPacsDialog : public QDialog {
   QComboBox* modalityBox() const { return modality_; }
   QLineEdit* accessionEdit() const { return accession_; }
   QComboBox* levelBox() const { return level_; }
-  QTableWidget* resultsTable() const { return results_; }
+  // One top-level item per result row; a study's series are its children once loaded.
+  QTreeWidget* resultsTree() const { return results_; }
   QProgressBar* progressBar() const { return progress_; }
   QString statusText() const;
   bool busy() const { return busy_; }
   // The study UIDs of the result rows (study level), in table order.
   const std::vector<net::FindRow>& rows() const { return rows_; }
+  // The series of result row `studyRow` (empty until loaded).
+  std::vector<net::FindRow> seriesOf(int studyRow) const;
   const net::RetrieveReport& lastRetrieve() const { return lastRetrieve_; }
 
  public Q_SLOTS:
   void search();
   void retrieveSelected();
+  // Series-level C-FIND for result row `studyRow` (what expanding it does); ends in seriesLoaded().
+  void loadSeries(int studyRow);
   void cancel();
 
  Q_SIGNALS:
   void searchFinished(bool ok, const QString& text);
   void retrieveFinished(bool ok, const QString& text);
+  void seriesLoaded(bool ok, const QString& text);
   void logMessage(const QString& text, bool error);
 
  private:
@@ -63,16 +74,20 @@ class QueryPacsDialog : public QDialog {
     QString text;
     std::vector<net::FindRow> rows;
     net::RetrieveReport retrieve;
+    int studyRow = -1;  // series search: whose series
   };
   QWidget* buildQueryForm();
   QWidget* buildButtons();
   bool association(net::Association& out);
   bool buildRequest(net::FindRequest& r);
   void showRows(const std::vector<net::FindRow>& rows);
+  void showSeries(int studyRow, const std::vector<net::FindRow>& series);
+  std::vector<net::RetrieveRequest> selectedRequests() const;
   void setBusy(bool busy);
   void setStatus(const QString& text, bool error);
   void onSearchDone();
   void onRetrieveDone();
+  void onSeriesDone();
 
   QString dbPath_;
   NetworkSettings settings_;
@@ -80,16 +95,18 @@ class QueryPacsDialog : public QDialog {
   QLineEdit *patientId_ = nullptr, *patientName_ = nullptr, *dateFrom_ = nullptr, *dateTo_ = nullptr, *accession_ = nullptr;
   QComboBox* modality_ = nullptr;
   QComboBox* level_ = nullptr;
-  QTableWidget* results_ = nullptr;
+  QTreeWidget* results_ = nullptr;
   QProgressBar* progress_ = nullptr;
   QLabel* status_ = nullptr;
   QPushButton *search_ = nullptr, *retrieve_ = nullptr, *cancel_ = nullptr;
   bool busy_ = false;
   std::vector<net::FindRow> rows_;
+  std::map<int, std::vector<net::FindRow>> series_;  // result row -> its series (once loaded)
   net::RetrieveReport lastRetrieve_;
   job::CancelToken token_;
   QFutureWatcher<Outcome>* searchWatch_ = nullptr;
   QFutureWatcher<Outcome>* retrieveWatch_ = nullptr;
+  QFutureWatcher<Outcome>* seriesWatch_ = nullptr;
 };
 
 }  // namespace e2e::ui

@@ -24,7 +24,8 @@ class ReceiverService : public QObject {
   // Starts serving with these options (stops a running receiver first). Errors (bad options, the
   // database cannot be opened, the port is in use) end in State::Error with errorText().
   void start(const net::ScpOptions& opts);
-  // Cancels and waits for the thread (at most about a second unless a peer is mid-transfer).
+  // Cancels and waits for the thread: about a second at most (an open association is aborted),
+  // plus the import of objects already acknowledged.
   void stop();
   // Stops and shows `text` as the error (options that cannot be used, a read-only database).
   void fail(const QString& text);

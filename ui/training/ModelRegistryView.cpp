@@ -207,7 +207,7 @@ void ModelRegistryView::refresh() {
       }
       table_->setItem(r, c, it);
     }
-    cards_ << q(e2e::vm::prettyJson(m.cardJson));
+    cards_ << q(e2e::vm::prettyJson(m.cardJson) + "\n" + e2e::vm::cardTrustText(m.cardJson));
     ++r;
   }
   table_->resizeColumnsToContents();

@@ -138,4 +138,39 @@ void fillConfusion(QTableWidget* table, const std::vector<std::string>& classes,
   table->verticalHeader()->setSectionResizeMode(QHeaderView::Stretch);
 }
 
+ReliabilityChart makeReliabilityChart() {
+  ReliabilityChart c;
+  c.chart = makeChart(QStringLiteral("Reliability (validation split)"), c.x, c.y, QStringLiteral("confidence"),
+                      QStringLiteral("accuracy"));
+  c.diagonal = addSeries(c.chart, c.x, c.y, QStringLiteral("perfect calibration"));
+  c.diagonal->append(0, 0);
+  c.diagonal->append(1, 1);
+  QPen dp(Qt::gray);
+  dp.setStyle(Qt::DashLine);
+  c.diagonal->setPen(dp);
+  c.before = addSeries(c.chart, c.x, c.y, QStringLiteral("before (uncalibrated)"));
+  c.after = addSeries(c.chart, c.x, c.y, QStringLiteral("after temperature scaling"));
+  c.before->setPointsVisible(true);
+  c.after->setPointsVisible(true);
+  c.x->setRange(0, 1);
+  c.y->setRange(0, 1);
+  c.widget = chartWithLegend(c.chart, c.legend);
+  c.widget->setObjectName(QStringLiteral("reliabilityChart"));
+  updateLegend(c.legend, {c.diagonal, c.before, c.after},
+               {QStringLiteral("No calibration yet (a head's training fits it on the validation split).")});
+  return c;
+}
+
+void showReliability(ReliabilityChart& c, const e2e::vm::ReliabilityView& v) {
+  c.before->clear();
+  c.after->clear();
+  if (!v.present) {
+    updateLegend(c.legend, {c.diagonal, c.before, c.after}, {QStringLiteral("No calibration in this result.")});
+    return;
+  }
+  for (const auto& p : v.before) c.before->append(p.confidence, p.accuracy);
+  for (const auto& p : v.after) c.after->append(p.confidence, p.accuracy);
+  updateLegend(c.legend, {c.diagonal, c.before, c.after}, {QString::fromStdString(v.caption)});
+}
+
 }  // namespace e2e::ui::charts

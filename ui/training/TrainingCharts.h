@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "viewmodel/chart_ticks.h"
+#include "viewmodel/prediction_view.h"
 #include "viewmodel/training_run.h"
 
 class QChart;
@@ -54,5 +55,19 @@ class ConfusionDelegate : public QStyledItemDelegate {
 // (Qt::UserRole, "53 %") and a tooltip; the diagonal shaded; rows and columns stretch to the area.
 void fillConfusion(QTableWidget* table, const std::vector<std::string>& classes,
                    const std::vector<std::vector<double>>& confusion);
+
+// Reliability diagram (issue 23): per confidence bin, the mean confidence (x) against the accuracy
+// (y) on the validation split, before and after temperature scaling, with the diagonal of perfect
+// calibration; the legend names the temperature and the ECE before -> after.
+struct ReliabilityChart {
+  QChart* chart = nullptr;
+  QValueAxis *x = nullptr, *y = nullptr;
+  QLineSeries *diagonal = nullptr, *before = nullptr, *after = nullptr;
+  QLabel* legend = nullptr;
+  QWidget* widget = nullptr;  // the chart's view with its legend
+};
+ReliabilityChart makeReliabilityChart();
+// Replaces the bins; a view that is not present empties the chart and says why in the legend.
+void showReliability(ReliabilityChart& c, const e2e::vm::ReliabilityView& v);
 
 }  // namespace e2e::ui::charts

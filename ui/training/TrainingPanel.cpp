@@ -238,6 +238,8 @@ QWidget* TrainingPanel::buildChartsWidget() {
   charts->addWidget(charts::chartWithLegend(metricChart_, metricLegend_), 0, 1);
   charts->addWidget(charts::chartWithLegend(rocChart_, rocLegend_), 1, 0);
   charts->addWidget(buildConfusionGroup(), 1, 1);
+  reliability_ = charts::makeReliabilityChart();
+  charts->addWidget(reliability_.widget, 2, 0);
   charts::updateLegend(lossLegend_, {stepLoss_, trainLoss_, valLoss_});
   charts::updateLegend(rocLegend_, {rocChance_});
   auto* chartsW = new QWidget;
@@ -417,6 +419,7 @@ bool TrainingPanel::startTraining() {
   confusion_->clear();
   confusion_->setRowCount(0);
   confusion_->setColumnCount(0);
+  charts::showReliability(reliability_, vm::ReliabilityView{});
   metrics_->clear();
   refreshCurves();
   return launch(false, false);
@@ -611,6 +614,7 @@ void TrainingPanel::showResult() {
   for (const QString& n : notes) appendLog(tr("ROC of %1").arg(n));
   charts::updateLegend(rocLegend_, QList<QLineSeries*>{rocChance_} + rocCurves_, notes);
   charts::fillConfusion(confusion_, classes, d.confusion);
+  charts::showReliability(reliability_, vm::reliabilityView(d.calibrationJson));
   QStringList ms;
   for (const auto& [k, v] : d.testMetrics) {
     QString s = QStringLiteral("%1 %2").arg(q(k)).arg(v, 0, 'f', 3);

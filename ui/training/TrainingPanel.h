@@ -10,6 +10,7 @@
 #include <QWidget>
 #include <map>
 
+#include "training/TrainingCharts.h"
 #include "viewmodel/training_run.h"
 
 class QCheckBox;
@@ -69,6 +70,8 @@ class TrainingPanel : public QWidget {
   QLabel* lossLegend() const { return lossLegend_; }
   QLabel* metricLegend() const { return metricLegend_; }
   QLabel* rocLegend() const { return rocLegend_; }
+  // The reliability diagram (issue 23): bins before / after temperature scaling of the last result.
+  const charts::ReliabilityChart& reliability() const { return reliability_; }
   QValueAxis* lossYAxis() const { return lossY_; }
   QValueAxis* lossXAxis() const { return lossX_; }
   QTableWidget* splitTable() const { return splitTable_; }
@@ -151,6 +154,7 @@ class TrainingPanel : public QWidget {
   QList<QLineSeries*> rocCurves_;
   QLineSeries* rocChance_ = nullptr;
   QLabel *lossLegend_ = nullptr, *metricLegend_ = nullptr, *rocLegend_ = nullptr;
+  charts::ReliabilityChart reliability_;
   QTableWidget* confusion_ = nullptr;
 };
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "jobs/train/common.h"
+#include "jobs/train/trust_fit.h"
 #include "model/train.h"
 #include "pipeline/bundle.h"
 #include "pipeline/classification_report.h"
@@ -68,6 +69,7 @@ struct ModelTrainingRun {
   std::vector<std::vector<float>> ecgIn, feats;
   std::vector<torch::Tensor> viewSets;
   torch::Tensor fmean, fstd;
+  Json trust = Json::object();  // "calibration" and "ood" of a head (issue 23), for its card
 
   ModelTrainingRun(const TrainRequest& r, const Emitter& e, const job::CancelToken& c);
   TrainReport run();
@@ -93,6 +95,7 @@ struct ModelTrainingRun {
   void saveEncoder(RunRecord& rec);
   Json saveHead(RunRecord& rec);
   Json saveKnnHead(RunRecord& rec, std::vector<int>& truth, model::Scores& scores);
+  void fitTrust(const std::vector<int>& testTruth, const model::Scores& testScores, Json& extra);
 };
 
 ModelTrainingRun::ModelTrainingRun(const TrainRequest& r, const Emitter& e, const job::CancelToken& c)
@@ -521,12 +524,49 @@ Json ModelTrainingRun::saveHead(RunRecord& rec) {
       rec.weightsHash = base.hash + "+" + rec.weightsHash;
     }
   }
+  fitTrust(tt, ts, extra);
   if (!tt.empty()) {
     rec.testMetrics = metricsWithCi(tt, ts, 200).toJson();
     extra["roc"] = rocJson(tt, ts, classes);
     extra["confusion"] = confusionJson(tt, ts, K);
   }
   return extra;
+}
+
+// Issue 23: a temperature fitted on the validation split (ECE before / after on val and test), and,
+// for a head on frozen aligned embeddings (what predict scores), the Mahalanobis statistics of the
+// training embeddings with the threshold at the 99th percentile of the validation distances.
+void ModelTrainingRun::fitTrust(const std::vector<int>& tt, const model::Scores& ts, Json& extra) {
+  if (part[1].empty()) return;
+  std::vector<int> vt;
+  model::Scores vs;
+  if (knnMethod) {
+    std::vector<std::vector<float>> tf, vf;
+    std::vector<int> tl;
+    for (auto i : part[0]) tf.push_back(feats[i]), tl.push_back(labels[i]);
+    for (auto i : part[1]) vf.push_back(feats[i]), vt.push_back(labels[i]);
+    model::KnnClassifier knn(5);
+    knn.fit(tf, tl, K);
+    vs = knn.predictProba(vf);
+  } else {
+    vs = predictScores(part[1], vt);
+  }
+  const auto cal = fitCalibration(vt, vs, tt, ts);
+  trust["calibration"] = calibrationJson(cal);
+  extra["calibration"] = trust["calibration"];
+  em.text("calibration: temperature " + num(cal.temperature) + ", ECE (val, 15 bins) " + num(cal.valBefore.ece) +
+          " -> " + num(cal.valAfter.ece) + ", test " + num(cal.testBefore.ece) + " -> " + num(cal.testAfter.ece));
+  if (trainNet || baseline) return;  // the fine-tuned encoder / hand-crafted features: no OOD statistics
+  std::vector<std::vector<float>> tf, vf;
+  for (auto i : part[0]) tf.push_back(feats[i]);
+  for (auto i : part[1]) vf.push_back(feats[i]);
+  if (tf.size() < 2) return;
+  const auto stats = model::fitOod(tf, vf);
+  const std::string file = fs::absolute(fs::path(o.runDir) / "ood.pt").string();
+  model::saveOod(stats, file);
+  trust["ood"] = oodJson(stats, file, baseHash);
+  em.text("out-of-distribution threshold (99th percentile of " + std::to_string(vf.size()) +
+          " validation distances): " + num(stats.threshold));
 }
 
 TrainReport ModelTrainingRun::run() {
@@ -559,6 +599,7 @@ TrainReport ModelTrainingRun::run() {
   if (pretrain) saveEncoder(rec);
   else extra = saveHead(rec);
   Json fields = !pretrain && !baseline && o.method != "full" ? Json{{"base_weights_hash", baseHash}} : Json::object();
+  append(fields, trust);
   Json recipe = Json::object();
   if (trainNet) recipe["layer_decay"] = o.layerDecay;
   if (loop.selectBest) {
