@@ -23,6 +23,7 @@
 #include <dcmtk/dcmdata/dcvrobow.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
+#include "common/civil_date.h"
 #include "common/hash.h"
 #include "synth/rng.h"
 
@@ -62,27 +63,7 @@ void putCode(DcmItem* parent, const DcmTagKey& seq, const char* value, const cha
   put(it, DCM_CodeMeaning, meaning);
 }
 
-// ---- civil dates ----
-long daysFromCivil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const long era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<long>(doe) - 719468;
-}
-void civilFromDays(long z, int& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const long era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int>(yoe) + static_cast<int>(era * 400);
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp + (mp < 10 ? 3 : -9);
-  y += m <= 2;
-}
+// ---- civil dates (common/civil_date.h) ----
 std::string dateString(int y, unsigned m, unsigned d) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d%02u%02u", y, m, d);
@@ -107,19 +88,19 @@ StudyContext makeContext(const CohortOptions& opts, const Phenotype& p, int inde
   // Study dates spread over 2018-01-01 .. 2023-12-31.
   const long start = daysFromCivil(2018, 1, 1), span = daysFromCivil(2024, 1, 1) - start;
   const long day = start + static_cast<long>(rng.next() % static_cast<std::uint64_t>(span));
-  int y; unsigned m, d;
+  long y; unsigned m, d;
   civilFromDays(day, y, m, d);
-  c.studyDate = dateString(y, m, d);
+  c.studyDate = dateString(static_cast<int>(y), m, d);
   const int minute = 7 * 60 + static_cast<int>(rng.next() % (11 * 60));
   std::snprintf(buf, sizeof buf, "%02d%02d%02d", minute / 60, minute % 60, static_cast<int>(rng.next() % 60));
   c.studyTime = buf;
   // Birth date: 'age' full years before the study, minus 0..364 days.
-  int by = y - age;
+  long by = y - age;
   unsigned bm = m, bd = d;
   if (bm == 2 && bd == 29) bd = 28;
   const long birth = daysFromCivil(by, bm, bd) - static_cast<long>(rng.next() % 365);
   civilFromDays(birth, by, bm, bd);
-  c.birthDate = dateString(by, bm, bd);
+  c.birthDate = dateString(static_cast<int>(by), bm, bd);
   c.studyUid = makeUid(opts.seed, index, "study");
   std::snprintf(buf, sizeof buf, "SYN%010llu", static_cast<unsigned long long>(rng.next() % 10000000000ULL));
   c.accession = buf;
