@@ -8,7 +8,11 @@
 #include <QStandardPaths>
 #include <QDir>
 
+#include <dlfcn.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
@@ -23,9 +27,36 @@ inline bool haveDisplay() {
   return d && *d;
 }
 
+// Whether an X client can connect to $DISPLAY now, tried up to `tries` times 0.5 s apart. A shared
+// Xvfb under a loaded parallel run once refused one connection (CI: "could not connect to display
+// :100" and QApplication aborted) while the tests before and after it connected; a retry rides that
+// out. libxcb is loaded at run time (Qt's xcb plugin uses the same library), so tests need no link.
+inline bool displayAccepts(int tries = 20) {
+  void* lib = ::dlopen("libxcb.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) return true;  // cannot probe: let Qt try and report
+  using Connect = void* (*)(const char*, int*);
+  using HasError = int (*)(void*);
+  using Disconnect = void (*)(void*);
+  auto connect = reinterpret_cast<Connect>(::dlsym(lib, "xcb_connect"));
+  auto hasError = reinterpret_cast<HasError>(::dlsym(lib, "xcb_connection_has_error"));
+  auto disconnect = reinterpret_cast<Disconnect>(::dlsym(lib, "xcb_disconnect"));
+  bool ok = !connect || !hasError || !disconnect;
+  for (int i = 0; !ok && i < tries; ++i) {
+    if (i > 0) ::usleep(500 * 1000);
+    void* c = connect(nullptr, nullptr);
+    ok = c && hasError(c) == 0;
+    if (c) disconnect(c);
+    if (!ok) std::fprintf(stderr, "e2e gui test: X display %s refused a connection (try %d)\n", std::getenv("DISPLAY"), i + 1);
+  }
+  ::dlclose(lib);
+  return ok;
+}
+
 inline QApplication* app(bool needDisplay = false) {
   if (!qApp) {
     if (!needDisplay && !std::getenv("QT_QPA_PLATFORM") && !haveDisplay()) qputenv("QT_QPA_PLATFORM", "offscreen");
+    // xcb: make sure the display takes connections before QApplication, which aborts if it cannot.
+    if (!std::getenv("QT_QPA_PLATFORM") && haveDisplay()) (void)displayAccepts();
     e2e::ui::setDefaultSurfaceFormat();
     static int argc = 1;
     static char name[] = "e2e_gui_test";
