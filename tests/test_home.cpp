@@ -69,6 +69,10 @@ std::string isolateHome() {
   // a full run leaves nothing in /tmp (a model-import fixture alone is about 1 GB per process).
   setDir("TMPDIR", g_root + "/tmp");
   ::unsetenv("E2E_DB");
+  // Encoders run in fp32 whatever the CPU: "auto" would pick bfloat16 on a CPU with AVX512-BF16 / AMX
+  // (or a CUDA device), and the stored vectors and figures that tests compare would change with the
+  // machine. tests/precision checks the automatic choice on given CPU flag sets.
+  ::setenv("E2E_PRECISION", "fp32", 1);
   std::atexit(removeAtExit);
   return g_root;
 }

@@ -1,5 +1,5 @@
 // echo2ecg embed --db FILE [--model ID:VERSION|ID|DIR] [--batch N] [--threads N] [--device cpu|cuda|auto]
-//                [--quiet] [--json-progress] [--prune-stale]
+//                [--precision auto|fp32|bf16] [--quiet] [--json-progress] [--prune-stale]
 #include <csignal>
 #include <cstdio>
 
@@ -16,7 +16,8 @@ extern "C" void onEmbedStop(int) { gStop.cancel(); }
 void printEmbedHelp() {
   std::printf(
       "Usage: echo2ecg embed [--db FILE] [--model ID:VERSION|ID|DIR] [--batch N] [--threads N]\n"
-      "                      [--device cpu|cuda|auto] [--quiet] [--json-progress] [--prune-stale]\n"
+      "                      [--device cpu|cuda|auto] [--precision auto|fp32|bf16] [--quiet] [--json-progress]\n"
+      "                      [--prune-stale]\n"
       "Computes the aligned 512-d ECG embedding of every ECG, the per-view echo embedding of every\n"
       "ultrasound loop and the aligned echo-study embedding of every study with echo. The model:\n"
       "  --model ID:VERSION  a registered version (ID alone: its active version), or a bundle DIR;\n"
@@ -30,6 +31,9 @@ void printEmbedHelp() {
       "imported into or deleted from it, a loop that decodes now).\n"
       "Embeddings of other versions are kept (retrieval never uses them) unless\n"
       "--prune-stale deletes them after a complete run.\n"
+      "  --precision      auto (default): bfloat16 on CUDA or a CPU with AVX512-BF16 / AMX, else fp32\n"
+      "                   (`echo2ecg info` says which and why); fp32 / bf16 force one. Vectors are stored\n"
+      "                   with the precision they were made in; retrieval never mixes precisions.\n"
       "  --json-progress  one JSON line per batch on stdout: {\"event\":\"progress\",\"stage\":\"ecg|echo\",\n"
       "                   \"done\":N,\"total\":M} (the workstation's re-embed job reads them)\n",
       e2e::pipeline::kEmbeddingModelId, e2e::pipeline::kPreprocVersion, e2e::pipeline::kPreprocFourierVersion);
@@ -42,6 +46,7 @@ void printEmbedReport(const e2e::jobs::EmbedReport& r, bool json) {
                    {"model_id", r.model.modelId},
                    {"version", r.model.version},
                    {"weights_hash", r.weightsHash},
+                   {"precision", r.model.precision},
                    {"ecg_added", r.ecgAdded},
                    {"studies_added", r.studyAdded},
                    {"studies_updated", r.studyUpdated},
@@ -51,6 +56,7 @@ void printEmbedReport(const e2e::jobs::EmbedReport& r, bool json) {
                    {"pruned_rows", r.prunedRows}});
   std::printf("Embed %s with %s in %.1f s:\n", r.cancelled ? "interrupted" : "finished", r.model.describe().c_str(),
               r.seconds);
+  std::printf("  precision: %s (%s)\n", r.precision.name(), r.precision.reason.c_str());
   std::printf("  ECG: %d added, %d already stored\n  echo views: %d added, %d already stored\n"
               "  echo studies: %d added, %d already stored\n",
               r.ecgAdded, r.ecgSkipped, r.viewAdded, r.viewSkipped, r.studyAdded, r.studySkipped);
@@ -72,7 +78,7 @@ void printEmbedReport(const e2e::jobs::EmbedReport& r, bool json) {
 
 int runEmbedCmd(int argc, char** argv) {
   using namespace e2e::cli;
-  auto a = parseArgs(argc, argv, {"db", "model", "batch", "threads", "device"}, {"quiet", "json-progress", "prune-stale"});
+  auto a = parseArgs(argc, argv, {"db", "model", "batch", "threads", "device", "precision"}, {"quiet", "json-progress", "prune-stale"});
   if (a.help) {
     printEmbedHelp();
     return kOk;
@@ -104,6 +110,11 @@ int runEmbedCmd(int argc, char** argv) {
   if (o.device != "cpu" && o.device != "cuda" && o.device != "auto")
     return usageError("embed", "--device must be cpu, cuda or auto");
   try {
+    o.precision = e2e::model::parsePrecisionRequest(a.get("precision", "auto"));
+  } catch (const std::invalid_argument& e) {
+    return usageError("embed", e2e::errorText(e).c_str());
+  }
+  try {
     e2e::db::Database db(dbPathFrom(a));
     std::signal(SIGINT, onEmbedStop);
     std::signal(SIGTERM, onEmbedStop);
@@ -115,8 +126,8 @@ int runEmbedCmd(int argc, char** argv) {
     if (r.cancelled) return kInterrupted;
     return r.errors ? kFinishedWithProblems : kOk;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "echo2ecg embed: %s\n", e.what());
-    if (json) printJsonLine({{"event", "error"}, {"message", e.what()}});
+    std::fprintf(stderr, "echo2ecg embed: %s\n", e2e::errorText(e).c_str());
+    if (json) printJsonLine({{"event", "error"}, {"message", e2e::errorText(e).c_str()}});
     return kRuntimeError;
   }
 }

@@ -6,6 +6,9 @@
 #include "commands.h"
 #include "db/database.h"
 #include "pipeline/embedding_model.h"
+#ifdef E2E_CLI_WITH_TORCH
+#include "torch_info.h"
+#endif
 
 #ifndef E2E_VERSION
 #define E2E_VERSION "unknown"
@@ -36,6 +39,15 @@ int runInfo(int argc, char** argv) {
     const std::string models = e2e::pipeline::findModelsDir();
     std::printf("Bundled models: %s\n", models.empty() ? "none found (set E2E_MODELS_DIR)" : models.c_str());
   }
+#ifdef E2E_CLI_WITH_TORCH
+  {
+    // What embed / predict / retrieve run in without --precision, and why.
+    const auto t = e2e::cli::torchInfo();
+    std::printf("Inference precision (default, --precision auto): %s (%s)\n", t.defaultPrecision.c_str(),
+                t.precisionReason.c_str());
+    std::printf("CPU flags: %s; CUDA: %s\n", t.cpuFlags.c_str(), t.cudaUsable ? "usable" : "not usable");
+  }
+#endif
   std::printf("Database schema version (this program): %d\n", e2e::db::Database::kLatestVersion);
   const std::string path = dbPathFrom(a);
   std::error_code ec;

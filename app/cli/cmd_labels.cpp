@@ -85,7 +85,7 @@ int runLabels(int argc, char** argv) {
     std::fprintf(stderr, "%zu label(s)\n", n);
     return kOk;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "echo2ecg labels: %s\n", e.what());
+    std::fprintf(stderr, "echo2ecg labels: %s\n", e2e::errorText(e).c_str());
     return kRuntimeError;
   }
 }

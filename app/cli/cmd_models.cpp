@@ -223,7 +223,7 @@ int runModels(int argc, char** argv) {
     if (action == "show" || action == "activate") return showOrActivate(db, dbPath, a, action == "activate");
     return registerModel(db, a);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "echo2ecg models: %s\n", e.what());
+    std::fprintf(stderr, "echo2ecg models: %s\n", e2e::errorText(e).c_str());
     return kRuntimeError;
   }
 }

@@ -68,9 +68,9 @@ int runPdfToDicom(int argc, char** argv) {
       std::printf("Encapsulated PDF written to %s (study %s)\n", path.c_str(), req.source.studyUid.c_str());
     }
   } catch (const UsageError& e) {
-    return usageError("pdf-to-dicom", e.what());
+    return usageError("pdf-to-dicom", e2e::errorText(e).c_str());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "echo2ecg pdf-to-dicom: %s\n", e.what());
+    std::fprintf(stderr, "echo2ecg pdf-to-dicom: %s\n", e2e::errorText(e).c_str());
     return kRuntimeError;
   }
   return kOk;

@@ -1,4 +1,4 @@
-// echo2ecg predict --db FILE [--model DIR] [--sr-dir DIR] [--json] [ID...]
+// echo2ecg predict --db FILE [--model DIR] [--sr-dir DIR] [--precision auto|fp32|bf16] [--json] [ID...]
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -66,10 +66,11 @@ void printText(const Prediction& p) {
 
 int runPredictCmd(int argc, char** argv) {
   using namespace e2e::cli;
-  auto a = parseArgs(argc, argv, {"db", "model", "sr-dir"}, {"json"});
+  auto a = parseArgs(argc, argv, {"db", "model", "sr-dir", "precision"}, {"json"});
   if (a.help) {
     std::printf(
-        "Usage: echo2ecg predict [--db FILE] [--model DIR] [--sr-dir DIR] [--json] [ECG_ID...]\n"
+        "Usage: echo2ecg predict [--db FILE] [--model DIR] [--sr-dir DIR] [--precision auto|fp32|bf16] [--json]\n"
+        "                        [ECG_ID...]\n"
         "LVEF class (<40, 40-49, >=50) and SHD probabilities for the given ECG instances (row ids or SOP\n"
         "Instance UIDs; default: every ECG) with the active echo2ecg-lvef / echo2ecg-shd versions (else the\n"
         "bundled heads), stored in the database with the model id, version and weights hash.\n"
@@ -85,6 +86,8 @@ int runPredictCmd(int argc, char** argv) {
         "--sr-dir DIR: also write each prediction of a DICOM ECG as a DICOM Comprehensive SR (same study,\n"
         "a new series; model id, version and weights hash; quality and OOD items; a not-for-clinical-use\n"
         "statement for models trained on synthetic data), to send back with `echo2ecg pacs send DIR/*.dcm`.\n"
+        "--precision: the ECG encoder's inference precision; auto (default) = bfloat16 on CUDA or a CPU with\n"
+        "AVX512-BF16 / AMX, else fp32 (`echo2ecg info` says which); the ECG vectors are stored with it.\n"
         "Research use only: the bundled models are trained on synthetic data and not clinically validated.\n");
     return kOk;
   }
@@ -94,6 +97,11 @@ int runPredictCmd(int argc, char** argv) {
   o.modelDir = a.get("model");
   o.ids = a.positional;
   o.srDir = a.get("sr-dir");
+  try {
+    o.precision = e2e::model::parsePrecisionRequest(a.get("precision", "auto"));
+  } catch (const std::invalid_argument& e) {
+    return usageError("predict", e2e::errorText(e).c_str());
+  }
   const bool json = a.has("json");
   try {
     const auto r = e2e::jobs::runPredict(o);
@@ -106,6 +114,8 @@ int runPredictCmd(int argc, char** argv) {
       if (json) printJsonLine(predictionJson(p));
       else printText(p);
     }
+    if (!json && !r.predictions.empty())
+      std::printf("ECG encoder precision: %s (%s)\n", r.precision.name(), r.precision.reason.c_str());
     if (!json)
       std::printf("%zu predictions stored, %zu declined (signal quality), %zu out of distribution (not clinically "
                   "validated; synthetic-data models unless you loaded real weights)\n",
@@ -115,9 +125,9 @@ int runPredictCmd(int argc, char** argv) {
                                        r.srFiles.size(), o.srDir.c_str());
     return !r.predictions.empty() || r.ecgsChosen == 0 ? kOk : kRuntimeError;
   } catch (const std::invalid_argument& e) {
-    return usageError("predict", e.what());
+    return usageError("predict", e2e::errorText(e).c_str());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "echo2ecg predict: %s\n", e.what());
+    std::fprintf(stderr, "echo2ecg predict: %s\n", e2e::errorText(e).c_str());
     return kRuntimeError;
   }
 }

@@ -81,8 +81,9 @@ int printSearch(const RetrieveReport& r, const e2e::jobs::RetrieveRequest& o, bo
     e2e::cli::printJsonLine(j);
     return e2e::cli::kOk;
   }
-  std::printf("Query ECG %lld (patient %s), model %s%s\n", static_cast<long long>(s.queryInstanceId),
-              s.queryPatientId.c_str(), s.model.describe().c_str(), o.includeSamePatient ? "" : ", own patient excluded");
+  std::printf("Query ECG %lld (patient %s), model %s, %s%s\n", static_cast<long long>(s.queryInstanceId),
+              s.queryPatientId.c_str(), s.model.describe().c_str(), s.model.precision.c_str(),
+              o.includeSamePatient ? "" : ", own patient excluded");
   if (s.queryOod == "out")
     std::printf("OUT-OF-DISTRIBUTION query: OOD score %.1f > threshold %.1f (the ECG is unlike the model's training "
                 "ECGs; these neighbours are not meaningful)\n", s.queryOodScore, s.queryOodThreshold);
@@ -101,12 +102,13 @@ int printSearch(const RetrieveReport& r, const e2e::jobs::RetrieveRequest& o, bo
 
 int runRetrieveCmd(int argc, char** argv) {
   using namespace e2e::cli;
-  auto a = parseArgs(argc, argv, {"db", "model", "k", "seed", "method", "hnsw-threshold"}, {"include-same-patient", "evaluate", "json"});
+  auto a = parseArgs(argc, argv, {"db", "model", "k", "seed", "method", "hnsw-threshold", "precision"}, {"include-same-patient", "evaluate", "json"});
   if (a.help) {
     std::printf(
         "Usage: echo2ecg retrieve [--db FILE] [--model ID:VERSION|ID|DIR] ECG_ID [--k 10] [--include-same-patient] [--json]\n"
         "       echo2ecg retrieve [--db FILE] [--model ID:VERSION|ID|DIR] --evaluate [--seed S] [--json]\n"
         "                         [--include-same-patient] [--method embedding|ecg-features|paired-ecg]\n"
+        "       [--precision auto|fp32|bf16] with either form\n"
         "Top-k echo studies by cosine similarity to the ECG in the aligned space; the query's own patient\n"
         "is excluded unless --include-same-patient. --evaluate: Recall/Precision@{1,3,5,10}, mAP and median\n"
         "rank over the test split (ECG -> echo study; similar = LVEF within 0.5 SD; the query's own patient\n"
@@ -118,6 +120,10 @@ int runRetrieveCmd(int argc, char** argv) {
         "preprocessing. Embeddings of other versions are never used; studies without one are left out and\n"
         "counted, and with none at all retrieve fails with 'missing embeddings' (run `echo2ecg embed`).\n"
         "The output (text, or one JSON object with --json) names the model version used.\n"
+        "--precision: the query ECG's inference precision and the precision of the study embeddings searched\n"
+        "(never mixed); auto (default) = bfloat16 on CUDA or a CPU with AVX512-BF16 / AMX, else fp32, as\n"
+        "`echo2ecg embed` stores by default. Embeddings made in another precision are not searched: the error\n"
+        "says which precision they were made in.\n"
         "Above --hnsw-threshold studies (default 20000; 0 = always exact) the search is approximate (HNSW, recall@10 about\n"
         "0.99); its graph is saved to DB.index/ and reused while the study embeddings are unchanged.\n");
     return kOk;
@@ -130,6 +136,11 @@ int runRetrieveCmd(int argc, char** argv) {
   o.evaluate = a.has("evaluate");
   o.method = a.get("method");
   o.includeSamePatient = a.has("include-same-patient");
+  try {
+    o.precision = e2e::model::parsePrecisionRequest(a.get("precision", "auto"));
+  } catch (const std::invalid_argument& e) {
+    return usageError("retrieve", e2e::errorText(e).c_str());
+  }
   long long n = 0;
   if (a.has("k")) {
     if (!parseInt(a.get("k"), 1, 100000, n)) return usageError("retrieve", "--k needs an integer >= 1");
@@ -157,17 +168,17 @@ int runRetrieveCmd(int argc, char** argv) {
   } catch (const e2e::jobs::MissingEmbeddings& e) {
     if (json)
       printJsonLine({{"error", "missing_embeddings"},
-                     {"message", e.what()},
+                     {"message", e2e::errorText(e).c_str()},
                      {"model", e2e::jobs::modelJson(e.model)},
                      {"echo_studies", e.coverage.echoStudies},
                      {"missing_studies", e.coverage.missing},
                      {"stale_rows_ignored", e.coverage.stale}});
-    std::fprintf(stderr, "echo2ecg retrieve: %s\n", e.what());
+    std::fprintf(stderr, "echo2ecg retrieve: %s\n", e2e::errorText(e).c_str());
     return kRuntimeError;
   } catch (const std::invalid_argument& e) {
-    return usageError("retrieve", e.what());
+    return usageError("retrieve", e2e::errorText(e).c_str());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "echo2ecg retrieve: %s\n", e.what());
+    std::fprintf(stderr, "echo2ecg retrieve: %s\n", e2e::errorText(e).c_str());
     return kRuntimeError;
   }
 }

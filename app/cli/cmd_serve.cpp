@@ -111,7 +111,7 @@ int runServe(int argc, char** argv) {
   try {
     o = scpOptionsFrom(a);
   } catch (const std::invalid_argument& e) {
-    return usageError("serve", e.what());
+    return usageError("serve", e2e::errorText(e).c_str());
   }
   const bool json = a.has("json");
   std::unique_ptr<net::StorageScp> scp;
@@ -126,7 +126,7 @@ int runServe(int argc, char** argv) {
     s = scp->run(cancel);
   } catch (const net::NetError& e) {
     gCancel = nullptr;
-    std::fprintf(stderr, "echo2ecg serve: %s\n", e.what());
+    std::fprintf(stderr, "echo2ecg serve: %s\n", e2e::errorText(e).c_str());
     return kNetworkError;
   }
   std::signal(SIGINT, SIG_DFL);

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "common/text.h"  // errorText: what a caught exception says, without libtorch stack traces
+
 namespace e2e::cli {
 
 enum ExitCode { kOk = 0, kRuntimeError = 1, kUsageError = 2, kFinishedWithProblems = 3, kNetworkError = 4,

@@ -168,9 +168,9 @@ int main(int argc, char** argv) {
       try {
         return c.run(argc - 1, argv + 1);
       } catch (const e2e::cli::UsageError& e) {
-        return e2e::cli::usageError(c.name, e.what());
+        return e2e::cli::usageError(c.name, e2e::errorText(e).c_str());
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "echo2ecg %s: error: %s\n", c.name, e.what());
+        std::fprintf(stderr, "echo2ecg %s: error: %s\n", c.name, e2e::errorText(e).c_str());
         return e2e::cli::kRuntimeError;
       }
     }

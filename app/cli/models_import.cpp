@@ -67,8 +67,8 @@ int runModelsImport(const ParsedArgs& a) {
     printReport(r, json);
     return kOk;
   } catch (const std::exception& e) {
-    if (json) printJsonLine({{"event", "error"}, {"message", e.what()}});
-    std::fprintf(stderr, "echo2ecg models import: %s\n", e.what());
+    if (json) printJsonLine({{"event", "error"}, {"message", e2e::errorText(e).c_str()}});
+    std::fprintf(stderr, "echo2ecg models import: %s\n", e2e::errorText(e).c_str());
     return kRuntimeError;
   }
 }

@@ -69,9 +69,9 @@ int runModelsOodFit(const ParsedArgs& a) {
     printOodFit(jobs::runOodFit(o, gOodCancel), a.has("json"));
     return kOk;
   } catch (const std::invalid_argument& e) {
-    return usageError("models", e.what());
+    return usageError("models", e2e::errorText(e).c_str());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "echo2ecg models ood-fit: %s\n", e.what());
+    std::fprintf(stderr, "echo2ecg models ood-fit: %s\n", e2e::errorText(e).c_str());
     return gOodCancel.cancelled() ? kInterrupted : kRuntimeError;
   }
 }

@@ -9,6 +9,9 @@ struct TorchInfo {
   std::string version;     // TORCH_VERSION of the headers built against
   bool cudaUsable = false; // torch::cuda::is_available()
   int cudaDevices = 0;     // torch::cuda::device_count()
+  // The model jobs' default inference precision on this machine (--precision auto, model/precision.h),
+  // why, and the CPU flags it was chosen from ("avx512f yes, avx512_bf16 no, amx_bf16 no").
+  std::string defaultPrecision, precisionReason, cpuFlags;
 };
 TorchInfo torchInfo();
 

@@ -1,5 +1,6 @@
 #include "common/text.h"
 
+#include <new>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -113,6 +114,36 @@ std::string shellWord(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
+}
+
+std::string errorText(const std::string& what) {
+  std::string msg = what;
+  for (const char* marker : {"\nException raised from ", "\nframe #0: "}) {
+    const auto at = msg.find(marker);
+    if (at != std::string::npos) msg.erase(at);
+  }
+  const std::string alloc = "can't allocate memory: you tried to allocate ";
+  const auto a = msg.find(alloc);
+  if (a != std::string::npos) {
+    std::size_t i = a + alloc.size();
+    std::string digits;
+    while (i < msg.size() && msg[i] >= '0' && msg[i] <= '9') digits += msg[i++];
+    const auto head = msg.find("[enforce fail");
+    const std::string context = head == std::string::npos ? msg.substr(0, a) : msg.substr(0, head);
+    std::string lead = context;
+    while (!lead.empty() && (lead.back() == ' ' || lead.back() == ':')) lead.pop_back();
+    return (lead.empty() ? std::string() : lead + ": ") + "out of memory: could not allocate " +
+           (digits.empty() ? std::string("a tensor") : digits + " bytes") +
+           " (the memory available to this process is exhausted)";
+  }
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  return msg;
+}
+
+std::string errorText(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e))
+    return "out of memory (the memory available to this process is exhausted)";
+  return errorText(std::string(e.what()));
 }
 
 }  // namespace e2e

@@ -1,6 +1,7 @@
 // Small text helpers shared by the CLI, the database and the job protocol. Qt-free.
 #pragma once
 #include <cstddef>
+#include <exception>
 #include <istream>
 #include <string>
 #include <vector>
@@ -39,5 +40,12 @@ class CsvRecordReader {
 // One word for a POSIX shell command line shown to the user: unchanged when it holds only safe
 // characters, else single-quoted (an embedded ' becomes '\'').
 std::string shellWord(const std::string& s);
+
+// The message of an exception as a user should read it: libtorch (c10::Error) appends a C++ stack
+// trace ("Exception raised from ...", "frame #0: ...") that is cut off here; an allocation failure
+// (std::bad_alloc, or libtorch's "DefaultCPUAllocator: can't allocate memory: you tried to allocate
+// N bytes") becomes "out of memory: ..." naming the size. Other messages are unchanged.
+std::string errorText(const std::exception& e);
+std::string errorText(const std::string& what);
 
 }  // namespace e2e

@@ -146,6 +146,9 @@ struct Counts {
 struct EmbeddingKey {
   std::optional<std::int64_t> instanceRowId, studyRowId;  // exactly one
   std::string modelId, weightsHash, preprocVersion;
+  // The precision the vector was computed in: "fp32" or "bf16" (model/precision.h; schema 7). Part of
+  // the key: the vectors of one object in two precisions are separate rows.
+  std::string precision = "fp32";
 };
 
 struct PredictionRow {
@@ -185,7 +188,7 @@ struct BrowseRow {
 
 class Database {
  public:
-  static constexpr int kLatestVersion = 6;
+  static constexpr int kLatestVersion = 7;
   // ReadWrite: create/migrate/write; refuses (ReadOnlyError) a file this process may not write.
   // ReadOnly: never writes; the file must exist and have the latest schema.
   // Auto (for viewing: browsers, list/show): ReadWrite when the file and its folder are writable
@@ -267,7 +270,8 @@ class Database {
   std::vector<LabelRow> labelsForStudy(std::int64_t studyRowId);
   std::vector<LabelRow> labelsForPatient(std::int64_t patientRowId);
 
-  // Insert or replace the vector for this key (UNIQUE(object, model, weights hash, preproc)).
+  // Insert or replace the vector for this key (UNIQUE(object, model, weights hash, preproc, precision);
+  // a precision other than "fp32" / "bf16" throws DbError).
   // `inputs`: what the vector was made from where that can change under the same key (a study
   // vector's loops: "12,13!,14", '!' = a loop that could not be decoded); '' = not recorded.
   std::int64_t putEmbedding(const EmbeddingKey& key, const std::vector<float>& vec, const std::string& inputs = "");
@@ -281,41 +285,44 @@ class Database {
   // Echo studies (modality US) without a study vector of this model/weights/preprocessing none of
   // whose loops decoded the last time it was tried (every loop has a decode error).
   std::int64_t undecodableEchoStudies(const std::string& studyModelId, const std::string& weightsHash,
-                                      const std::string& preprocVersion);
-  // study row id -> `inputs` of every study vector of this model/weights/preprocessing (no blobs).
+                                      const std::string& preprocVersion, const std::string& precision = "fp32");
+  // study row id -> `inputs` of every study vector of this model/weights/preprocessing/precision (no blobs).
   std::map<std::int64_t, std::string> studyEmbeddingInputs(const std::string& modelId, const std::string& weightsHash,
-                                                           const std::string& preprocVersion);
+                                                           const std::string& preprocVersion,
+                                                           const std::string& precision = "fp32");
   // study row id -> the instance row ids of its ultrasound loops (modality US), ascending.
   std::map<std::int64_t, std::vector<std::int64_t>> usLoopsByStudy();
   // The instance row ids that have a vector of this model/weights/preprocessing (ids only, no blobs).
   std::set<std::int64_t> embeddedInstanceIds(const std::string& modelId, const std::string& weightsHash,
-                                             const std::string& preprocVersion);
+                                             const std::string& preprocVersion, const std::string& precision = "fp32");
   // The keys of every vector stored for one instance, newest first (no blobs).
   std::vector<EmbeddingKey> embeddingKeysOfInstance(std::int64_t instanceRowId);
-  // Every vector of one model/weights/preprocessing (e.g. to build a retrieval index), by row id.
+  // Every vector of one model/weights/preprocessing/precision (e.g. to build a retrieval index: one
+  // precision only, never mixed), by row id.
   struct StoredEmbedding {
     EmbeddingKey key;
     std::vector<float> vec;
     std::string inputs;
   };
   std::vector<StoredEmbedding> embeddingsFor(const std::string& modelId, const std::string& weightsHash,
-                                             const std::string& preprocVersion);
-  // Every distinct (model id, weights hash, preprocessing) stored, with its row counts.
+                                             const std::string& preprocVersion, const std::string& precision = "fp32");
+  // Every distinct (model id, weights hash, preprocessing, precision) stored, with its row counts.
   struct EmbeddingSet {
-    std::string modelId, weightsHash, preprocVersion, lastCreated;
+    std::string modelId, weightsHash, preprocVersion, lastCreated, precision = "fp32";
     std::int64_t instances = 0, studies = 0;
   };
   std::vector<EmbeddingSet> embeddingSets();
   // Deletes every vector of one key; returns the number of rows deleted.
   std::int64_t deleteEmbeddings(const std::string& modelId, const std::string& weightsHash,
-                                const std::string& preprocVersion);
+                                const std::string& preprocVersion, const std::string& precision = "fp32");
   // ECG instances (series modality ECG) and echo studies (a US series with an instance), and how many
   // of them have a vector of ecgModelId / studyModelId with this weights hash and preprocessing.
   struct EmbeddingCounts {
     std::int64_t ecgInstances = 0, ecgEmbedded = 0, echoStudies = 0, echoStudiesEmbedded = 0;
   };
   EmbeddingCounts embeddingCounts(const std::string& ecgModelId, const std::string& studyModelId,
-                                  const std::string& weightsHash, const std::string& preprocVersion);
+                                  const std::string& weightsHash, const std::string& preprocVersion,
+                                  const std::string& precision = "fp32");
 
   std::int64_t addPrediction(const PredictionRow& p);
   std::vector<PredictionRow> predictionsFor(std::int64_t instanceRowId);

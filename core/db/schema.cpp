@@ -192,11 +192,25 @@ ALTER TABLE predictions ADD COLUMN ood TEXT NOT NULL DEFAULT 'unknown' CHECK (oo
 ALTER TABLE predictions ADD COLUMN synthetic_training INTEGER NOT NULL DEFAULT -1 CHECK (synthetic_training IN (-1, 0, 1));
 )SQL";
 
+// 7: the precision an embedding was computed in (issue 21): 'fp32', or 'bf16' (bfloat16 autocast,
+// the default where the CPU has native bfloat16 or on CUDA). Part of the key: vectors of different
+// precisions of the same object and model are separate rows and are never mixed in one index. Rows
+// written before version 7 were all computed in fp32.
+const char* kMigration7 = R"SQL(
+ALTER TABLE embeddings ADD COLUMN precision TEXT NOT NULL DEFAULT 'fp32' CHECK (precision IN ('fp32', 'bf16'));
+DROP INDEX embeddings_instance_key;
+DROP INDEX embeddings_study_key;
+CREATE UNIQUE INDEX embeddings_instance_key ON embeddings(instance_id, model_id, weights_hash, preproc_version, precision)
+  WHERE instance_id IS NOT NULL;
+CREATE UNIQUE INDEX embeddings_study_key ON embeddings(study_id, model_id, weights_hash, preproc_version, precision)
+  WHERE study_id IS NOT NULL;
+)SQL";
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
   static const std::vector<std::string> steps = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
-                                                  kMigration6};
+                                                  kMigration6, kMigration7};
   return steps;
 }
 

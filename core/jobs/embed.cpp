@@ -17,7 +17,11 @@ EmbedReport runEmbed(db::Database& db, const EmbedRequest& req, const job::Cance
   rep.model = resolveEmbeddingModel(db, req.model);
   Bundle b = loadEmbeddingBundle(rep.model);
   requireEcgSide(b, rep.model.label());
-  b.to(pickDevice(req.device));
+  const torch::Device device = pickDevice(req.device);
+  b.to(device);
+  rep.precision = model::resolvePrecision(req.precision, device.is_cuda());
+  b.precision = rep.precision.precision;
+  rep.model.precision = rep.precision.name();
   rep.modelKey = rep.model.label();
   rep.weightsHash = rep.model.weightsHash;
   auto stage = [&](const char* name) -> BatchProgress {

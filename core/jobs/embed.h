@@ -8,6 +8,7 @@
 
 #include "db/database.h"
 #include "jobs/job.h"
+#include "model/precision.h"
 #include "pipeline/embedding_model.h"
 
 namespace e2e::jobs {
@@ -17,6 +18,9 @@ struct EmbedRequest {
   int batchSize = 16;
   int threads = 0;           // 0 = all cores
   std::string device = "auto";
+  // Inference precision; nullopt = auto (bf16 on CUDA or a CPU with AVX512-BF16 / AMX, else fp32:
+  // model/precision.h). The vectors are stored under the precision they were made in.
+  model::PrecisionRequest precision;
   bool pruneStale = false;   // after a complete run: delete the stale rows of other versions (staleEmbeddingRows)
   // Progress per batch: stage "ecg" or "echo", items done / total to compute.
   std::function<void(const std::string& stage, int done, int total)> progress;
@@ -24,7 +28,8 @@ struct EmbedRequest {
 
 struct EmbedReport {
   std::string modelKey, weightsHash;  // "ID:VERSION" and the verified weights hash
-  pipeline::EmbeddingModel model;
+  pipeline::EmbeddingModel model;     // model.precision: the precision the vectors were made in
+  model::PrecisionChoice precision;   // the resolved precision and why
   int ecgAdded = 0, ecgSkipped = 0, viewAdded = 0, viewSkipped = 0, studyAdded = 0, studySkipped = 0, errors = 0;
   int studyUpdated = 0;  // study vectors re-made: the study's loops (or which of them decode) changed
   int studyDropped = 0;  // study vectors deleted: the study has no loop left that decodes

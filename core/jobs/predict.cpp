@@ -12,6 +12,7 @@
 #include "pipeline/embedder.h"
 #include "pipeline/predictor.h"
 #include "signal/ecg_quality.h"
+#include "common/text.h"
 
 namespace e2e::jobs {
 
@@ -70,7 +71,7 @@ void writeSrs(db::Database& db, const std::string& dir, PredictReport& rep) {
     try {
       req.source = net::SrSourceStudy::fromDicomFile(inst->path);
     } catch (const std::exception& e) {
-      rep.srSkipped.push_back(inst->path + ": " + e.what());
+      rep.srSkipped.push_back(inst->path + ": " + errorText(e));
       continue;
     }
     req.model = {p.modelId, p.version, p.weightsHash, p.syntheticTraining};
@@ -111,7 +112,7 @@ std::map<std::int64_t, signal::EcgQuality> assessQuality(const std::vector<Sampl
       if (!std::holds_alternative<EcgRecord>(obj)) throw ReadError(s.ecgPath, "not an ECG");
       out[s.ecgInstanceId] = signal::assessEcgQuality(std::get<EcgRecord>(obj));
     } catch (const std::exception& e) {
-      addSkipped(rep, s.ecgPath + ": " + e.what());
+      addSkipped(rep, s.ecgPath + ": " + errorText(e));
     }
   }
   return out;
@@ -198,7 +199,7 @@ void predictTask(db::Database& db, const std::string& task, Predictor& pr, const
       try {
         score(pr, s, *v, p);
       } catch (const std::exception& e) {  // the file changed or became unreadable since embedding
-        addSkipped(rep, s.ecgPath + ": " + e.what());
+        addSkipped(rep, s.ecgPath + ": " + errorText(e));
         continue;
       }
     }
@@ -215,14 +216,17 @@ PredictReport runPredict(const PredictRequest& o) {
   const auto chosen = chooseSamples(db, o.ids);
   rep.ecgsChosen = chosen.size();
   const auto quality = assessQuality(chosen, rep);
+  // auto: the machine's default, the one `echo2ecg embed` stores by default (bf16 where CUDA is usable)
+  rep.precision = model::resolvePrecision(o.precision, pickDevice("auto").is_cuda());
   for (const std::string task : {"lvef", "shd"}) {
     Predictor pr;
     try {
       pr = loadPredictor(db, task, "", o.modelDir);
     } catch (const std::exception& e) {
-      rep.taskErrors[task] = e.what();
+      rep.taskErrors[task] = errorText(e);
       continue;
     }
+    pr.base.precision = rep.precision.precision;
     predictTask(db, task, pr, chosen, quality, rep);
   }
   if (!o.srDir.empty()) writeSrs(db, o.srDir, rep);

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "model/precision.h"
+
 namespace e2e::jobs {
 
 struct PredictRequest {
@@ -16,6 +18,9 @@ struct PredictRequest {
   // ECG and task, linked to the ECG's study: same Study Instance UID, a new series), ready for
   // `echo2ecg pacs send`. "" = none.
   std::string srDir;
+  // Inference precision of the ECG encoder; nullopt = auto (model/precision.h). The ECG vectors are
+  // read and stored under it.
+  model::PrecisionRequest precision;
 };
 
 // One signal-quality finding of the ECG (signal/ecg_quality.h), as reported.
@@ -57,6 +62,7 @@ struct PredictReport {
   std::map<std::string, std::string> taskErrors;  // task -> why it has no head (the other task still runs)
   std::vector<std::string> skipped;             // ECGs that could not be read ("PATH: reason")
   std::size_t ecgsChosen = 0;
+  model::PrecisionChoice precision;  // the resolved inference precision and why
 };
 
 // Throws std::invalid_argument for an id that names no ECG instance.

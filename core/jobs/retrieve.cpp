@@ -20,7 +20,7 @@ using namespace e2e::pipeline;
 nlohmann::ordered_json modelJson(const EmbeddingModel& m) {
   return {{"model_id", m.modelId},         {"version", m.version},
           {"key", m.label()},              {"weights_hash", m.weightsHash},
-          {"preprocessing", m.preprocVersion}, {"source", m.sourceText()}};
+          {"preprocessing", m.preprocVersion}, {"precision", m.precision}, {"source", m.sourceText()}};
 }
 
 std::string missingText(const RetrieveCoverage& c, const EmbeddingModel& m) {
@@ -112,6 +112,25 @@ RetrieveEvaluationReport evaluatePairedEcg(const LabelledSplit& ls,
   return evaluateRanking(sim, lv, lv, pat, pat, includeSamePatient);
 }
 
+// The request's precision, resolved, set on the bundle (the query vectors it computes) and on the
+// model (which stored vectors are read).
+void setPrecision(const RetrieveRequest& o, Bundle& b, EmbeddingModel& em, RetrieveReport& rep) {
+  // auto: the machine's default, the one `echo2ecg embed` stores by default (bf16 where CUDA is usable)
+  rep.precision = model::resolvePrecision(o.precision, pickDevice("auto").is_cuda());
+  b.precision = rep.precision.precision;
+  em.precision = rep.precision.name();
+}
+
+// "; the stored study vectors of <model> were made in bf16: re-embed ... or pass --precision bf16" when
+// the model has study vectors in other precisions only; "" otherwise.
+std::string otherPrecisionText(const EmbeddingCoverage& cov, const EmbeddingModel& em, const std::string& embedCmd) {
+  if (cov.otherPrecisions.empty()) return "";
+  std::string made;
+  for (const auto& p : cov.otherPrecisions) made += (made.empty() ? "" : " and ") + p;
+  return "; embeddings were made in " + made + ", not " + em.precision + ": re-embed with `" + embedCmd +
+         "` or pass --precision " + cov.otherPrecisions.front();
+}
+
 // ECG-only retrieval baseline (no network): hand-crafted ECG features (handcraftedEcgFeatures,
 // z-scored with training-split statistics) of query and target ECGs.
 RetrieveReport retrieveWithEcgFeatures(const RetrieveRequest& o) {
@@ -125,7 +144,7 @@ RetrieveReport retrieveWithEcgFeatures(const RetrieveRequest& o) {
     try {
       f[i] = handcraftedEcgFeatures(ls.lab[i]);
     } catch (const std::exception& e) {
-      rep.skipped.push_back(e.what());
+      rep.skipped.push_back(errorText(e));
       continue;
     }
     if (ls.split[i] == 0) train.push_back(f[i]);
@@ -157,6 +176,7 @@ RetrieveReport retrieveWithPairedEcgEmbeddings(const RetrieveRequest& o) {
   EmbeddingModel em = resolveEmbeddingModel(db, o.model);
   Bundle b = loadEmbeddingBundle(em);
   requireEcgSide(b, em.label());
+  setPrecision(o, b, em, rep);
   const auto ls = labelledPairedSplit(db, o.seed);
   EcgEmbedder ecg(db, b);
   ecg.ensure(ls.test(), 16);
@@ -183,15 +203,19 @@ RetrieveCoverage alignedCoverage(db::Database& db, const RetrieveRequest& o, con
   c.echoStudies = cov.echoStudies;
   c.missing = cov.missingStudies();
   c.stale = cov.staleRows;
-  c.embedCommand = "echo2ecg embed --db " + shellWord(o.dbPath) + (o.model.empty() ? "" : " --model " + shellWord(o.model));
+  c.embedCommand = "echo2ecg embed --db " + shellWord(o.dbPath) + (o.model.empty() ? "" : " --model " + shellWord(o.model)) +
+                   (o.precision ? " --precision " + em.precision : "");
   if (c.echoStudies == 0) throw std::runtime_error("no echo studies in " + o.dbPath);
-  if (cov.echoStudiesEmbedded == 0)
+  if (cov.echoStudiesEmbedded == 0) {
+    const std::string other = otherPrecisionText(cov, em, c.embedCommand);
     throw MissingEmbeddings("missing embeddings: none of the " + std::to_string(c.echoStudies) +
-                                " echo studies has an embedding of " + em.describe() +
+                                " echo studies has an embedding of " + em.describe() + " in " + em.precision +
                                 (c.stale ? " (the " + std::to_string(c.stale) + " stored rows of other versions are never used)"
                                          : "") +
-                                "; run `" + c.embedCommand + "` (or the workstation's re-embed job) first",
+                                (other.empty() ? "; run `" + c.embedCommand + "` (or the workstation's re-embed job) first"
+                                               : other),
                             em, c);
+  }
   // Of the missing studies, those none of whose loops decoded when embed last tried: re-embedding
   // does not help (the embed errors name the files).
   if (c.missing > 0) c.undecodable = cov.undecodableStudies;
@@ -203,7 +227,7 @@ RetrieveCoverage alignedCoverage(db::Database& db, const RetrieveRequest& o, con
 std::map<std::int64_t, std::vector<float>> storedStudyVectors(db::Database& db, const EmbeddingModel& em) {
   const auto loops = db.usLoopsByStudy();
   std::map<std::int64_t, std::vector<float>> out;
-  for (auto& s : db.embeddingsFor(em.studyKey(), em.weightsHash, em.preprocVersion))
+  for (auto& s : db.embeddingsFor(em.studyKey(), em.weightsHash, em.preprocVersion, em.precision))
     if (s.key.studyRowId && loops.count(*s.key.studyRowId)) out[*s.key.studyRowId] = std::move(s.vec);
   return out;
 }
@@ -284,12 +308,14 @@ RetrieveReport runRetrieve(const RetrieveRequest& o) {
   Bundle b = loadEmbeddingBundle(em);  // checks the weights; computes the query ECG's vector if missing
   requireEcgSide(b, em.label());
   requireEchoSide(b, em.label());
+  setPrecision(o, b, em, rep);
   rep.coverage = alignedCoverage(db, o, em);
   EcgEmbedder ecg(db, b);
   if (o.evaluate) {
     const auto studyVec = storedStudyVectors(db, em);
     // searched as they are, with a warning to re-embed (a study with no loop left is not searched)
-    for (auto study : outdatedStudyVectors(db, em.studyKey(), em.weightsHash, em.preprocVersion)) rep.coverage.outdated += studyVec.count(study);
+    for (auto study : outdatedStudyVectors(db, em.studyKey(), em.weightsHash, em.preprocVersion, em.precision))
+      rep.coverage.outdated += studyVec.count(study);
     rep.evaluated = evaluateAligned(db, ecg, o, em, studyVec, rep.coverage);
     rep.skipped = ecg.errors;
     return rep;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "model/precision.h"
 #include "pipeline/embedding_model.h"
 #include "retrieval/retrieval_metrics.h"
 #include "retrieval/study_search.h"
@@ -29,6 +30,10 @@ struct RetrieveRequest {
   // Exact search up to this many studies, HNSW above (-1 = EmbeddingIndex's default). The HNSW
   // graph is saved to DB.index/ and reused while the study embeddings are unchanged.
   long long hnswThreshold = -1;
+  // Inference precision of the query ECG's vector; nullopt = auto (model/precision.h). Only study
+  // vectors made in the same precision are searched (never a mix); when the model has study vectors
+  // in another precision only, the MissingEmbeddings error says which and what to do.
+  model::PrecisionRequest precision;
 };
 
 // What the model has and lacks in the database, for the report's warnings.
@@ -68,13 +73,14 @@ struct RetrieveEvaluationReport {
 
 struct RetrieveReport {
   bool evaluation = false;
+  model::PrecisionChoice precision;  // the resolved precision and why (not for ecg-features)
   RetrieveCoverage coverage;     // of the aligned model (not for the ECG-only baselines)
   std::optional<RetrieveSearchReport> search;
   std::optional<RetrieveEvaluationReport> evaluated;
   std::vector<std::string> skipped;  // ECGs that could not be read
 };
 
-// {"model_id","version","key","weights_hash","preprocessing","source"} of a model.
+// {"model_id","version","key","weights_hash","preprocessing","precision","source"} of a model.
 nlohmann::ordered_json modelJson(const pipeline::EmbeddingModel& m);
 // "N of M echo studies have no embedding of ID:V and are not searched (...): run `...`"; "" when none.
 std::string missingText(const RetrieveCoverage& c, const pipeline::EmbeddingModel& m);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "model/model.h"
+#include "model/precision.h"
 #include "pipeline/embedding_model.h"
 
 namespace e2e::pipeline {
@@ -25,6 +26,10 @@ struct Bundle {
   std::string role;
   std::string hash;
   torch::Device device = torch::kCPU;
+  // Inference precision of the embedders (pipeline/embedder.h): Bf16 runs the encoders under bfloat16
+  // autocast (model/autocast.h). The vectors are keyed by it (EmbeddingKey::precision). The jobs set
+  // it from their resolved --precision; fp32 unless set.
+  model::Precision precision = model::Precision::Fp32;
   // Per-dimension standardisation of the view embeddings before the aggregator (estimated on the
   // training loops at pretraining; undefined = identity). A frozen, randomly initialised video
   // encoder gives nearly collinear view embeddings (mean cosine ~0.999): without this the echo

@@ -7,7 +7,9 @@
 
 #include "io/dicom_echo.h"
 #include "io/video_reader.h"
+#include "model/autocast.h"
 #include "model/mvit.h"
+#include "common/text.h"
 
 namespace e2e::pipeline {
 
@@ -72,7 +74,7 @@ void embedMissing(db::Database& db, const std::vector<std::pair<std::int64_t, st
         ids.push_back(todo[j].first);
       } catch (const std::exception& e) {
         // the file readers' errors already start with the path
-        const std::string what = e.what();
+        const std::string what = errorText(e);
         const std::string& path = todo[j].second;
         errors.push_back(what.rfind(path, 0) == 0 ? what : path + ": " + what);
       }
@@ -103,6 +105,7 @@ db::EmbeddingKey bundleEmbeddingKey(const Bundle& b, std::string kindId, std::op
   k.modelId = std::move(kindId);
   k.weightsHash = b.hash;
   k.preprocVersion = b.preprocVersion;
+  k.precision = model::precisionName(b.precision);
   return k;
 }
 }  // namespace
@@ -119,7 +122,10 @@ void EcgEmbedder::ensure(const std::vector<Sample>& samples, int batch, const jo
   embedMissing(
       db, items, [&](std::int64_t id) { return key(id); }, byInstance, added, skipped, errors, batch, cancel, progress,
       [&](const std::string& path) { return ecgInputFromFile(path, bundle.preprocVersion); },
-      [&](const std::vector<std::vector<float>>& xs) { return bundle.net->embedEcg(ecgBatchTensor(xs).to(bundle.device)); });
+      [&](const std::vector<std::vector<float>>& xs) {
+        model::Bf16Autocast ac(bundle.precision == model::Precision::Bf16, bundle.device);
+        return bundle.net->embedEcg(ecgBatchTensor(xs).to(bundle.device)).to(torch::kFloat32);
+      });
 }
 
 const std::vector<float>* EcgEmbedder::find(std::int64_t instance) const {
@@ -159,11 +165,14 @@ void EchoEmbedder::ensureViews(const std::vector<std::pair<std::int64_t, std::st
           readResult.emplace_back(idOf.at(path), "");
           return clip;
         } catch (const std::exception& e) {
-          readResult.emplace_back(idOf.at(path), e.what());
+          readResult.emplace_back(idOf.at(path), errorText(e));
           throw;
         }
       },
-      [&](const std::vector<torch::Tensor>& clips) { return b.video->encode(torch::stack(clips).to(b.device)); });
+      [&](const std::vector<torch::Tensor>& clips) {
+        model::Bf16Autocast ac(b.precision == model::Precision::Bf16, b.device);
+        return b.video->encode(torch::stack(clips).to(b.device)).to(torch::kFloat32);
+      });
   db::Database::Transaction tx(db);
   for (auto& [id, error] : readResult) db.setLoopDecodeError(id, error);
   tx.commit();
@@ -191,7 +200,8 @@ void embedAllEcho(EchoEmbedder& cache, int batch, const job::CancelToken& cancel
   db::Database& db = cache.db;
   Bundle& b = cache.bundle;
   auto es = listEchoStudies(db);
-  const auto stored = db.embeddedInstanceIds(viewEmbeddingId(b.modelId, b.version), b.hash, b.preprocVersion);
+  const std::string precision = model::precisionName(b.precision);
+  const auto stored = db.embeddedInstanceIds(viewEmbeddingId(b.modelId, b.version), b.hash, b.preprocVersion, precision);
   std::vector<std::pair<std::int64_t, std::string>> needed;
   for (auto& [study, loops] : es.loops)
     for (auto& l : loops) {
@@ -228,12 +238,13 @@ void embedAllEcho(EchoEmbedder& cache, int batch, const job::CancelToken& cancel
     }
     auto v = b.normViews(torch::stack(vs)).unsqueeze(0).to(b.device);
     auto valid = torch::ones({1, v.size(1)}, torch::kBool).to(b.device);
+    model::Bf16Autocast ac(b.precision == model::Precision::Bf16, b.device);
     db.putEmbedding(cache.studyKey(study), rowVec(b.net->embedEcho(v, valid)[0]), inputs);
     ++(before ? cache.studyUpdated : cache.studyAdded);
   }
   // A study that has no loops any more (all deleted) keeps no vector made from them.
   for (const auto& [study, inputs] : db.studyEmbeddingInputs(studyEmbeddingId(b.modelId, b.version), b.hash,
-                                                             b.preprocVersion))
+                                                             b.preprocVersion, precision))
     if (!es.loops.count(study) && db.deleteEmbedding(cache.studyKey(study))) ++cache.studyDropped;
   tx.commit();
 }

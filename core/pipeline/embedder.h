@@ -2,6 +2,8 @@
 // database when stored and otherwise computed in batches and stored (one transaction per batch),
 // and the study vectors made from a study's loop vectors. Used by the embed, train, evaluate,
 // predict and retrieve jobs. Needs torch.
+// The encoders run in the bundle's precision (Bundle::precision: fp32, or bfloat16 autocast) and the
+// vectors are stored and looked up under it (EmbeddingKey::precision).
 #pragma once
 #include <torch/torch.h>
 

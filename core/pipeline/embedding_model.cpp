@@ -249,10 +249,11 @@ std::vector<std::int64_t> studyVectorLoops(const std::string& inputs) {
 }
 
 std::set<std::int64_t> outdatedStudyVectors(db::Database& db, const std::string& studyModelId,
-                                            const std::string& weightsHash, const std::string& preprocVersion) {
+                                            const std::string& weightsHash, const std::string& preprocVersion,
+                                            const std::string& precision) {
   std::set<std::int64_t> out;
   const auto loops = db.usLoopsByStudy();
-  for (const auto& [study, inputs] : db.studyEmbeddingInputs(studyModelId, weightsHash, preprocVersion)) {
+  for (const auto& [study, inputs] : db.studyEmbeddingInputs(studyModelId, weightsHash, preprocVersion, precision)) {
     if (inputs.empty()) continue;  // not recorded (an older version wrote it)
     auto it = loops.find(study);
     std::vector<std::int64_t> recorded;
@@ -269,14 +270,19 @@ std::set<std::int64_t> outdatedStudyVectors(db::Database& db, const std::string&
 
 EmbeddingCoverage embeddingCoverage(db::Database& db, const EmbeddingModel& m) {
   EmbeddingCoverage c;
-  const auto n = db.embeddingCounts(m.ecgKey(), m.studyKey(), m.weightsHash, m.preprocVersion);
+  const auto n = db.embeddingCounts(m.ecgKey(), m.studyKey(), m.weightsHash, m.preprocVersion, m.precision);
   c.ecgInstances = n.ecgInstances;
   c.ecgEmbedded = n.ecgEmbedded;
   c.echoStudies = n.echoStudies;
   c.echoStudiesEmbedded = n.echoStudiesEmbedded;
   c.staleRows = staleEmbeddingRows(db, m, false);
-  c.outdatedStudies = static_cast<std::int64_t>(outdatedStudyVectors(db, m.studyKey(), m.weightsHash, m.preprocVersion).size());
-  c.undecodableStudies = db.undecodableEchoStudies(m.studyKey(), m.weightsHash, m.preprocVersion);
+  c.outdatedStudies =
+      static_cast<std::int64_t>(outdatedStudyVectors(db, m.studyKey(), m.weightsHash, m.preprocVersion, m.precision).size());
+  c.undecodableStudies = db.undecodableEchoStudies(m.studyKey(), m.weightsHash, m.preprocVersion, m.precision);
+  for (const auto& s : db.embeddingSets())
+    if (s.modelId == m.studyKey() && s.weightsHash == m.weightsHash && s.preprocVersion == m.preprocVersion &&
+        s.precision != m.precision && s.studies > 0)
+      c.otherPrecisions.push_back(s.precision);
   return c;
 }
 
@@ -289,7 +295,7 @@ std::int64_t staleEmbeddingRows(db::Database& db, const EmbeddingModel& m, bool 
   for (const auto& s : db.embeddingSets()) {
     if (s.modelId.rfind(prefix, 0) != 0 || s.modelId.find('/', prefix.size()) == std::string::npos) continue;
     if (current.count(s.modelId) && s.weightsHash == m.weightsHash && s.preprocVersion == m.preprocVersion) continue;
-    rows += erase ? db.deleteEmbeddings(s.modelId, s.weightsHash, s.preprocVersion) : s.instances + s.studies;
+    rows += erase ? db.deleteEmbeddings(s.modelId, s.weightsHash, s.preprocVersion, s.precision) : s.instances + s.studies;
   }
   if (tx) tx->commit();
   return rows;

@@ -7,9 +7,12 @@
 //   model id   "<model_id>:<version>/ecg-aligned" (ECG, 512-d aligned), "/echo-view" (per loop) and
 //              "/echo-study-aligned" (study, 512-d aligned),
 //   weights hash (model::weightsHash of every tensor of the bundle) and
-//   preprocessing version (the bundle's, kPreprocVersion or kPreprocFourierVersion).
-// Retrieval only ever compares an ECG vector with study vectors of the same four values; rows of other
-// versions ("stale" after a new version was activated) are ignored, never mixed in.
+//   preprocessing version (the bundle's, kPreprocVersion or kPreprocFourierVersion) and
+//   precision ("fp32" / "bf16": the inference precision the vector was computed in, model/precision.h).
+// Retrieval only ever compares an ECG vector with study vectors of the same five values; rows of other
+// versions ("stale" after a new version was activated) are ignored, never mixed in, and so are the
+// rows of the same version in the other precision (they are not stale: a job run in that precision
+// uses them).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -55,6 +58,9 @@ struct EmbeddingModel {
   std::string preprocVersion = kPreprocVersion;  // the bundle's (card or bundle.json "preprocessing")
   Source source = Source::Bundled;
   bool active = false;  // Registry: the active version of its model id
+  // The precision of the embeddings a job reads and writes with this model: "fp32" or "bf16". Not
+  // part of the model's identity (label, describe): the jobs set it from their resolved --precision.
+  std::string precision = "fp32";
 
   std::string label() const { return modelId + ":" + version; }  // "echo2ecg-pretrain:2"
   std::string ecgKey() const { return ecgEmbeddingId(modelId, version); }
@@ -93,12 +99,15 @@ std::vector<std::int64_t> studyVectorLoops(const std::string& inputs);
 // them deleted). Vectors
 // without recorded inputs (written before schema version 4) are not counted.
 std::set<std::int64_t> outdatedStudyVectors(db::Database& db, const std::string& studyModelId,
-                                            const std::string& weightsHash, const std::string& preprocVersion);
+                                            const std::string& weightsHash, const std::string& preprocVersion,
+                                            const std::string& precision = "fp32");
 
-// How much of the database has embeddings of one model (weightsHash must be known).
+// How much of the database has embeddings of one model in its precision (weightsHash must be known).
 struct EmbeddingCoverage {
   std::int64_t ecgInstances = 0, ecgEmbedded = 0, echoStudies = 0, echoStudiesEmbedded = 0;
   std::int64_t staleRows = 0;  // stored rows of other versions/weights/preprocessing of the same model id
+  // precisions other than m.precision in which this very model has study vectors ("fp32", "bf16")
+  std::vector<std::string> otherPrecisions;
   std::int64_t outdatedStudies = 0;  // study vectors made from other loops than the study has now
   // of the missing studies: those none of whose loops decoded when embed last tried (embedding them
   // again does not help; the embed errors name the files)
@@ -114,7 +123,8 @@ struct EmbeddingCoverage {
 EmbeddingCoverage embeddingCoverage(db::Database& db, const EmbeddingModel& m);
 
 // Stored embedding sets that are stale for `m`: every "<m.modelId>:<any version>/..." key whose
-// version, weights hash or preprocessing differs from m's. With erase, they are deleted (one
+// version, weights hash or preprocessing differs from m's (in any precision; m's own key in another
+// precision is not stale). With erase, they are deleted (one
 // transaction). Returns the number of rows.
 std::int64_t staleEmbeddingRows(db::Database& db, const EmbeddingModel& m, bool erase = false);
 

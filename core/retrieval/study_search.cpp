@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include "labels/study_labels.h"
 
@@ -27,13 +28,31 @@ std::optional<pipeline::EmbeddingModel> modelOfEcgKey(const db::EmbeddingKey& k)
   m.version = label.substr(colon + 1);
   m.weightsHash = k.weightsHash;
   m.preprocVersion = k.preprocVersion;
+  m.precision = k.precision;
   m.source = pipeline::EmbeddingModel::Source::Directory;
   return m;
+}
+
+// The precision the workstation searches `m` in (it searches stored vectors only): that of the
+// newest stored vector of the query ECG under m that has study vectors in the same precision, else
+// the one precision m has study vectors in (fp32 when it has both or none).
+std::string storedSearchPrecision(db::Database& db, const pipeline::EmbeddingModel& m, std::int64_t ecgInstanceId) {
+  for (const auto& k : db.embeddingKeysOfInstance(ecgInstanceId))
+    if (k.modelId == m.ecgKey() && k.weightsHash == m.weightsHash && k.preprocVersion == m.preprocVersion &&
+        !db.studyEmbeddingInputs(m.studyKey(), m.weightsHash, m.preprocVersion, k.precision).empty())
+      return k.precision;
+  std::set<std::string> withStudies;
+  for (const auto& s : db.embeddingSets())
+    if (s.modelId == m.studyKey() && s.weightsHash == m.weightsHash && s.preprocVersion == m.preprocVersion &&
+        s.studies > 0)
+      withStudies.insert(s.precision);
+  return withStudies.size() == 1 ? *withStudies.begin() : "fp32";
 }
 
 // The file name of a model's saved HNSW graph.
 std::string graphFileName(const pipeline::EmbeddingModel& m) {
   std::string name = m.studyKey();
+  if (m.precision != "fp32") name += "-" + m.precision;  // fp32 keeps the name graphs had before schema 7
   for (auto& c : name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') c = '_';
   return name + ".hnsw";
@@ -104,12 +123,18 @@ StudyHit describeStudy(db::Database& db, const SearchHit& h, int rank) {
 
 std::optional<pipeline::EmbeddingModel> chooseSearchModel(db::Database& db, const std::string& spec,
                                                           std::int64_t ecgInstanceId, bool storedFallback) {
-  if (!spec.empty()) return pipeline::resolveEmbeddingModel(db, spec);
-  if (auto active = pipeline::activeRegisteredEmbeddingModel(db)) return active;
-  if (!storedFallback) return pipeline::resolveEmbeddingModel(db, "");
+  std::optional<pipeline::EmbeddingModel> m;
+  if (!spec.empty()) m = pipeline::resolveEmbeddingModel(db, spec);
+  else if (auto active = pipeline::activeRegisteredEmbeddingModel(db)) m = active;
+  else if (!storedFallback) m = pipeline::resolveEmbeddingModel(db, "");
+  if (m) {
+    if (storedFallback) m->precision = storedSearchPrecision(db, *m, ecgInstanceId);
+    return m;
+  }
   for (const auto& k : db.embeddingKeysOfInstance(ecgInstanceId)) {
-    auto m = modelOfEcgKey(k);
-    if (m && !db.studyEmbeddingInputs(m->studyKey(), m->weightsHash, m->preprocVersion).empty()) return m;
+    auto km = modelOfEcgKey(k);
+    if (km && !db.studyEmbeddingInputs(km->studyKey(), km->weightsHash, km->preprocVersion, km->precision).empty())
+      return km;
   }
   return std::nullopt;
 }
@@ -126,7 +151,7 @@ void StudyIndex::invalidate() {
 
 const EmbeddingIndex& StudyIndex::ensure(db::Database& db, const pipeline::EmbeddingModel& m,
                                          std::vector<std::string>* notes) {
-  const std::string key = m.studyKey() + "|" + m.weightsHash + "|" + m.preprocVersion;
+  const std::string key = m.studyKey() + "|" + m.weightsHash + "|" + m.preprocVersion + "|" + m.precision;
   if (index_ && key == cachedKey_) return *index_;
   invalidate();
   const auto loops = db.usLoopsByStudy();
@@ -134,7 +159,7 @@ const EmbeddingIndex& StudyIndex::ensure(db::Database& db, const pipeline::Embed
   for (const auto& s : db.listStudies()) patientOf[s.id] = s.patientRowId;
   EmbeddingIndex::Options io;
   if (opts_.hnswThreshold >= 0) io.hnswThreshold = static_cast<std::size_t>(opts_.hnswThreshold);
-  auto vectors = db.embeddingsFor(m.studyKey(), m.weightsHash, m.preprocVersion);
+  auto vectors = db.embeddingsFor(m.studyKey(), m.weightsHash, m.preprocVersion, m.precision);  // one precision
   // the dimension of the model's vectors (512 for the Echo2ECG encoders)
   auto index = std::make_unique<EmbeddingIndex>(vectors.empty() ? 512 : static_cast<int>(vectors.front().vec.size()), io);
   for (auto& s : vectors) {
@@ -160,6 +185,7 @@ std::optional<std::vector<float>> storedEcgVector(db::Database& db, const pipeli
   k.modelId = m.ecgKey();
   k.weightsHash = m.weightsHash;
   k.preprocVersion = m.preprocVersion;
+  k.precision = m.precision;
   return db.getEmbedding(k);
 }
 
@@ -173,7 +199,7 @@ StudySearchResult searchSimilarStudies(db::Database& db, StudyIndex& index, cons
   const EmbeddingIndex& idx = index.ensure(db, m, &out.notes);
   out.searched = idx.size();
   if (idx.size() == 0) return out;
-  for (auto study : pipeline::outdatedStudyVectors(db, m.studyKey(), m.weightsHash, m.preprocVersion))
+  for (auto study : pipeline::outdatedStudyVectors(db, m.studyKey(), m.weightsHash, m.preprocVersion, m.precision))
     out.outdatedSearched += index.patientOf().count(study);
   if (static_cast<int>(query.size()) != idx.dim())
     throw std::runtime_error("the ECG vector has " + std::to_string(query.size()) + " dimensions, the study vectors " +

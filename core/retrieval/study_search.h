@@ -4,7 +4,7 @@
 // panel uses the stored one).
 //
 // One model only: the ECG vector is compared with the study vectors of exactly the same model id,
-// version, weights hash and preprocessing. Rows of other versions are never used; studies without
+// version, weights hash, preprocessing and precision (EmbeddingModel::precision; never mixed). Rows of other versions are never used; studies without
 // a vector of the model are left out and counted (coverage).
 #pragma once
 #include <cstdint>
@@ -25,6 +25,9 @@ namespace e2e::retrieval {
 // model (as every job); without one, `storedFallback` picks the newest model that has a stored
 // vector of `ecgInstanceId` and study vectors (the workstation, which embeds with whatever model
 // the user ran), else nullopt. With a spec: resolveEmbeddingModel(db, spec) (throws when unusable).
+// With storedFallback the model's precision is the one the stored vectors can be searched in: that of
+// the query ECG's newest stored vector that has study vectors of the same precision, else the only
+// precision the model has study vectors in (else fp32). Without it, fp32: the caller sets it.
 std::optional<pipeline::EmbeddingModel> chooseSearchModel(db::Database& db, const std::string& spec,
                                                           std::int64_t ecgInstanceId, bool storedFallback);
 

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "app/ui_setup.h"
@@ -27,36 +28,52 @@ inline bool haveDisplay() {
   return d && *d;
 }
 
-// Whether an X client can connect to $DISPLAY now, tried up to `tries` times 0.5 s apart. A shared
-// Xvfb under a loaded parallel run once refused one connection (CI: "could not connect to display
-// :100" and QApplication aborted) while the tests before and after it connected; a retry rides that
-// out. libxcb is loaded at run time (Qt's xcb plugin uses the same library), so tests need no link.
-inline bool displayAccepts(int tries = 20) {
-  void* lib = ::dlopen("libxcb.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (!lib) return true;  // cannot probe: let Qt try and report
-  using Connect = void* (*)(const char*, int*);
-  using HasError = int (*)(void*);
-  using Disconnect = void (*)(void*);
-  auto connect = reinterpret_cast<Connect>(::dlsym(lib, "xcb_connect"));
-  auto hasError = reinterpret_cast<HasError>(::dlsym(lib, "xcb_connection_has_error"));
-  auto disconnect = reinterpret_cast<Disconnect>(::dlsym(lib, "xcb_disconnect"));
-  bool ok = !connect || !hasError || !disconnect;
-  for (int i = 0; !ok && i < tries; ++i) {
-    if (i > 0) ::usleep(500 * 1000);
-    void* c = connect(nullptr, nullptr);
-    ok = c && hasError(c) == 0;
-    if (c) disconnect(c);
-    if (!ok) std::fprintf(stderr, "e2e gui test: X display %s refused a connection (try %d)\n", std::getenv("DISPLAY"), i + 1);
+// Holds one X connection open while QApplication connects. An X server with no client left resets
+// itself (unless started with -noreset), and a client that connects during the reset is refused:
+// under a parallel run that was "could not connect to display" in a test between two that passed.
+// The held connection is made with retries (20, 0.5 s apart, each refusal logged), so a server that
+// is resetting or busy is waited for, then kept from resetting until Qt is connected. libxcb is
+// loaded at run time (Qt's xcb plugin uses the same library), so tests need no extra link.
+class DisplayHold {
+ public:
+  DisplayHold() {
+    lib_ = ::dlopen("libxcb.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib_) return;
+    using Connect = void* (*)(const char*, int*);
+    using HasError = int (*)(void*);
+    auto connect = reinterpret_cast<Connect>(::dlsym(lib_, "xcb_connect"));
+    auto hasError = reinterpret_cast<HasError>(::dlsym(lib_, "xcb_connection_has_error"));
+    disconnect_ = reinterpret_cast<Disconnect>(::dlsym(lib_, "xcb_disconnect"));
+    if (!connect || !hasError || !disconnect_) return;
+    for (int i = 0; i < 20; ++i) {
+      if (i > 0) ::usleep(500 * 1000);
+      conn_ = connect(nullptr, nullptr);
+      if (conn_ && hasError(conn_) == 0) return;
+      if (conn_) disconnect_(conn_);
+      conn_ = nullptr;
+      std::fprintf(stderr, "e2e gui test: X display %s refused a connection (try %d)\n", std::getenv("DISPLAY"), i + 1);
+    }
   }
-  ::dlclose(lib);
-  return ok;
-}
+  ~DisplayHold() {
+    if (conn_) disconnect_(conn_);
+    if (lib_) ::dlclose(lib_);
+  }
+  DisplayHold(const DisplayHold&) = delete;
+  DisplayHold& operator=(const DisplayHold&) = delete;
+
+ private:
+  using Disconnect = void (*)(void*);
+  void* lib_ = nullptr;
+  void* conn_ = nullptr;
+  Disconnect disconnect_ = nullptr;
+};
 
 inline QApplication* app(bool needDisplay = false) {
   if (!qApp) {
     if (!needDisplay && !std::getenv("QT_QPA_PLATFORM") && !haveDisplay()) qputenv("QT_QPA_PLATFORM", "offscreen");
-    // xcb: make sure the display takes connections before QApplication, which aborts if it cannot.
-    if (!std::getenv("QT_QPA_PLATFORM") && haveDisplay()) (void)displayAccepts();
+    // xcb: QApplication aborts if it cannot connect; hold a connection (made with retries) meanwhile.
+    std::unique_ptr<DisplayHold> hold;
+    if (!std::getenv("QT_QPA_PLATFORM") && haveDisplay()) hold = std::make_unique<DisplayHold>();
     e2e::ui::setDefaultSurfaceFormat();
     static int argc = 1;
     static char name[] = "e2e_gui_test";

@@ -28,6 +28,16 @@ inline std::string run(const std::vector<std::string>& argv) {
 
 inline std::string pdfInfo(const QString& pdf) { return run({"pdfinfo", pdf.toStdString()}); }
 inline std::string pdfText(const QString& pdf) { return run({"pdftotext", "-layout", pdf.toStdString(), "-"}); }
+// pdftotext's text with the typographic ligatures the font draws (U+FB00-FB04: "ﬂat", "ﬁlters")
+// spelled out, so that words can be searched.
+inline std::string pdfWords(const QString& pdf) {
+  std::string t = pdfText(pdf);
+  const std::pair<const char*, const char*> lig[] = {
+      {"\xEF\xAC\x80", "ff"}, {"\xEF\xAC\x81", "fi"}, {"\xEF\xAC\x82", "fl"}, {"\xEF\xAC\x83", "ffi"}, {"\xEF\xAC\x84", "ffl"}};
+  for (const auto& [from, to] : lig)
+    for (auto at = t.find(from); at != std::string::npos; at = t.find(from, at)) t.replace(at, 3, to);
+  return t;
+}
 
 // "Page size:      841.89 x 595.276 pts (A4)" -> {595.276, 841.89} (short side first).
 inline std::pair<double, double> pdfPageSizePt(const std::string& info) {

@@ -7,6 +7,8 @@
 #include <QFileInfo>
 #include <QTemporaryDir>
 
+#include <regex>
+
 #include "common/person_name.h"
 #include "common/process.h"
 #include "db/database.h"
@@ -27,6 +29,10 @@ class ReportCli : public ::testing::Test {
     importer::ImportOptions o;
     o.paths = {test::dataFile("ecg_dicom/jap1968_dcm-waveform/test_ecg.dcm").string(),
                test::dataFile("ecg_wfdb/ludb/data/1.hea").string(),
+               // Real records with signal-quality findings (issue 23): flat V2, V4, V6; a likely
+               // LA/RA reversal.
+               test::dataFile("ecg_wfdb/torch_ecg_cinc2021/JS20008.hea").string(),
+               test::dataFile("ecg_wfdb/torch_ecg_cinc2021/E07514.hea").string(),
                test::dataFile("us_dicom").string()};
     importer::runImport(database, o);
   }
@@ -92,6 +98,32 @@ TEST_F(ReportCli, LudbRecordByUidWithAnotherLayout) {
   ASSERT_TRUE(r.ok()) << r.out << r.err;
   EXPECT_NE(r.out.find("layout 6x2"), std::string::npos) << r.out;
   EXPECT_NE(test::pdfText(pdf).find("Layout 6x2"), std::string::npos);
+}
+
+// Issue 23: the batch printout carries the signal quality the screen shows (assessed from the file:
+// no view passes it in): the marks beside flat leads, the banner of a record-level warning, and
+// nothing on a clean record.
+TEST_F(ReportCli, PrintsTheSignalQualityOfTheEcg) {
+  auto reportText = [&](const std::string& pathEnd) {
+    const auto inst = instance(pathEnd);
+    if (!inst) return std::string("no instance ") + pathEnd;
+    const QString pdf = dir_->filePath(QString::fromStdString("quality-" + std::to_string(inst->id) + ".pdf"));
+    const ProcessResult r = report({std::to_string(inst->id), "--pdf", pdf.toStdString()});
+    return r.ok() ? test::pdfWords(pdf) : "report failed: " + r.out + r.err;
+  };
+  auto marked = [](const std::string& text, const std::string& lead) {
+    return std::regex_search(text, std::regex("(^|[^A-Za-z0-9])" + lead + " +flat"));
+  };
+  const std::string flat = reportText("JS20008.hea");
+  for (const char* l : {"V2", "V4", "V6"}) EXPECT_TRUE(marked(flat, l)) << l << "\n" << flat;
+  EXPECT_FALSE(marked(flat, "V1")) << flat;
+  EXPECT_EQ(flat.find("Signal quality"), std::string::npos) << "flat leads alone leave the record usable\n" << flat;
+  const std::string reversed = reportText("E07514.hea");
+  EXPECT_NE(reversed.find("Signal quality: likely LA/RA limb-lead reversal"), std::string::npos) << reversed;
+  const std::string clean = reportText("/1.hea");
+  EXPECT_NE(clean.find("25 mm/s"), std::string::npos) << clean;
+  EXPECT_EQ(clean.find("Signal quality"), std::string::npos) << clean;
+  EXPECT_EQ(clean.find("flat"), std::string::npos) << clean;
 }
 
 TEST_F(ReportCli, RefusesWhatItCannotPrint) {

@@ -446,9 +446,13 @@ void drawLegend(QPainter& p, const EcgPaintSpec& spec, const EcgPageGeometry& ge
 void drawQualityBanner(QPainter& p, const EcgPaintSpec& spec, const EcgPageGeometry& geo, double k) {
   const QString banner = ecgQualityBanner(spec);
   if (banner.isEmpty()) return;
-  setFontMm(p, 2.6, k, true);
   p.setPen(spec.quality->usable ? ecgQualityWarningColor() : ecgQualitySevereColor());
   const QRectF r((geo.headerMm.x()) * k, 0.8 * k, geo.headerMm.width() * k, (kMarginMm - 1.0) * k);
+  // A long reason gets a smaller font before it is shortened (the printout must not hide it).
+  for (double mm : {2.6, 2.3, 2.0, 1.8}) {
+    setFontMm(p, mm, k, true);
+    if (QFontMetricsF(p.font()).horizontalAdvance(banner) <= r.width()) break;
+  }
   p.drawText(r, Qt::AlignLeft | Qt::AlignVCenter, QFontMetricsF(p.font()).elidedText(banner, Qt::ElideRight, r.width()));
 }
 

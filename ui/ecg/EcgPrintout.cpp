@@ -100,6 +100,25 @@ EcgPrintout makeEcgPrintout(const EcgPaintSpec& view, const EcgPrintOptions& o, 
   out.spec.params.gainMmPerMv = validGain(o.gainMmPerMv) ? o.gainMmPerMv : 10.0;
   out.spec.params.maxHeightMm = 0.0;  // ecgPageGeometry sets it from the paper
   if (o.includeCalipers) out.calipers = calipers;
+  if (view.quality) {
+    // The view's quality (of the record as loaded, before display filters): shared, not copied.
+    out.quality = std::shared_ptr<const signal::EcgQuality>(std::shared_ptr<void>(), view.quality);
+  } else if (view.record) {
+    out.quality = std::make_shared<const signal::EcgQuality>(signal::assessEcgQuality(*view.record));
+  }
+  out.spec.quality = out.quality.get();
+  return out;
+}
+
+QString ecgPrintoutQualityBanner(const EcgPrintout& po) { return ecgQualityBanner(po.spec); }
+
+QStringList ecgPrintoutQualityMarks(const EcgPrintout& po) {
+  QStringList out;
+  if (!po.spec.quality) return out;
+  for (const auto& l : po.spec.quality->leads) {
+    const QString m = ecgQualityMark(po.spec, l.lead);
+    if (!m.isEmpty()) out << QString::fromStdString(l.lead) + QStringLiteral(": ") + m;
+  }
   return out;
 }
 

@@ -2,12 +2,16 @@
 // on A4 or Letter, with the calipers measured on the screen when chosen. One code path for
 // File > Print (QPrinter), File > Export PDF… (QPdfWriter), `echo2ecg-gui --export-pdf` and,
 // through it, `echo2ecg report` (the CLI stays Qt-free and runs the GUI binary's export).
+// The page carries the ECG's signal quality as the screen shows it (issue 23). It prints no model
+// output (predictions stay in the prediction panel and the DICOM SR), so it has no OOD flag to
+// carry: anything model-made added here must come with its quality and OOD flags.
 #pragma once
 
 #include <QPageLayout>
 #include <QPointF>
 #include <QString>
 #include <QStringList>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -50,9 +54,22 @@ EcgPaper defaultPrintPaper();
 struct EcgPrintout {
   EcgPaintSpec spec;                      // record, filters and order of the view; options' scale
   std::vector<EcgCaliperMark> calipers;   // empty when not included
+  // The signal quality the page shows (issue 23: the banner line above the header and a mark
+  // beside each lead with an issue, drawn by paintEcg as on the screen): the view's when it has
+  // one, else assessed here from spec.record (the headless `--export-pdf` / `echo2ecg report`
+  // path). spec.quality points into it; copies of the printout share it.
+  std::shared_ptr<const signal::EcgQuality> quality;
 };
+// A printout of `view` (record, filters, order, signal quality) at the options' paper and scale.
+// When view.quality is null and view.record is set, the quality is assessed from view.record (the
+// record as read: callers with display filters pass the quality of the unfiltered record, as
+// EcgView does), so that no printout leaves out a flat, noisy or disconnected lead.
 EcgPrintout makeEcgPrintout(const EcgPaintSpec& view, const EcgPrintOptions& options,
                             const std::vector<EcgCaliperMark>& calipers = {});
+// "Signal quality: ..." banner of the printout ("" when the record has no record-level issue),
+// and the per-lead marks ("V3: flat"), as printed.
+QString ecgPrintoutQualityBanner(const EcgPrintout& printout);
+QStringList ecgPrintoutQualityMarks(const EcgPrintout& printout);
 
 // Where a caliper lands on the printout's layout (grid millimetres): on the panel of its lead
 // that shows both of its times; nullopt when the layout shows no such panel.

@@ -7,7 +7,9 @@
 #include <QFormLayout>
 #include <QLabel>
 #include <QMessageBox>
+#include <QHBoxLayout>
 #include <QPrintDialog>
+#include <QPrintPreviewWidget>
 #include <QPrinter>
 #include <QPushButton>
 #include <QSettings>
@@ -34,6 +36,17 @@ QString layoutTitle(vm::EcgLayoutKind k) {
 void selectData(QComboBox* box, const QVariant& v) {
   const int i = box->findData(v);
   if (i >= 0) box->setCurrentIndex(i);
+}
+
+// The preview pane: one page, fitted to the pane.
+QPrintPreviewWidget* makePreview(QPrinter* printer, QWidget* parent) {
+  auto* w = new QPrintPreviewWidget(printer, parent);
+  w->setObjectName(QStringLiteral("printPreview"));
+  w->setViewMode(QPrintPreviewWidget::SinglePageView);
+  w->setZoomMode(QPrintPreviewWidget::FitInView);
+  w->setMinimumSize(520, 380);
+  w->setToolTip(QStringLiteral("The page exactly as it will print (the same painting at exact scale)"));
+  return w;
 }
 }  // namespace
 
@@ -80,16 +93,42 @@ EcgPrintDialog::EcgPrintDialog(Purpose purpose, const EcgView& view, QWidget* pa
   ok_->setText(purpose == Purpose::Print ? QStringLiteral("Print…") : QStringLiteral("Export PDF…"));
   connect(bb, &QDialogButtonBox::accepted, this, &QDialog::accept);
   connect(bb, &QDialogButtonBox::rejected, this, &QDialog::reject);
-  auto* lay = new QVBoxLayout(this);
-  lay->addLayout(form);
-  lay->addWidget(summary_);
-  lay->addWidget(bb);
+  auto* options = new QVBoxLayout;
+  options->addLayout(form);
+  options->addWidget(summary_);
+  options->addStretch(1);
+  options->addWidget(bb);
+  previewPrinter_ = std::make_unique<QPrinter>(QPrinter::HighResolution);
+  preview_ = makePreview(previewPrinter_.get(), this);
+  connect(preview_, &QPrintPreviewWidget::paintRequested, this, &EcgPrintDialog::paintPreview);
+  auto* previewBox = new QVBoxLayout;
+  previewBox->addWidget(new QLabel(QStringLiteral("<b>Preview</b> (as it will print)"), this));
+  previewBox->addWidget(preview_, 1);
+  auto* lay = new QHBoxLayout(this);
+  lay->addLayout(options);
+  lay->addLayout(previewBox, 1);
   setOptions(savedOptions(view));
   for (QComboBox* b : {paper_, layout_, gain_})
     connect(b, qOverload<int>(&QComboBox::currentIndexChanged), this, &EcgPrintDialog::updateSummary);
   connect(calipers_, &QCheckBox::toggled, this, &EcgPrintDialog::updateSummary);
   updateSummary();
 }
+
+EcgPrintDialog::~EcgPrintDialog() {
+  // The preview widget paints on previewPrinter_: it goes first.
+  delete preview_;
+  preview_ = nullptr;
+}
+
+void EcgPrintDialog::paintPreview(QPrinter* printer) {
+  ++previewRenders_;
+  if (!view_.hasRecord()) return;  // no page
+  const EcgPrintout po = printout();
+  if (!ecgPageGeometry(po.spec).fitsPaper) return;  // nothing would print: an empty preview, the summary says why
+  printEcgPrintout(*printer, po);
+}
+
+int EcgPrintDialog::previewPageCount() const { return preview_ ? preview_->pageCount() : 0; }
 
 EcgPrintOptions EcgPrintDialog::options() const {
   EcgPrintOptions o;
@@ -121,10 +160,18 @@ void EcgPrintDialog::updateSummary() {
   QString s = ecgPrintoutDescription(po);
   if (!view_.hasRecord()) s = QStringLiteral("No ECG is open.");
   else if (!fits) s += QStringLiteral(" — does not fit this paper at exact scale");
+  if (view_.hasRecord()) {
+    // What the page says about the signal (issue 23), also said here.
+    const QString banner = ecgPrintoutQualityBanner(po);
+    const QStringList marks = ecgPrintoutQualityMarks(po);
+    if (!banner.isEmpty()) s += QStringLiteral("\n") + banner;
+    if (!marks.isEmpty()) s += QStringLiteral("\nLead marks: ") + marks.join(QStringLiteral("; "));
+  }
   const QStringList cal = ecgCaliperLines(po);
   if (!cal.isEmpty()) s += QStringLiteral("\n") + cal.join(QStringLiteral("\n"));
   summary_->setText(s);
   ok_->setEnabled(view_.hasRecord() && fits);
+  if (preview_) preview_->updatePreview();
 }
 
 EcgPrintOptions EcgPrintDialog::savedOptions(const EcgView& view) {

@@ -67,7 +67,7 @@ struct EchoGLWidget::Vtk {
 
 EchoGLWidget::EchoGLWidget(QWidget* parent) : QOpenGLWidget(parent), vtk_(std::make_unique<Vtk>()) {
   setMinimumSize(160, 120);
-  setMouseTracking(false);
+  setMouseTracking(true);  // the dashed line to the next point of an area or angle
   auto& v = *vtk_;
   v.window->SetOwnContext(false);
   v.window->SetFrameBlitModeToBlitToCurrent();
@@ -99,8 +99,6 @@ void EchoGLWidget::setFrames(std::shared_ptr<const EchoFrames> frames) {
   frame_ = 0;
   dirty_ = true;
   view_.setImageSize(hasImage() ? frames_->cols : 0, hasImage() ? frames_->rows : 0);
-  line_.reset();
-  overlayText_.clear();
   update();
 }
 
@@ -108,12 +106,6 @@ void EchoGLWidget::showFrame(int index) {
   if (!hasImage()) return;
   frame_ = std::clamp(index, 0, frames_->frames - 1);
   dirty_ = true;
-  update();
-}
-
-void EchoGLWidget::setOverlay(std::optional<std::pair<QPointF, QPointF>> line, const QString& text) {
-  line_ = std::move(line);
-  overlayText_ = text;
   update();
 }
 
@@ -289,22 +281,8 @@ void EchoGLWidget::paintOverlay(QPainter& p) {
     backedText(p, QRectF(6, height() - 22, width() - 12, 18), Qt::AlignLeft | Qt::AlignBottom,
                QStringLiteral("W %1  L %2   zoom %3x").arg(view_.window(), 0, 'f', 0).arg(view_.level(), 0, 'f', 0)
                    .arg(view_.zoom(), 0, 'f', 2), yellow);
-  if (line_) {
-    const QPointF a = imageToWidget(line_->first), b = imageToWidget(line_->second);
-    p.setPen(QPen(QColor(80, 255, 120), 2));
-    p.drawLine(a, b);
-    for (const QPointF& c : {a, b}) {
-      p.drawLine(c + QPointF(-5, 0), c + QPointF(5, 0));
-      p.drawLine(c + QPointF(0, -5), c + QPointF(0, 5));
-    }
-    if (!overlayText_.isEmpty()) {
-      const QPointF at = b + QPointF(8, -8);
-      const QRectF box = QFontMetricsF(f).boundingRect(overlayText_).translated(at).adjusted(-3, -2, 3, 2);
-      p.fillRect(box, QColor(0, 0, 0, 170));
-      p.setPen(QColor(80, 255, 120));
-      p.drawText(at, overlayText_);
-    }
-  }
+  if (tool_ && hasImage()) paintMeasurements(p, *tool_, [this](QPointF q) { return imageToWidget(q); }, f,
+                                                QRectF(4, 26, width() - 8, height() - 52));  // clear of the corner texts
 }
 
 void EchoGLWidget::mousePressEvent(QMouseEvent* e) {
@@ -313,11 +291,14 @@ void EchoGLWidget::mousePressEvent(QMouseEvent* e) {
   if (e->button() == Qt::RightButton) drag_ = Drag::WindowLevel;
   else if (e->button() == Qt::MiddleButton) drag_ = Drag::Pan;
   else if (e->button() == Qt::LeftButton)
-    drag_ = mode_ == EchoMouseMode::Measure ? Drag::Measure : mode_ == EchoMouseMode::Pan ? Drag::Pan : Drag::WindowLevel;
+    drag_ = mode_ == EchoMouseMode::Pan ? Drag::Pan : mode_ == EchoMouseMode::WindowLevel ? Drag::WindowLevel : Drag::Measure;
   if (drag_ == Drag::Measure) Q_EMIT pressed(widgetToImage(e->position()));
 }
 
 void EchoGLWidget::mouseMoveEvent(QMouseEvent* e) {
+  const bool measuring = mode_ != EchoMouseMode::Pan && mode_ != EchoMouseMode::WindowLevel;
+  if (hasImage() && drag_ == Drag::None && measuring && e->buttons() == Qt::NoButton)
+    Q_EMIT hovered(widgetToImage(e->position()));
   if (!hasImage() || drag_ == Drag::None) return;
   const QPointF d = e->position() - lastPos_;
   lastPos_ = e->position();
@@ -333,6 +314,15 @@ void EchoGLWidget::mouseReleaseEvent(QMouseEvent* e) {
   if (was == Drag::Measure && hasImage()) Q_EMIT released(widgetToImage(e->position()));
 }
 
+void EchoGLWidget::mouseDoubleClickEvent(QMouseEvent* e) {
+  // Not a second press: with a measuring tool it closes a trace; other buttons and tools act
+  // as on a press.
+  const bool measuring = mode_ != EchoMouseMode::Pan && mode_ != EchoMouseMode::WindowLevel;
+  if (!hasImage() || e->button() != Qt::LeftButton || !measuring) return mousePressEvent(e);
+  drag_ = Drag::None;
+  Q_EMIT doubleClicked(widgetToImage(e->position()));
+}
+
 void EchoGLWidget::wheelEvent(QWheelEvent* e) {
   if (!hasImage() || e->angleDelta().y() == 0) return QOpenGLWidget::wheelEvent(e);
   zoomAt(vm::ImageViewModel::wheelFactor(e->angleDelta().y()), e->position());
@@ -340,6 +330,25 @@ void EchoGLWidget::wheelEvent(QWheelEvent* e) {
 }
 
 // ------------------------------------------------------------------ view ----
+
+namespace {
+// The left button's tools: distance, area, angle (D, A, G), window/level (W), pan (P).
+QComboBox* makeToolBox(QWidget* parent) {
+  auto* box = new QComboBox(parent);
+  box->setObjectName(QStringLiteral("echoTool"));
+  box->addItem(QStringLiteral("Distance (D)"), static_cast<int>(EchoMouseMode::Measure));
+  box->addItem(QStringLiteral("Area (A)"), static_cast<int>(EchoMouseMode::Area));
+  box->addItem(QStringLiteral("Angle (G)"), static_cast<int>(EchoMouseMode::Angle));
+  box->addItem(QStringLiteral("Window/level"), static_cast<int>(EchoMouseMode::WindowLevel));
+  box->addItem(QStringLiteral("Pan"), static_cast<int>(EchoMouseMode::Pan));
+  box->setToolTip(QStringLiteral(
+      "Left button: D distance (drag), A area (click vertices, then double-click or click the first point;\n"
+      "or drag a freehand trace), G angle (click a point, the vertex, a point), W window/level, P pan.\n"
+      "Esc cancels the measurement being drawn, Delete removes the last one.\n"
+      "Right-drag: window/level. Middle-drag: pan. Wheel: zoom at the cursor."));
+  return box;
+}
+}  // namespace
 
 EchoView::EchoView(QWidget* parent) : QWidget(parent) {
   gl_ = new EchoGLWidget(this);
@@ -366,15 +375,12 @@ EchoView::EchoView(QWidget* parent) : QWidget(parent) {
   speedBox_->setCurrentIndex(2);
   slider_ = new QSlider(Qt::Horizontal, this);
   slider_->setRange(0, 0);
-  toolBox_ = new QComboBox(this);
-  toolBox_->setObjectName(QStringLiteral("echoTool"));
-  toolBox_->addItem(QStringLiteral("Measure"), static_cast<int>(EchoMouseMode::Measure));
-  toolBox_->addItem(QStringLiteral("Window/level"), static_cast<int>(EchoMouseMode::WindowLevel));
-  toolBox_->addItem(QStringLiteral("Pan"), static_cast<int>(EchoMouseMode::Pan));
-  toolBox_->setToolTip(QStringLiteral("Left button: measure a distance, window/level or pan.\n"
-                                      "Right-drag: window/level. Middle-drag: pan. Wheel: zoom at the cursor."));
+  toolBox_ = makeToolBox(this);
   resetBtn_ = mkBtn(QStringLiteral("Reset"), QStringLiteral("Reset zoom, pan and window/level"));
   resetBtn_->setObjectName(QStringLiteral("echoResetView"));
+  clearBtn_ = mkBtn(QStringLiteral("Clear"), QStringLiteral("Delete all measurements of this cell (Delete: the last one)"));
+  clearBtn_->setObjectName(QStringLiteral("echoClearMeasurements"));
+  gl_->setMeasureTool(&tool_);
   frameLabel_ = new QLabel(QStringLiteral("—"), this);
   frameLabel_->setMinimumWidth(60);
   infoLabel_ = new QLabel(this);
@@ -391,6 +397,7 @@ EchoView::EchoView(QWidget* parent) : QWidget(parent) {
   controls->addWidget(speedBox_);
   controls->addWidget(loopBox_);
   controls->addWidget(toolBox_);
+  controls->addWidget(clearBtn_);
   controls->addWidget(resetBtn_);
   auto* info = new QHBoxLayout;
   info->setContentsMargins(4, 0, 4, 0);
@@ -425,16 +432,21 @@ void EchoView::connectControls() {
   connect(toolBox_, QOverload<int>::of(&QComboBox::currentIndexChanged), this,
           [this] { setMouseMode(static_cast<EchoMouseMode>(toolBox_->currentData().toInt())); });
   connect(resetBtn_, &QToolButton::clicked, this, [this] { gl_->resetImageView(); });
-  connect(gl_, &EchoGLWidget::pressed, this, [this](QPointF p) {
-    measureStart_ = p;
-    gl_->setOverlay(std::make_pair(p, p), QString());
-  });
-  connect(gl_, &EchoGLWidget::dragged, this, [this](QPointF p) {
-    if (measureStart_) measure(*measureStart_, p);
-  });
-  connect(gl_, &EchoGLWidget::released, this, [this](QPointF p) {
-    if (measureStart_) measure(*measureStart_, p);
-    measureStart_.reset();
+  connect(clearBtn_, &QToolButton::clicked, this, &EchoView::clearMeasurements);
+  connectMeasuring();
+}
+
+void EchoView::connectMeasuring() {
+  // Closing and freehand distances are set in widget pixels, whatever the zoom.
+  auto imagePx = [this](double widgetPx) { return widgetPx / std::max(1e-9, gl_->imageView().scale()); };
+  connect(gl_, &EchoGLWidget::pressed, this, [this, imagePx](QPointF p) { measurementsChanged(tool_.press(p, imagePx(8))); });
+  connect(gl_, &EchoGLWidget::dragged, this, [this, imagePx](QPointF p) { measurementsChanged(tool_.drag(p, imagePx(3))); });
+  connect(gl_, &EchoGLWidget::released, this, [this](QPointF p) { measurementsChanged(tool_.release(p)); });
+  connect(gl_, &EchoGLWidget::doubleClicked, this, [this](QPointF p) { measurementsChanged(tool_.doubleClick(p)); });
+  connect(gl_, &EchoGLWidget::hovered, this, [this](QPointF p) {
+    if (!tool_.drawing()) return;
+    tool_.hover(p);
+    gl_->update();
   });
 }
 
@@ -456,6 +468,8 @@ void EchoView::setLoop(const EchoInfo& info, std::shared_ptr<const EchoFrames> f
   cine_.setSpeed(speed);
   cine_.setLoop(loop);
   frame_ = 0;
+  tool_.setRegions(info_.regions);
+  tool_.clear();
   measureText_.clear();
   measureLabel_->clear();
   measureLabel_->hide();
@@ -470,6 +484,9 @@ void EchoView::setLoop(const EchoInfo& info, std::shared_ptr<const EchoFrames> f
 
 void EchoView::setMouseMode(EchoMouseMode m) {
   gl_->setMouseMode(m);
+  tool_.setKind(m == EchoMouseMode::Area ? EchoMeasureKind::Area
+                : m == EchoMouseMode::Angle ? EchoMeasureKind::Angle : EchoMeasureKind::Distance);
+  gl_->update();
   const int idx = toolBox_->findData(static_cast<int>(m));
   if (idx >= 0 && idx != toolBox_->currentIndex()) toolBox_->setCurrentIndex(idx);
 }
@@ -482,6 +499,8 @@ void EchoView::clear() {
   frames_.reset();
   cine_ = vm::CineModel();
   frame_ = 0;
+  tool_.setRegions({});
+  clearMeasurements();
   gl_->setFrames(nullptr);
   slider_->setRange(0, 0);
   updateLabels();
@@ -539,12 +558,23 @@ void EchoView::pause() {
 void EchoView::togglePlay() { playing_ ? pause() : play(); }
 
 void EchoView::keyPressEvent(QKeyEvent* e) {
+  const bool letter = e->key() >= Qt::Key_A && e->key() <= Qt::Key_Z;
+  if (letter && (e->modifiers() & (Qt::ControlModifier | Qt::AltModifier | Qt::MetaModifier)))
+    return QWidget::keyPressEvent(e);  // Ctrl+D etc. belong to the window
   switch (e->key()) {
     case Qt::Key_Space: togglePlay(); break;
     case Qt::Key_Left: pause(); step(-1); break;
     case Qt::Key_Right: pause(); step(1); break;
     case Qt::Key_Home: pause(); setFrame(0); break;
     case Qt::Key_End: pause(); if (frames_) setFrame(frames_->frames - 1); break;
+    case Qt::Key_D: setMouseMode(EchoMouseMode::Measure); break;
+    case Qt::Key_A: setMouseMode(EchoMouseMode::Area); break;
+    case Qt::Key_G: setMouseMode(EchoMouseMode::Angle); break;
+    case Qt::Key_W: setMouseMode(EchoMouseMode::WindowLevel); break;
+    case Qt::Key_P: setMouseMode(EchoMouseMode::Pan); break;
+    case Qt::Key_Escape: if (!cancelMeasurement()) QWidget::keyPressEvent(e); break;
+    case Qt::Key_Delete:
+    case Qt::Key_Backspace: deleteLastMeasurement(); break;
     default: QWidget::keyPressEvent(e);
   }
 }
@@ -591,14 +621,57 @@ void EchoView::setLoopPlayback(bool on) {
 }
 
 vm::DistanceResult EchoView::measure(const QPointF& a, const QPointF& b) {
-  const auto r = vm::regionDistanceCm(info_.regions, a.x(), a.y(), b.x(), b.y());
-  measureText_ = r.ok ? QStringLiteral("%1 cm").arg(r.cm, 0, 'f', 2)
-                      : QStringLiteral("no distance: ") + QString::fromStdString(r.reason);
-  measureLabel_->setText(r.ok ? QStringLiteral("Distance: ") + measureText_ : measureText_);
-  measureLabel_->show();
-  gl_->setOverlay(std::make_pair(a, b), r.ok ? measureText_ : QStringLiteral("uncalibrated"));
+  tool_.cancel();
+  tool_.add(EchoMeasureKind::Distance, {a, b});
+  measurementsChanged(true);
+  return vm::regionDistanceCm(info_.regions, a.x(), a.y(), b.x(), b.y());
+}
+
+const EchoMeasurement& EchoView::measureArea(const std::vector<QPointF>& trace) {
+  tool_.cancel();
+  tool_.add(EchoMeasureKind::Area, trace);
+  measurementsChanged(true);
+  return tool_.measurements().back();
+}
+
+const EchoMeasurement& EchoView::measureAngle(const QPointF& a, const QPointF& vertex, const QPointF& b) {
+  tool_.cancel();
+  tool_.add(EchoMeasureKind::Angle, {a, vertex, b});
+  measurementsChanged(true);
+  return tool_.measurements().back();
+}
+
+bool EchoView::cancelMeasurement() {
+  const bool had = tool_.cancel();
+  if (had) measurementsChanged(false);
+  return had;
+}
+
+bool EchoView::deleteLastMeasurement() {
+  const bool had = tool_.removeLast();
+  if (had) measurementsChanged(true);
+  return had;
+}
+
+void EchoView::clearMeasurements() {
+  tool_.clear();
+  measurementsChanged(true);
+}
+
+void EchoView::measurementsChanged(bool finished) {
+  gl_->update();
+  if (!finished) return;
+  const auto& all = tool_.measurements();
+  if (all.empty()) {
+    measureText_.clear();
+    measureLabel_->clear();
+    measureLabel_->hide();
+  } else {
+    measureText_ = all.back().ok ? all.back().valueText : all.back().statusText;
+    measureLabel_->setText(all.back().statusText);
+    measureLabel_->show();
+  }
   Q_EMIT measurementChanged(measureText_);
-  return r;
 }
 
 // ------------------------------------------------------------------ grid ----

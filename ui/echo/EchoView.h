@@ -1,8 +1,10 @@
 // Echo cine viewer: a VTK image view embedded in a Qt 6 QOpenGLWidget (no VTK Qt module),
 // play/pause at the acquired frame rate x 0.25..2, step, loop, scrub, fps/view labels with
-// their source, a calibrated distance measurement (ultrasound regions), window/level
-// (right-drag), zoom at the cursor (wheel) and pan (middle-drag); the left button does what
-// the cell's tool selects (measure, window/level or pan). Each cell is titled with the
+// their source, calibrated measurements from the ultrasound regions (distance, area by trace,
+// angle; EchoMeasureOverlay.h), window/level (right-drag), zoom at the cursor (wheel) and pan
+// (middle-drag); the left button does what the cell's tool selects (D distance, A area,
+// G angle, W window/level, P pan; Esc cancels the measurement being drawn, Delete removes the
+// last one). Each cell is titled with the
 // patient, the study date and the view/file.
 #pragma once
 
@@ -15,6 +17,7 @@
 #include <optional>
 
 #include "common/types.h"
+#include "echo/EchoMeasureOverlay.h"
 #include "viewmodel/cine_model.h"
 #include "viewmodel/image_view_model.h"
 #include "viewmodel/us_measure.h"
@@ -28,9 +31,9 @@ class QToolButton;
 
 namespace e2e::ui {
 
-// What a left-button drag does in an echo cell (right-drag is always window/level, middle-drag
-// always pan, the wheel always zooms at the cursor).
-enum class EchoMouseMode { Measure, WindowLevel, Pan };
+// What the left button does in an echo cell (right-drag is always window/level, middle-drag
+// always pan, the wheel always zooms at the cursor). Measure is the distance.
+enum class EchoMouseMode { Measure, WindowLevel, Pan, Area, Angle };
 
 // "DOE, Jane   2023-10-22   A4C   echo_A4C.dcm": the title of an echo cell (patient, study date,
 // view, file).
@@ -64,7 +67,8 @@ class EchoGLWidget : public QOpenGLWidget {
   // Image rectangle in widget pixels.
   QRectF imageRectInWidget() const;
 
-  void setOverlay(std::optional<std::pair<QPointF, QPointF>> lineImagePx, const QString& text);
+  // The measurements painted over the image (owned by the EchoView).
+  void setMeasureTool(const EchoMeasureTool* tool) { tool_ = tool; }
   void setCornerText(const QString& topLeft, const QString& topRight);
   int vtkRenderCount() const { return renders_; }
 
@@ -72,6 +76,8 @@ class EchoGLWidget : public QOpenGLWidget {
   void pressed(QPointF imagePx);
   void dragged(QPointF imagePx);
   void released(QPointF imagePx);
+  void doubleClicked(QPointF imagePx);  // left double-click with a measuring tool
+  void hovered(QPointF imagePx);        // moved with no button, with a measuring tool
   void imageViewChanged();  // zoom, pan or window/level changed
 
  protected:
@@ -81,6 +87,7 @@ class EchoGLWidget : public QOpenGLWidget {
   void mousePressEvent(QMouseEvent*) override;
   void mouseMoveEvent(QMouseEvent*) override;
   void mouseReleaseEvent(QMouseEvent*) override;
+  void mouseDoubleClickEvent(QMouseEvent*) override;
   void wheelEvent(QWheelEvent*) override;
   void resizeEvent(QResizeEvent*) override;
 
@@ -95,8 +102,8 @@ class EchoGLWidget : public QOpenGLWidget {
   int frame_ = 0;
   bool dirty_ = true;
   int renders_ = 0;
-  std::optional<std::pair<QPointF, QPointF>> line_;
-  QString overlayText_, cornerLeft_, cornerRight_;
+  const EchoMeasureTool* tool_ = nullptr;
+  QString cornerLeft_, cornerRight_;
   vm::ImageViewModel view_;
   EchoMouseMode mode_ = EchoMouseMode::Measure;
   Drag drag_ = Drag::None;
@@ -132,7 +139,17 @@ class EchoView : public QWidget {
 
   // Measurement between two image pixels (column, row): result and overlay.
   vm::DistanceResult measure(const QPointF& a, const QPointF& b);
+  // Area of the closed trace through image pixels, angle at `vertex`: added like a drawn one.
+  const EchoMeasurement& measureArea(const std::vector<QPointF>& trace);
+  const EchoMeasurement& measureAngle(const QPointF& a, const QPointF& vertex, const QPointF& b);
+  // The last finished measurement's value ("2.50 cm", "12.34 cm²", "90.0°") or refusal
+  // ("no area: <reason>"); empty when there is none.
   QString measurementText() const { return measureText_; }
+  const std::vector<EchoMeasurement>& measurements() const { return tool_.measurements(); }
+  bool isDrawingMeasurement() const { return tool_.drawing(); }
+  bool cancelMeasurement();        // Esc
+  bool deleteLastMeasurement();    // Delete / Backspace
+  void clearMeasurements();
 
  public Q_SLOTS:
   void play();
@@ -149,10 +166,13 @@ class EchoView : public QWidget {
   void measurementChanged(const QString& text);
 
  protected:
-  void keyPressEvent(QKeyEvent* e) override;  // Space play/pause, Left/Right step, Home/End
+  // Space play/pause, Left/Right step, Home/End; D/A/G/W/P tools, Esc, Delete/Backspace.
+  void keyPressEvent(QKeyEvent* e) override;
 
  private:
   void connectControls();  // the controls' and the GL surface's signals (constructor)
+  void connectMeasuring();  // the GL surface's mouse signals to the measuring tool
+  void measurementsChanged(bool finished);  // repaint; show the last one when `finished`
   void tick();
   void updateLabels();
 
@@ -169,10 +189,10 @@ class EchoView : public QWidget {
   QCheckBox* loopBox_ = nullptr;
   QComboBox* speedBox_ = nullptr;
   QComboBox* toolBox_ = nullptr;
-  QToolButton* resetBtn_ = nullptr;
+  QToolButton *resetBtn_ = nullptr, *clearBtn_ = nullptr;
   QSlider* slider_ = nullptr;
   QLabel *frameLabel_ = nullptr, *infoLabel_ = nullptr, *measureLabel_ = nullptr;
-  std::optional<QPointF> measureStart_;
+  EchoMeasureTool tool_;
   QString measureText_;
 };
 

@@ -17,6 +17,7 @@
 #include "model/train.h"
 #include "pipeline/bundle.h"
 #include "pipeline/embedder.h"
+#include "common/text.h"
 
 namespace fs = std::filesystem;
 
@@ -164,7 +165,7 @@ struct EchoPretrainRun {
         full.std.assign(full.std.size(), 1.f);
         raw[i] = model::prepareClip(fr, full, 0).round().clamp(0, 255).to(torch::kUInt8);
       } catch (const std::exception& e) {
-        if (++decodeErrors <= 5) em.text(std::string("skipping echo loop: ") + e.what());
+        if (++decodeErrors <= 5) em.text(std::string("skipping echo loop: ") + errorText(e));
       }
     }
     if (decodeErrors > 0)

@@ -14,6 +14,7 @@
 #include "pipeline/classification_report.h"
 #include "pipeline/embedder.h"
 #include "pipeline/predictor.h"
+#include "common/text.h"
 
 namespace fs = std::filesystem;
 
@@ -256,7 +257,7 @@ void ModelTrainingRun::prepareInputs() {
         if (baseline) feats[i] = handcraftedEcgFeatures(samples[i]);
         else ecgIn[i] = ecgInputFromSample(samples[i], base.preprocVersion);
       } catch (const std::exception& e) {
-        em.text(std::string("skipping ECG: ") + e.what());
+        em.text(std::string("skipping ECG: ") + errorText(e));
       }
     }
   }
@@ -284,7 +285,7 @@ void ModelTrainingRun::prepareViews() {
         try {  // a loop replaced since import is never decoded
           requireUnchanged(s.echoPaths[j], s.echoSha256s[j]);
         } catch (const std::exception& e) {
-          em.text(std::string("skipping echo loop: ") + e.what());
+          em.text(std::string("skipping echo loop: ") + errorText(e));
           continue;
         }
       }

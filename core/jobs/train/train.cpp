@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "jobs/train/common.h"
+#include "common/text.h"
 
 namespace e2e::jobs {
 
@@ -47,11 +48,11 @@ TrainReport runTrain(const TrainRequest& o, const TrainEvents& events, const job
     if (o.task == "echo-pretrain") return train::runEchoPretrain(o, em, cancel);
     return train::runModelTraining(o, em, cancel);
   } catch (const train::TrainError& e) {
-    em.error(e.what());
-    return {e.status, e.what(), "", ""};
+    em.error(errorText(e));
+    return {e.status, errorText(e), "", ""};
   } catch (const std::exception& e) {
-    em.error(e.what());
-    return {TrainStatus::Failed, e.what(), "", ""};
+    em.error(errorText(e));
+    return {TrainStatus::Failed, errorText(e), "", ""};
   }
 }
 

@@ -7,6 +7,7 @@
 #include "jobs/train/common.h"
 #include "pipeline/embedder.h"
 #include "pipeline/predictor.h"
+#include "common/text.h"
 
 namespace fs = std::filesystem;
 
@@ -113,7 +114,7 @@ void fitInputStats(const std::vector<Sample>& samples, const std::vector<int>& s
       part[split[i]].push_back(model::ecgInputFeatures(ecgInputFromSample(samples[i], preproc),
                                                        static_cast<std::int64_t>(kEcgLeads), kEcgHz));
     } catch (const std::exception& e) {
-      rep.skipped.push_back(samples[i].ecgPath + ": " + e.what());
+      rep.skipped.push_back(samples[i].ecgPath + ": " + errorText(e));
     }
   }
   if (cancel.cancelled()) throw std::runtime_error("cancelled");
