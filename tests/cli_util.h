@@ -18,9 +18,11 @@ struct CliResult {
 };
 
 // Runs `echo2ecg ARGS`; stdout is captured, stderr too when `withStderr`, else discarded.
-inline CliResult runCli(const std::string& args, bool withStderr = false) {
+// `envPrefix` goes before the program on the shell line (e.g. "env -u VAR" or "env VAR=x").
+inline CliResult runCli(const std::string& args, bool withStderr = false, const std::string& envPrefix = "") {
   CliResult r;
-  const std::string cmd = std::string(E2E_CLI_PATH) + " " + args + (withStderr ? " 2>&1" : " 2>/dev/null");
+  const std::string cmd = (envPrefix.empty() ? "" : envPrefix + " ") + std::string(E2E_CLI_PATH) + " " + args +
+                          (withStderr ? " 2>&1" : " 2>/dev/null");
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   char buf[4096];

@@ -65,18 +65,7 @@ TEST_F(PrecisionCli, InfoPrintsTheDefaultAndWhy) {
 // The test suite pins E2E_PRECISION=fp32 (tests/test_home.cpp); without it `auto` is the CPU's
 // choice, with it the site default, and a bad value is an error that names the variable.
 TEST_F(PrecisionCli, SiteDefaultFromTheEnvironmentElseTheCpu) {
-  const auto run = [&](const std::string& envPrefix) {
-    test::CliResult r;
-    const std::string cmd = envPrefix + " " + std::string(E2E_CLI_PATH) + " info --db " + db() + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int st = pclose(p);
-    r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-  };
+  const auto run = [&](const std::string& envPrefix) { return test::runCli("info --db " + db(), true, envPrefix); };
   const auto cpu = model::resolvePrecision(std::nullopt, model::hostCpuFlags(), false);
   const auto unset = run("env -u E2E_PRECISION");
   ASSERT_EQ(unset.rc, 0) << unset.out;
