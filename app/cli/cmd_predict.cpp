@@ -27,7 +27,7 @@ Json predictionJson(const Prediction& p) {
   // instance id is the key, and `echo2ecg show ID` names the patient.
   Json j{{"ecg_id", p.ecgInstanceId}, {"task", p.task},
          {"model_id", p.modelId},     {"version", p.version},       {"weights_hash", p.weightsHash},
-         {"synthetic_training", p.syntheticTraining}};
+         {"synthetic_training", p.syntheticTraining}, {"precision", p.precision}};
   j["declined"] = p.declined() ? Json(p.qualityReason) : Json(nullptr);
   j["probabilities"] = p.declined() ? Json(nullptr) : probabilitiesJson(p.probabilities);
   j["calibrated_probabilities"] = p.declined() ? Json(nullptr) : probabilitiesJson(p.calibratedProbabilities);

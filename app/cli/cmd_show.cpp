@@ -146,7 +146,8 @@ void showInstance(e2e::db::Database& db, std::int64_t id) {
   if (!preds.empty()) {
     std::printf("Predictions\n");
     for (const auto& p : preds) {
-      std::printf("  %s: %s %s (%s)", p.task.c_str(), p.modelId.c_str(), p.modelVersion.c_str(), p.createdAt.c_str());
+      std::printf("  %s: %s %s (%s, %s)", p.task.c_str(), p.modelId.c_str(), p.modelVersion.c_str(),
+                  p.createdAt.c_str(), p.precision.c_str());
       for (const auto& [k2, v] : p.probabilities) std::printf(" %s=%.3f", k2.c_str(), v);
       std::printf("\n");
     }

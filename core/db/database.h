@@ -162,6 +162,7 @@ struct PredictionRow {
   std::optional<double> oodScore;       // Mahalanobis distance to the model's training embeddings
   std::string ood = "unknown";          // "in" / "out" / "unknown" (no statistics, or not recorded)
   std::optional<bool> syntheticTraining;  // the model's training data was synthetic; nullopt: not recorded
+  std::string precision = "fp32";       // of the ECG embedding it was computed from: "fp32" / "bf16"
   std::string createdAt;
   bool declined() const { return qualityUsable && !*qualityUsable; }
 };
@@ -188,7 +189,7 @@ struct BrowseRow {
 
 class Database {
  public:
-  static constexpr int kLatestVersion = 7;
+  static constexpr int kLatestVersion = 8;
   // ReadWrite: create/migrate/write; refuses (ReadOnlyError) a file this process may not write.
   // ReadOnly: never writes; the file must exist and have the latest schema.
   // Auto (for viewing: browsers, list/show): ReadWrite when the file and its folder are writable

@@ -92,11 +92,13 @@ std::vector<LabelRow> Database::labelsForPatient(std::int64_t patientRowId) { re
 std::int64_t Database::addPrediction(const PredictionRow& p) {
   if (p.ood != "in" && p.ood != "out" && p.ood != "unknown")
     throw DbError("prediction OOD flag must be in, out or unknown, not \"" + p.ood + "\"");
+  if (p.precision != "fp32" && p.precision != "bf16")
+    throw DbError("prediction precision must be fp32 or bf16, not \"" + p.precision + "\"");
   Transaction tx(*this);
   auto& q = stmt("INSERT INTO predictions(instance_id, model_id, model_version, weights_hash, task, probabilities, "
                  "created_at, calibrated_probabilities, quality_score, quality_usable, quality_reason, ood_score, ood, "
-                 "synthetic_training) VALUES(?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?7, ?8, "
-                 "?9, ?10, ?11, ?12, ?13)");
+                 "synthetic_training, precision) VALUES(?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%SZ','now'), "
+                 "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
   q.bind(1, p.instanceRowId).bind(2, p.modelId).bind(3, p.modelVersion).bind(4, p.weightsHash).bind(5, p.task)
       .bind(6, probabilitiesJson(p.probabilities)).bind(7, probabilitiesJson(p.calibratedProbabilities));
   p.qualityScore ? q.bind(8, *p.qualityScore) : q.bindNull(8);
@@ -104,6 +106,7 @@ std::int64_t Database::addPrediction(const PredictionRow& p) {
   q.bind(10, p.qualityReason);
   p.oodScore ? q.bind(11, *p.oodScore) : q.bindNull(11);
   q.bind(12, p.ood).bind(13, static_cast<std::int64_t>(p.syntheticTraining ? (*p.syntheticTraining ? 1 : 0) : -1));
+  q.bind(14, p.precision);
   q.run();
   const auto id = sqlite3_last_insert_rowid(db_);
   tx.commit();
@@ -114,7 +117,7 @@ std::vector<PredictionRow> Database::predictionsFor(std::int64_t instanceRowId) 
   std::vector<PredictionRow> out;
   auto& q = stmt("SELECT id, instance_id, model_id, model_version, weights_hash, task, probabilities, created_at, "
                  "calibrated_probabilities, quality_score, quality_usable, quality_reason, ood_score, ood, "
-                 "synthetic_training FROM predictions WHERE instance_id = ?1 ORDER BY id");
+                 "synthetic_training, precision FROM predictions WHERE instance_id = ?1 ORDER BY id");
   q.bind(1, instanceRowId);
   while (q.step()) {
     PredictionRow p;
@@ -133,6 +136,7 @@ std::vector<PredictionRow> Database::predictionsFor(std::int64_t instanceRowId) 
     if (!q.isNull(12)) p.oodScore = q.dbl(12);
     p.ood = q.str(13);
     if (q.i64(14) >= 0) p.syntheticTraining = q.i64(14) != 0;
+    p.precision = q.str(15);
     out.push_back(std::move(p));
   }
   q.reset();

@@ -206,11 +206,18 @@ CREATE UNIQUE INDEX embeddings_study_key ON embeddings(study_id, model_id, weigh
   WHERE study_id IS NOT NULL;
 )SQL";
 
+// 8: the precision the prediction's ECG embedding was computed in ('fp32' or 'bf16', issue 21), so a
+// stored probability can be traced to the numbers it came from. Rows written before version 8 were
+// all computed from fp32 embeddings.
+const char* kMigration8 = R"SQL(
+ALTER TABLE predictions ADD COLUMN precision TEXT NOT NULL DEFAULT 'fp32' CHECK (precision IN ('fp32', 'bf16'));
+)SQL";
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
   static const std::vector<std::string> steps = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
-                                                  kMigration6, kMigration7};
+                                                  kMigration6, kMigration7, kMigration8};
   return steps;
 }
 

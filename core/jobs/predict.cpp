@@ -128,6 +128,7 @@ Prediction basePrediction(const Sample& s, const Predictor& pr, const std::strin
   p.version = pr.version;
   p.weightsHash = pr.weightsHash;
   p.syntheticTraining = synthetic;
+  p.precision = model::precisionName(pr.base.precision);
   p.temperature = pr.temperature;
   p.calibrated = pr.calibrated;
   p.qualityScore = q.score;
@@ -172,6 +173,7 @@ db::PredictionRow toRow(const Prediction& p) {
   if (std::isfinite(p.oodScore)) row.oodScore = p.oodScore;
   row.ood = p.ood;
   row.syntheticTraining = p.syntheticTraining;
+  row.precision = p.precision;
   return row;
 }
 

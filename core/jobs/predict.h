@@ -32,6 +32,7 @@ struct Prediction {
   std::int64_t ecgInstanceId = 0;
   std::string patientId, task, modelId, version, weightsHash;
   bool syntheticTraining = true;  // the encoder or the head was trained on synthetic data
+  std::string precision = "fp32";  // of the ECG embedding the probabilities come from ("fp32" / "bf16")
   // class name -> probability, in class order; empty when declined
   std::vector<std::pair<std::string, double>> probabilities;
   // temperature-scaled (the head's fitted temperature; equal to `probabilities` when it has none)

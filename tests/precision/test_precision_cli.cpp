@@ -4,6 +4,7 @@
 // model has them in another precision only, says so and what to do.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -140,4 +141,49 @@ TEST_F(PrecisionCli, RetrieveSearchesOnlyTheQueryPrecision) {
   ASSERT_EQ(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("\"precision\":\"bf16\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"searched_studies\":4"), std::string::npos) << r.out;
+}
+
+// Every stored prediction names the precision of the ECG embedding it came from (schema 8): a real
+// LUDB ECG predicted in bf16 and in fp32 gives rows marked bf16 and fp32, in `predict --json` and in
+// `show`, and the two precisions' probabilities agree closely (same weights, same ECG).
+TEST_F(PrecisionCli, PredictionsRecordTheirPrecision) {
+  const char* data = std::getenv("E2E_DATA_DIR");
+  if (!data) GTEST_SKIP() << "E2E_DATA_DIR not set";
+  const fs::path rec = fs::path(data) / "ecg_wfdb" / "ludb" / "data";
+  const fs::path hea = fs::exists(rec / "1.hea") ? rec / "1.hea" : fs::path(data) / "ecg_wfdb" / "ludb" / "1.hea";
+  ASSERT_TRUE(fs::exists(hea)) << hea;
+  auto r = test::runCli("import --db " + db() + " " + test::shellQuote(hea.string()), true);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  std::int64_t id = 0;
+  {
+    db::Database d((dir_ / "t.db").string(), db::Database::Mode::ReadOnly);
+    const auto rows = d.browseRows();
+    ASSERT_EQ(rows.size(), 1u);
+    id = rows[0].instanceRowId;
+  }
+  const std::string q = std::to_string(id);
+  for (const char* p : {"bf16", "fp32"}) {
+    r = test::runCli("predict --db " + db() + " --json --precision " + p + " " + q, false);
+    ASSERT_EQ(r.rc, 0) << r.out;
+    const auto lines = test::nonEmptyLines(r.out);
+    ASSERT_EQ(lines.size(), 2u) << r.out;  // lvef and shd
+    for (const auto& l : lines)
+      EXPECT_NE(l.find(std::string("\"precision\":\"") + p + "\""), std::string::npos) << l;
+  }
+  db::Database d((dir_ / "t.db").string(), db::Database::Mode::ReadOnly);
+  const auto preds = d.predictionsFor(id);
+  ASSERT_EQ(preds.size(), 4u);
+  EXPECT_EQ(preds[0].precision, "bf16");
+  EXPECT_EQ(preds[1].precision, "bf16");
+  EXPECT_EQ(preds[2].precision, "fp32");
+  EXPECT_EQ(preds[3].precision, "fp32");
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(preds[i].task, preds[i + 2].task);
+    ASSERT_FALSE(preds[i].probabilities.empty());
+    for (const auto& [c, v] : preds[i].probabilities) EXPECT_NEAR(v, preds[i + 2].probabilities.at(c), 0.02) << c;
+  }
+  r = test::runCli("show --db " + db() + " " + q, false);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("Z, bf16)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Z, fp32)"), std::string::npos) << r.out;
 }

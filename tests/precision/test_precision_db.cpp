@@ -1,4 +1,4 @@
-// Stored embeddings name their precision (schema 7): a version-6 database keeps its vectors and
+// Stored embeddings and predictions name their precision (schemas 7 and 8): a version-6 database keeps its vectors and
 // reads them as fp32, the two precisions of one object are separate rows, and retrieval builds its
 // index from one precision only (the query's), never a mix.
 #include <gtest/gtest.h>
@@ -110,8 +110,8 @@ EmbeddingKey ecgKey(const pipeline::EmbeddingModel& m, std::int64_t instance) {
 // with a study vector and an instance vector: opening it migrates to the latest version, keeps both
 // rows with their values and marks them fp32; a bf16 vector of the same key is a second row.
 TEST_F(PrecisionDb, MigrationFromVersion6KeepsRowsAsFp32) {
-  const int previous = Database::kLatestVersion - 1;
-  ASSERT_EQ(previous, 6);
+  const int previous = 6;
+  ASSERT_GT(Database::kLatestVersion, previous);
   {
     sqlite3* h = nullptr;
     ASSERT_EQ(sqlite3_open(dbPath().c_str(), &h), SQLITE_OK);
@@ -225,4 +225,43 @@ TEST_F(PrecisionDb, IndexNeverMixesPrecisions) {
   EXPECT_EQ(none.coverage.otherPrecisions, std::vector<std::string>{"fp32"});
   // other-precision rows of the same version are not stale (a run in that precision uses them)
   EXPECT_EQ(pipeline::staleEmbeddingRows(db, bf16), 0);
+}
+
+// Schema 8: a version-7 database keeps its predictions and reads them as made from fp32
+// embeddings; a new prediction stores its precision, and no other value can be stored.
+TEST_F(PrecisionDb, MigrationFromVersion7KeepsPredictionsAsFp32) {
+  const int previous = 7;
+  {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(dbPath().c_str(), &h), SQLITE_OK);
+    rawExec(h, "PRAGMA foreign_keys = ON");
+    for (int v = 0; v < previous; ++v) rawExec(h, db::migrations()[static_cast<std::size_t>(v)]);
+    rawExec(h, "PRAGMA user_version = " + std::to_string(previous));
+    rawExec(h,
+            "INSERT INTO patients(id, patient_id, name) VALUES(1, 'P1', 'A^B');"
+            "INSERT INTO studies(id, patient_id, study_uid) VALUES(7, 1, '1.2.3');"
+            "INSERT INTO series(id, study_id, series_uid, modality) VALUES(1, 7, '1.2.3.1', 'ECG');"
+            "INSERT INTO instances(id, series_id, sop_instance_uid, path, sha256, format, imported_at) "
+            "VALUES(5, 1, '1.2.3.1.1', '/e', 'x', 'wfdb', '2026-01-01');"
+            "INSERT INTO predictions(instance_id, model_id, model_version, weights_hash, task, probabilities, "
+            "created_at, ood) VALUES(5, 'echo2ecg-lvef', '1', 'h', 'lvef', '{\"lt40\":0.25}', "
+            "'2026-01-01T00:00:00Z', 'in');");
+    sqlite3_close(h);
+  }
+  Database db(dbPath());
+  EXPECT_EQ(db.schemaVersion(), Database::kLatestVersion);
+  auto preds = db.predictionsFor(5);
+  ASSERT_EQ(preds.size(), 1u);
+  EXPECT_EQ(preds[0].precision, "fp32");
+  EXPECT_EQ(preds[0].probabilities.at("lt40"), 0.25);
+  EXPECT_EQ(preds[0].ood, "in");
+  db::PredictionRow p = preds[0];
+  p.precision = "bf16";
+  db.addPrediction(p);
+  p.precision = "fp16";
+  EXPECT_THROW(db.addPrediction(p), db::DbError);
+  preds = db.predictionsFor(5);
+  ASSERT_EQ(preds.size(), 2u);
+  EXPECT_EQ(preds[1].precision, "bf16");
+  EXPECT_THROW(db.exec("UPDATE predictions SET precision = 'fp16'"), db::DbError);
 }
