@@ -1,9 +1,11 @@
 // echo2ecg info: version, build, database schema.
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "commands.h"
+#include "model/blas_core.h"
 #include "db/database.h"
 #include "pipeline/embedding_model.h"
 #ifdef E2E_CLI_WITH_TORCH
@@ -46,6 +48,14 @@ int runInfo(int argc, char** argv) {
     std::printf("Inference precision (default, --precision auto): %s (%s)\n", t.defaultPrecision.c_str(),
                 t.precisionReason.c_str());
     std::printf("CPU flags: %s; CUDA: %s\n", t.cpuFlags.c_str(), t.cudaUsable ? "usable" : "not usable");
+    // OpenBLAS's kernels (model/blas_core.h): set by echo2ecg when OpenBLAS fell back to Prescott.
+    const std::string core = e2e::model::runningOpenBlasCore();
+    const char* chosen = std::getenv("E2E_BLAS_REEXEC");
+    const char* env = std::getenv("OPENBLAS_CORETYPE");
+    std::printf("BLAS: %s%s\n", core.empty() ? "not OpenBLAS" : ("OpenBLAS, " + core + " kernels").c_str(),
+                chosen ? (std::string(" (set by echo2ecg: OpenBLAS chose ") + chosen + " on this CPU)").c_str()
+                : env  ? " (OPENBLAS_CORETYPE from the environment)"
+                       : "");
   }
 #endif
   std::printf("Database schema version (this program): %d\n", e2e::db::Database::kLatestVersion);

@@ -10,6 +10,7 @@
 #include "db/database.h"
 #ifdef E2E_CLI_WITH_TORCH
 #include "torch_info.h"
+#include "blas_reexec.h"
 #endif
 
 namespace e2e::cli {
@@ -143,6 +144,7 @@ void printHelp(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  e2e::app::reexecWithBetterBlasKernels(argv);
   if (argc < 2) {
     printHelp(stderr);
     return e2e::cli::kUsageError;

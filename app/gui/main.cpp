@@ -29,6 +29,7 @@
 #include <stdexcept>
 #include <variant>
 
+#include "blas_reexec.h"
 #include "ai/PredictionPanel.h"
 #include "app/MainWindow.h"
 #include "app/ShortcutsDialog.h"
@@ -216,6 +217,7 @@ struct CliOptions {
 }  // namespace
 
 int main(int argc, char** argv) {
+  e2e::app::reexecWithBetterBlasKernels(argv);
   preferOffscreenForExport(argc, argv);
   e2e::ui::setDefaultSurfaceFormat();
   QApplication app(argc, argv);

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "model/blas_core.h"
 #include "model/precision.h"
 
 using namespace e2e::model;
@@ -88,4 +89,20 @@ TEST(PrecisionResolve, HostFlagsAreTheKernelsAndDecideAuto) {
   EXPECT_EQ(hostCpuFlags(), expected);
   const bool native = expected.count("avx512_bf16") || expected.count("amx_bf16");
   EXPECT_EQ(resolvePrecision(std::nullopt, false).precision, native ? Precision::Bf16 : Precision::Fp32);
+}
+
+// OpenBLAS's generic Prescott kernels on a CPU with AVX-512 or AVX2 are replaced by the kernels the
+// flags allow (model/blas_core.h); any other running core, or a CPU without either, is left alone.
+TEST(BlasCore, PrescottOnAModernCpuGetsItsKernels) {
+  const e2e::model::CpuFlags avx512{"avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl"};
+  const e2e::model::CpuFlags avx2{"avx2", "fma", "avx"};
+  EXPECT_EQ(e2e::model::betterOpenBlasCore("Prescott", avx512), "SkylakeX");
+  EXPECT_EQ(e2e::model::betterOpenBlasCore("prescott", avx512), "SkylakeX");
+  EXPECT_EQ(e2e::model::betterOpenBlasCore("Prescott", avx2), "Haswell");
+  EXPECT_EQ(e2e::model::betterOpenBlasCore("Prescott", {"avx2", "fma", "avx512f"}), "Haswell");  // F without BW/DQ/VL
+  EXPECT_EQ(e2e::model::betterOpenBlasCore("Prescott", {"avx2"}), "");                          // no FMA
+  EXPECT_EQ(e2e::model::betterOpenBlasCore("Prescott", {"sse3", "avx"}), "");
+  EXPECT_EQ(e2e::model::betterOpenBlasCore("SkylakeX", avx512), "");
+  EXPECT_EQ(e2e::model::betterOpenBlasCore("Haswell", avx512), "");  // a choice OpenBLAS made itself stays
+  EXPECT_EQ(e2e::model::betterOpenBlasCore("", avx512), "");         // not OpenBLAS
 }
