@@ -2,6 +2,10 @@
 // echo2ecg evaluate --db FILE (--label KEY=VALUE [--absent-negative] | --diagnosis TEXT) [--folds K] [--seed S]
 //                   [--representation encoder|random|handcrafted|all] [--probe linear|knn|all] [--k N] [--l2 X]
 //                   [--bootstrap N] [--model ID[:VERSION]|DIR] [--random-seed S] [--threads N] [--json]
+//                   [--path-contains TEXT] [--pretrain-per-fold [--pretrain-epochs N] [--pretrain-depth D]
+//                   [--pretrain-batch-size N] [--pretrain-precision fp32|bf16] [--pretrain-seed S]
+//                   [--pretrain-lr X] [--pretrain-dir DIR]]
+#include <algorithm>
 #include <csignal>
 #include <cmath>
 #include <cstdio>
@@ -42,7 +46,19 @@ void printEvaluateHelp() {
       "logistic regression on standardised features (--l2, default 1 = sklearn C 1) and cosine kNN\n"
       "(--k, default 10). Out-of-fold scores are pooled; AUROC, AUPRC and balanced accuracy (score >= 0.5)\n"
       "get 95%% CIs from --bootstrap (default 1000) patient resamples; each AUROC is also compared with the\n"
-      "random-weights encoder's (same probe, paired resamples). Nothing is written to the database.\n");
+      "random-weights encoder's (same probe, paired resamples). Nothing is written to the database.\n"
+      "  --path-contains TEXT   evaluate only the ECGs whose file path contains TEXT (e.g. ludb); the\n"
+      "                         others still serve --pretrain-per-fold\n"
+      "  --pretrain-per-fold    add the row 'ssl-per-fold': per fold, a fresh ECG-only self-supervised\n"
+      "                         encoder (train --task ecg-pretrain, nothing registered) pretrained on every\n"
+      "                         ECG of the database except the fold's test patients, then probed like the\n"
+      "                         others; also compared with the encoder (paired). Recipe: --pretrain-epochs\n"
+      "                         (default 3), --pretrain-depth (blocks, default 3), --pretrain-batch-size\n"
+      "                         (default 16), --pretrain-lr (default 3e-4), --pretrain-precision\n"
+      "                         fp32|bf16 (training only, default fp32), --pretrain-seed (default 0),\n"
+      "                         --pretrain-dir DIR (keep the runs in DIR/fold-K; default a temporary\n"
+      "                         folder, removed after)\n"
+      "Features are computed in fp32 whatever E2E_PRECISION says.\n");
 }
 
 bool parseReal(const std::string& s, double& out) {
@@ -53,9 +69,12 @@ bool parseReal(const std::string& s, double& out) {
 }
 
 // "all" or one name -> the list.
-std::vector<std::string> choice(const std::string& v, const std::vector<std::string>& all) {
+std::vector<std::string> choice(const std::string& v, const std::vector<std::string>& all,
+                                const std::vector<std::string>& alsoSingle = {}) {
   if (v.empty() || v == "all") return all;
   for (const auto& a : all)
+    if (a == v) return {v};
+  for (const auto& a : alsoSingle)
     if (a == v) return {v};
   return {};
 }
@@ -91,6 +110,53 @@ void printCvReport(const e2e::jobs::EvaluateCvReport& r) {
     std::printf("%-14s %-7s %4d  %-22s %-22s %-22s %s\n", x.representation.c_str(), x.probe.c_str(), x.dim,
                 ci(x, "auroc").c_str(), ci(x, "auprc").c_str(), ci(x, "balanced_accuracy").c_str(), vsRandom.c_str());
   }
+  for (const auto& x : r.results)
+    if (x.aurocVsEncoder.resamples > 0)
+      std::printf("%s %s: AUROC - encoder %+.3f (95%% CI %+.3f to %+.3f)\n", x.representation.c_str(), x.probe.c_str(),
+                  x.aurocVsEncoder.value, x.aurocVsEncoder.lower, x.aurocVsEncoder.upper);
+  for (const auto& f : r.pretraining)
+    std::printf("fold %d: pretrained on %zu patients, %zu test patients held out, %.0f s\n", f.fold + 1,
+                f.trainPatients.size(), f.heldOut.size(), f.seconds);
+}
+
+// The --pretrain-* options; "" or the usage error.
+std::string pretrainOptions(const ParsedArgs& a, e2e::jobs::EvaluateCvRequest& o) {
+  const bool per = a.has("pretrain-per-fold");
+  for (const char* opt : {"pretrain-epochs", "pretrain-depth", "pretrain-batch-size", "pretrain-precision",
+                          "pretrain-seed", "pretrain-dir", "pretrain-lr"})
+    if (a.has(opt) && !per) return std::string("--") + opt + " goes with --pretrain-per-fold";
+  if (!per) return "";
+  if (std::find(o.representations.begin(), o.representations.end(), "ssl-per-fold") == o.representations.end())
+    o.representations.push_back("ssl-per-fold");
+  long long n = 0;
+  if (a.has("pretrain-epochs")) {
+    if (!parseInt(a.get("pretrain-epochs"), 1, 1000, n)) return "--pretrain-epochs needs an integer 1..1000";
+    o.pretrainEpochs = static_cast<int>(n);
+  }
+  if (a.has("pretrain-depth")) {
+    if (!parseInt(a.get("pretrain-depth"), 1, 12, n)) return "--pretrain-depth needs an integer 1..12";
+    o.pretrainDepth = static_cast<int>(n);
+  }
+  if (a.has("pretrain-batch-size")) {
+    if (!parseInt(a.get("pretrain-batch-size"), 2, 4096, n)) return "--pretrain-batch-size needs an integer 2..4096";
+    o.pretrainBatchSize = static_cast<int>(n);
+  }
+  if (a.has("pretrain-seed")) {
+    if (!parseInt(a.get("pretrain-seed"), 0, 1LL << 62, n)) return "--pretrain-seed needs an integer >= 0";
+    o.pretrainSeed = static_cast<std::uint64_t>(n);
+  }
+  if (a.has("pretrain-lr") && (!parseReal(a.get("pretrain-lr"), o.pretrainLr) || o.pretrainLr <= 0 || o.pretrainLr > 1))
+    return "--pretrain-lr needs a number > 0 and <= 1";
+  o.pretrainPrecision = a.get("pretrain-precision", "fp32");
+  if (o.pretrainPrecision != "fp32" && o.pretrainPrecision != "bf16") return "--pretrain-precision must be fp32 or bf16";
+  o.pretrainDir = a.get("pretrain-dir");
+  if (a.has("pretrain-dir") && o.pretrainDir.empty()) return "--pretrain-dir needs a folder";
+  return "";
+}
+
+// Progress of the folds' pretraining on stderr (it takes minutes per fold).
+void printProgress(const std::string& stage, int done, int total) {
+  if (stage.rfind("pretraining", 0) == 0) std::fprintf(stderr, "%s: epoch %d/%d\n", stage.c_str(), done, total);
 }
 
 // Fills the numeric options of the cross-validated request; "" or the usage error.
@@ -143,16 +209,22 @@ int runCrossValidated(const ParsedArgs& a) {
   }
   o.absentIsNegative = a.has("absent-negative");
   if (o.absentIsNegative && o.labelKey.empty()) return usageError("evaluate", "--absent-negative goes with --label");
-  o.representations = choice(a.get("representation"), {"encoder", "random", "handcrafted"});
-  if (o.representations.empty()) return usageError("evaluate", "--representation must be encoder, random, handcrafted or all");
+  o.representations = choice(a.get("representation"), {"encoder", "random", "handcrafted"}, {"ssl-per-fold"});
+  if (o.representations.empty())
+    return usageError("evaluate", "--representation must be encoder, random, handcrafted, ssl-per-fold or all");
+  if (o.representations == std::vector<std::string>{"ssl-per-fold"} && !a.has("pretrain-per-fold"))
+    return usageError("evaluate", "--representation ssl-per-fold needs --pretrain-per-fold");
   o.probes = choice(a.get("probe"), {"linear", "knn"});
   if (o.probes.empty()) return usageError("evaluate", "--probe must be linear, knn or all");
   o.model = a.get("model");
   if (auto err = cvNumbers(a, o); !err.empty()) return usageError("evaluate", err);
+  if (auto err = pretrainOptions(a, o); !err.empty()) return usageError("evaluate", err);
+  o.pathContains = a.get("path-contains");
+  if (a.has("path-contains") && o.pathContains.empty()) return usageError("evaluate", "--path-contains needs a text");
   try {
     std::signal(SIGINT, onEvaluateStop);
     std::signal(SIGTERM, onEvaluateStop);
-    const auto r = e2e::jobs::runEvaluateCv(o, {}, gStop);
+    const auto r = e2e::jobs::runEvaluateCv(o, printProgress, gStop);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
     if (r.cancelled) {
@@ -179,7 +251,9 @@ int runTaskEvaluate(const ParsedArgs& a) {
   o.modelDir = a.get("model-dir");
   if (o.task != "lvef" && o.task != "shd") return usageError("evaluate", "--task must be lvef or shd");
   for (const char* cvOnly : {"folds", "representation", "probe", "k", "l2", "random-seed", "threads", "json",
-                             "absent-negative"})
+                             "absent-negative", "path-contains", "pretrain-per-fold", "pretrain-epochs",
+                             "pretrain-depth", "pretrain-batch-size", "pretrain-precision", "pretrain-seed",
+                             "pretrain-dir", "pretrain-lr"})
     if (a.has(cvOnly))
       return usageError("evaluate", std::string("--") + cvOnly + " goes with --label / --diagnosis, not --task");
   long long n = 0;
@@ -214,8 +288,10 @@ int runTaskEvaluate(const ParsedArgs& a) {
 int runEvaluateCmd(int argc, char** argv) {
   auto a = parseArgs(argc, argv,
                      {"db", "task", "model", "model-dir", "seed", "bootstrap", "label", "diagnosis", "folds",
-                      "representation", "probe", "k", "l2", "random-seed", "threads"},
-                     {"json", "absent-negative"});
+                      "representation", "probe", "k", "l2", "random-seed", "threads", "path-contains",
+                      "pretrain-epochs", "pretrain-depth", "pretrain-batch-size", "pretrain-precision",
+                      "pretrain-seed", "pretrain-dir", "pretrain-lr"},
+                     {"json", "absent-negative", "pretrain-per-fold"});
   if (a.help) {
     printEvaluateHelp();
     return kOk;

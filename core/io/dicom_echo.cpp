@@ -16,11 +16,15 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdeftag.h"
+#include "dcmtk/dcmdata/dcfcache.h"
 #include "dcmtk/dcmdata/dcfilefo.h"
 #include "dcmtk/dcmdata/dcmetinf.h"
 #include "dcmtk/dcmdata/dcsequen.h"
@@ -537,47 +541,24 @@ EchoInfo readDicomEchoInfo(const std::string& path) {
   return info;
 }
 
-EchoFrames readDicomEchoFrames(const std::string& path, int first, int count) {
-  registerDecoders();
-  DcmFileFormat ff;
-  loadDicom(path, ff, /*metaOnly=*/false);
-  const EchoInfo info = parseInfo(path, ff);
-  DcmDataset* ds = ff.getDataset();
-  if (first < 0 || first >= info.frames)
-    throw ReadError(path, "frame " + std::to_string(first) + " out of range (file has " +
-                              std::to_string(info.frames) + " frames)");
-  const int n = count < 0 ? info.frames - first : std::min(count, info.frames - first);
-  if (n == 0) {
-    EchoFrames empty;
-    empty.rows = info.rows;
-    empty.cols = info.cols;
-    empty.channels = (info.samplesPerPixel == 3 || info.photometric == "PALETTE COLOR") ? 3 : 1;
-    return empty;
-  }
+namespace {
 
-  const std::string& ts = info.transferSyntaxUid;
-  if (isJpeg2000(ts))
-    throw ReadError(path, "JPEG 2000 transfer syntax is not supported by this build (DCMTK without JPEG 2000)");
-  if (isVideoTs(ts))
-    throw ReadError(path, "MPEG/H.264/HEVC video transfer syntax (" + ts + ") is not supported by this reader");
-
-  if (info.photometric == "PALETTE COLOR" && ds->tagExists(DCM_SegmentedRedPaletteColorLookupTableData))
-    return decodeSegmentedPalette(path, ds, info, first, n);
-
+// The old way, kept for what per-frame rendering cannot reproduce: 16-bit grey data without a VOI
+// window (DicomImage's min-max window spans all decoded frames) and bit-packed data. Decompresses
+// and renders frames [first, first+n) at once.
+EchoFrames decodeRange(const std::string& path, DcmDataset* ds, const EchoInfo& info, int first, int n) {
   const DcmXfer orig(ds->getOriginalXfer());
   if (orig.isEncapsulated()) {
-    checkPixelGeometry(path, info);  // before the decoder allocates what the header claims
     OFCondition c = ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
     if (c.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit))
       throw ReadError(path, std::string("cannot decompress pixel data in transfer syntax ") + orig.getXferName() +
-                                " (" + ts + "): " + (c.bad() ? c.text() : "no decoder available or corrupt data"));
-    // Each frame must have decoded to its full size.
+                                " (" + info.transferSyntaxUid +
+                                "): " + (c.bad() ? c.text() : "no decoder available or corrupt data"));
     DcmElement* pix = nullptr;
     if (ds->findAndGetElement(DCM_PixelData, pix).bad() || !pix || pix->getLength() < expectedNativeBytes(info))
       throw ReadError(path, "compressed pixel data decoded to fewer bytes than " + std::to_string(info.frames) +
                                 " frames need (truncated or corrupt file)");
   }
-
   DicomImage img(ds, ds->getCurrentXfer(), CIF_MayDetachPixelData, static_cast<unsigned long>(first),
                  static_cast<unsigned long>(n));
   if (img.getStatus() != EIS_Normal)
@@ -585,7 +566,6 @@ EchoFrames readDicomEchoFrames(const std::string& path, int first, int count) {
   if (static_cast<int>(img.getFrameCount()) < n)
     throw ReadError(path, "only " + std::to_string(img.getFrameCount()) + " of " + std::to_string(n) +
                               " requested frames could be decoded");
-
   EchoFrames out;
   out.rows = static_cast<int>(img.getHeight());
   out.cols = static_cast<int>(img.getWidth());
@@ -605,6 +585,206 @@ EchoFrames readDicomEchoFrames(const std::string& path, int first, int count) {
     img.deleteOutputData();
   }
   return out;
+}
+
+struct NeedsWholeRange {};  // FrameDecoder cannot render this file frame by frame: decodeRange
+
+// Frame by frame: each frame is read (native data: only its bytes, from the file) or decompressed
+// alone (DcmPixelData::getUncompressedFrame), then rendered by DicomImage from a one-frame copy of
+// the header, so memory is one frame of raw data plus the output, never the whole loop.
+class FrameDecoder {
+ public:
+  FrameDecoder(const std::string& path, DcmDataset* ds, const EchoInfo& info) : path_(path), ds_(ds), info_(info) {
+    if (ds->findAndGetElement(DCM_PixelData, pixEl_).bad() || !pixEl_)
+      throw ReadError(path, "cannot read Pixel Data");
+    encapsulated_ = DcmXfer(ds->getOriginalXfer()).isEncapsulated();
+    Uint32 size = 0;
+    if (pixEl_->getUncompressedFrameSize(ds, size).bad() || size == 0)
+      throw ReadError(path, "cannot determine the size of one frame");
+    frameSize_ = size;
+    raw_.resize(frameSize_ + (frameSize_ & 1));
+  }
+  // 16-bit grey data without a VOI window needs the min-max of all frames: decodeRange.
+  static bool canDecode(DcmDataset* ds, const EchoInfo& info) {
+    const bool grey = info.samplesPerPixel == 1 && info.photometric != "PALETTE COLOR";
+    return info.bitsAllocated % 8 == 0 &&
+           !(grey && info.bitsStored > 8 && !(ds->tagExists(DCM_WindowWidth) && ds->tagExists(DCM_WindowCenter)));
+  }
+  // Renders loop frame f (8-bit grey or RGB) into the frames `slots` of `out` (out.frames set by
+  // the caller; its size is taken from the first frame rendered).
+  void render(int f, EchoFrames& out, const std::vector<int>& slots) {
+    fetch(f);
+    if (!header_) makeHeader();
+    if (info_.bitsAllocated == 16)
+      header_->putAndInsertUint16Array(DCM_PixelData, reinterpret_cast<const Uint16*>(raw_.data()), frameSize_ / 2);
+    else
+      header_->putAndInsertUint8Array(DCM_PixelData, raw_.data(), frameSize_);
+    DicomImage img(header_.get(), EXS_LittleEndianExplicit, CIF_MayDetachPixelData, 0, 1);
+    if (img.getStatus() != EIS_Normal || img.getFrameCount() < 1)
+      throw ReadError(path_, "cannot decode frame " + std::to_string(f) + ": " + DicomImage::getString(img.getStatus()));
+    if (out.pixels.empty()) {
+      out.rows = static_cast<int>(img.getHeight());
+      out.cols = static_cast<int>(img.getWidth());
+      out.channels = img.isMonochrome() ? 1 : 3;
+      out.pixels.resize(static_cast<std::size_t>(out.rows) * out.cols * out.channels * out.frames);
+    }
+    if (img.isMonochrome() && info_.bitsStored > 8) {
+      if (img.getWindowCount() == 0) throw NeedsWholeRange{};
+      img.setWindow(0);
+    }
+    const std::size_t bytes = static_cast<std::size_t>(out.rows) * out.cols * out.channels;
+    const void* p = img.getOutputData(8, 0, 0);
+    if (!p || img.getWidth() != static_cast<unsigned long>(out.cols) ||
+        img.getHeight() != static_cast<unsigned long>(out.rows))
+      throw ReadError(path_, "cannot render frame " + std::to_string(f));
+    for (int s : slots) std::memcpy(out.pixels.data() + bytes * s, p, bytes);
+  }
+
+ private:
+  // The raw (decompressed) bytes of frame f in raw_. Compressed frames are found from the offset
+  // table or the fragment count; failing that, by walking the frames before it in order.
+  void fetch(int f) {
+    OFString model;
+    const bool guess = f != nextFrame_;  // DCMTK finds the first fragment when it can
+    Uint32 frag = guess ? 0 : nextFragment_;
+    OFCondition c = get(f, frag, model);
+    if (c.bad() && guess && f > 0 && encapsulated_) {
+      int g = f > nextFrame_ && nextFrame_ > 0 ? nextFrame_ : 0;
+      frag = g == nextFrame_ ? nextFragment_ : 0;
+      for (c = EC_Normal; c.good() && g < f; ++g) c = get(g, frag, model);
+      if (c.good()) c = get(f, frag, model);
+    }
+    if (c.bad())
+      throw ReadError(path_, "cannot decompress frame " + std::to_string(f) + " (transfer syntax " +
+                                 info_.transferSyntaxUid + "): " + c.text() + " (truncated or corrupt data?)");
+    nextFrame_ = f + 1;
+    nextFragment_ = frag;
+    if (!model.empty()) colorModel_ = model.c_str();
+  }
+  OFCondition get(int f, Uint32& frag, OFString& model) {
+    return pixEl_->getUncompressedFrame(ds_, static_cast<Uint32>(f), frag, raw_.data(),
+                                        static_cast<Uint32>(raw_.size()), model, &cache_);
+  }
+  // A copy of every attribute but Pixel Data (taken after the first decompression, which may have
+  // updated the planar configuration), one frame, the decompressed colour model.
+  void makeHeader() {
+    header_ = std::make_unique<DcmDataset>();
+    for (unsigned long i = 0; i < ds_->card(); ++i) {
+      DcmElement* e = ds_->getElement(i);
+      if (e && e->getTag() != DCM_PixelData) header_->insert(static_cast<DcmElement*>(e->clone()), true);
+    }
+    header_->putAndInsertString(DCM_NumberOfFrames, "1");
+    if (!colorModel_.empty()) header_->putAndInsertString(DCM_PhotometricInterpretation, colorModel_.c_str());
+  }
+
+  const std::string& path_;
+  DcmDataset* ds_;
+  const EchoInfo& info_;
+  DcmElement* pixEl_ = nullptr;
+  bool encapsulated_ = false;
+  Uint32 frameSize_ = 0;
+  std::vector<Uint8> raw_;
+  DcmFileCache cache_;
+  std::unique_ptr<DcmDataset> header_;
+  std::string colorModel_;
+  int nextFrame_ = 0;
+  Uint32 nextFragment_ = 0;
+};
+
+// Loads the header (pixel data stays on disk) and checks it; throws for what cannot be decoded.
+EchoInfo openForFrames(const std::string& path, DcmFileFormat& ff) {
+  registerDecoders();
+  loadDicom(path, ff, /*metaOnly=*/false);
+  EchoInfo info = parseInfo(path, ff);
+  const std::string& ts = info.transferSyntaxUid;
+  if (isJpeg2000(ts))
+    throw ReadError(path, "JPEG 2000 transfer syntax is not supported by this build (DCMTK without JPEG 2000)");
+  if (isVideoTs(ts))
+    throw ReadError(path, "MPEG/H.264/HEVC video transfer syntax (" + ts + ") is not supported by this reader");
+  checkPixelGeometry(path, info);  // before anything allocates what the header claims
+  return info;
+}
+
+EchoFrames emptyFrames(const EchoInfo& info) {
+  EchoFrames empty;
+  empty.rows = info.rows;
+  empty.cols = info.cols;
+  empty.channels = (info.samplesPerPixel == 3 || info.photometric == "PALETTE COLOR") ? 3 : 1;
+  return empty;
+}
+
+bool isSegmentedPalette(DcmDataset* ds, const EchoInfo& info) {
+  return info.photometric == "PALETTE COLOR" && ds->tagExists(DCM_SegmentedRedPaletteColorLookupTableData);
+}
+
+// Frames first.. of `all` picked in the order of `indices`.
+EchoFrames pick(const EchoFrames& all, int first, const std::vector<int>& indices) {
+  EchoFrames out;
+  out.rows = all.rows;
+  out.cols = all.cols;
+  out.channels = all.channels;
+  out.frames = static_cast<int>(indices.size());
+  const std::size_t bytes = static_cast<std::size_t>(all.rows) * all.cols * all.channels;
+  out.pixels.resize(bytes * indices.size());
+  for (std::size_t i = 0; i < indices.size(); ++i)
+    std::memcpy(out.pixels.data() + bytes * i, all.frame(indices[i] - first), bytes);
+  return out;
+}
+
+// The listed frames, frame by frame (each decoded once, in increasing order); nullopt when the
+// file needs decodeRange.
+std::optional<EchoFrames> decodeListed(const std::string& path, DcmDataset* ds, const EchoInfo& info,
+                                       const std::vector<int>& indices) {
+  if (isSegmentedPalette(ds, info) || !FrameDecoder::canDecode(ds, info)) return std::nullopt;
+  std::map<int, std::vector<int>> slots;  // loop frame -> its places in the output
+  for (std::size_t i = 0; i < indices.size(); ++i) slots[indices[i]].push_back(static_cast<int>(i));
+  EchoFrames out;
+  out.frames = static_cast<int>(indices.size());
+  try {
+    FrameDecoder dec(path, ds, info);
+    for (const auto& [f, where] : slots) dec.render(f, out, where);
+  } catch (const NeedsWholeRange&) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+void checkFrame(const std::string& path, const EchoInfo& info, int f) {
+  if (f < 0 || f >= info.frames)
+    throw ReadError(path, "frame " + std::to_string(f) + " out of range (file has " + std::to_string(info.frames) +
+                              " frames)");
+}
+
+}  // namespace
+
+EchoFrames readDicomEchoFrames(const std::string& path, const std::vector<int>& indices) {
+  DcmFileFormat ff;
+  const EchoInfo info = openForFrames(path, ff);
+  DcmDataset* ds = ff.getDataset();
+  for (int f : indices) checkFrame(path, info, f);
+  if (indices.empty()) return emptyFrames(info);
+  if (auto out = decodeListed(path, ds, info, indices)) return std::move(*out);
+  if (isSegmentedPalette(ds, info)) {
+    const int lo = *std::min_element(indices.begin(), indices.end());
+    const int hi = *std::max_element(indices.begin(), indices.end());
+    return pick(decodeSegmentedPalette(path, ds, info, lo, hi - lo + 1), lo, indices);
+  }
+  // As the whole loop would render (a min-max window over all frames).
+  return pick(decodeRange(path, ds, info, 0, info.frames), 0, indices);
+}
+
+EchoFrames readDicomEchoFrames(const std::string& path, int first, int count) {
+  DcmFileFormat ff;
+  const EchoInfo info = openForFrames(path, ff);
+  DcmDataset* ds = ff.getDataset();
+  checkFrame(path, info, first);
+  const int n = count < 0 ? info.frames - first : std::min(count, info.frames - first);
+  if (n <= 0) return emptyFrames(info);
+  std::vector<int> idx(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) idx[static_cast<std::size_t>(i)] = first + i;
+  if (auto out = decodeListed(path, ds, info, idx)) return std::move(*out);
+  if (isSegmentedPalette(ds, info)) return decodeSegmentedPalette(path, ds, info, first, n);
+  return decodeRange(path, ds, info, first, n);
 }
 
 }  // namespace e2e

@@ -17,7 +17,15 @@ EchoInfo readDicomEchoInfo(const std::string& path);
 // Decodes frames [first, first+count) (count < 0: to the end) to 8-bit grey or RGB.
 // Handles uncompressed, RLE, JPEG baseline (YBR_FULL_422 -> RGB), PALETTE COLOR.
 // Throws ReadError with a clear cause for undecodable data (JPEG 2000, odd palettes...).
+// Only those frames are read from the file or decompressed (frame by frame, DCMTK's
+// DcmPixelData::getUncompressedFrame), except 16-bit grey data without a VOI window and
+// segmented palettes, which are decoded as a range.
 EchoFrames readDicomEchoFrames(const std::string& path, int first = 0, int count = -1);
+
+// The frames at `indices` (any order, repeats allowed), in that order; only those frames are read
+// or decompressed, so memory follows the list, not the loop (16-bit grey data without a VOI window
+// excepted: its min-max window spans the whole loop, as when the whole loop is decoded).
+EchoFrames readDicomEchoFrames(const std::string& path, const std::vector<int>& indices);
 
 // Maps free text (a ViewCodeSequence code meaning, a SeriesDescription, a file name) to a
 // standard echo view label: A4C, A2C, A3C, A5C, PLAX, PSAX, SUBCOSTAL; "" when none is

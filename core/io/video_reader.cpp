@@ -226,47 +226,107 @@ EchoInfo readVideoInfo(const std::string& path) {
   return info;
 }
 
+namespace {
+
+// Decoded frames -> 8-bit grey or RGB rows of `out`.
+class FrameConverter {
+ public:
+  FrameConverter(const std::string& path, const AVCodecParameters* par, EchoFrames& out) : path_(path), out_(out) {
+    out.rows = par->height;
+    out.cols = par->width;
+    const bool grey = isGrey(static_cast<AVPixelFormat>(par->format));
+    out.channels = grey ? 1 : 3;
+    dstFmt_ = grey ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24;
+  }
+  std::size_t frameBytes() const { return static_cast<std::size_t>(out_.rows) * out_.cols * out_.channels; }
+  void convert(AVFrame* f, std::uint8_t* dstPixels) {
+    if (f->width != out_.cols || f->height != out_.rows)
+      throw ReadError(path_, "video frame size changes within the stream, not supported");
+    if (!sws_ || swsW_ != f->width || swsH_ != f->height || swsFmt_ != f->format) {
+      sws_.reset(sws_getContext(f->width, f->height, static_cast<AVPixelFormat>(f->format), out_.cols, out_.rows,
+                                dstFmt_, SWS_BILINEAR | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr,
+                                nullptr));
+      if (!sws_) throw ReadError(path_, "cannot convert the video pixel format to 8-bit RGB/grey");
+      swsW_ = f->width;
+      swsH_ = f->height;
+      swsFmt_ = f->format;
+    }
+    uint8_t* dst[4] = {dstPixels, nullptr, nullptr, nullptr};
+    int dstStride[4] = {out_.cols * out_.channels, 0, 0, 0};
+    sws_scale(sws_.get(), f->data, f->linesize, 0, f->height, dst, dstStride);
+  }
+
+ private:
+  const std::string& path_;
+  EchoFrames& out_;
+  AVPixelFormat dstFmt_ = AV_PIX_FMT_RGB24;
+  std::unique_ptr<SwsContext, SwsFree> sws_;
+  int swsW_ = 0, swsH_ = 0, swsFmt_ = -1;
+};
+
+// Fewer frames decoded than the container declares from `first` on means a cut file.
+void checkDeclared(const std::string& path, const AVStream* st, int first, int count, int decoded) {
+  const long long declared = st->nb_frames;
+  if (declared > 0 && first < declared) {
+    const long long want = count < 0 ? declared - first : std::min<long long>(count, declared - first);
+    if (decoded < want)
+      throw ReadError(path, "truncated video: decoded " + std::to_string(decoded) + " of " + std::to_string(want) +
+                                " frames the container declares");
+  }
+}
+
+}  // namespace
+
 EchoFrames readVideoFrames(const std::string& path, int first, int count) {
   if (first < 0) throw ReadError(path, "negative first frame " + std::to_string(first));
   Opened o = openVideo(path);
-  const AVCodecParameters* par = o.st->codecpar;
   EchoFrames out;
-  out.rows = par->height;
-  out.cols = par->width;
-  const bool grey = isGrey(static_cast<AVPixelFormat>(par->format));
-  out.channels = grey ? 1 : 3;
-  const AVPixelFormat dstFmt = grey ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24;
-  const std::size_t frameBytes = static_cast<std::size_t>(out.rows) * out.cols * out.channels;
-  std::unique_ptr<SwsContext, SwsFree> sws;
-  int swsW = 0, swsH = 0, swsFmt = -1;
+  FrameConverter conv(path, o.st->codecpar, out);
   if (count == 0) return out;
   decodeFrames(path, o, first, count, [&](AVFrame* f) {
-    if (f->width != out.cols || f->height != out.rows)
-      throw ReadError(path, "video frame size changes within the stream, not supported");
-    if (!sws || swsW != f->width || swsH != f->height || swsFmt != f->format) {
-      sws.reset(sws_getContext(f->width, f->height, static_cast<AVPixelFormat>(f->format), out.cols, out.rows, dstFmt,
-                               SWS_BILINEAR | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr, nullptr));
-      if (!sws) throw ReadError(path, "cannot convert the video pixel format to 8-bit RGB/grey");
-      swsW = f->width;
-      swsH = f->height;
-      swsFmt = f->format;
-    }
     const std::size_t off = out.pixels.size();
-    out.pixels.resize(off + frameBytes);
-    uint8_t* dst[4] = {out.pixels.data() + off, nullptr, nullptr, nullptr};
-    int dstStride[4] = {out.cols * out.channels, 0, 0, 0};
-    sws_scale(sws.get(), f->data, f->linesize, 0, f->height, dst, dstStride);
+    out.pixels.resize(off + conv.frameBytes());
+    conv.convert(f, out.pixels.data() + off);
     ++out.frames;
   });
   if (out.frames == 0)
     throw ReadError(path, "no frames decoded (first frame " + std::to_string(first) + " beyond the end of the video?)");
-  // The container says how many frames there are: fewer decoded means a cut file.
-  const long long declared = o.st->nb_frames;
-  if (declared > 0 && first < declared) {
-    const long long want = count < 0 ? declared - first : std::min<long long>(count, declared - first);
-    if (out.frames < want)
-      throw ReadError(path, "truncated video: decoded " + std::to_string(out.frames) + " of " + std::to_string(want) +
-                                " frames the container declares");
+  checkDeclared(path, o.st, first, count, out.frames);
+  return out;
+}
+
+EchoFrames readVideoFrames(const std::string& path, const std::vector<int>& indices, int* available) {
+  for (int i : indices)
+    if (i < 0) throw ReadError(path, "negative frame index " + std::to_string(i));
+  Opened o = openVideo(path);
+  EchoFrames out;
+  FrameConverter conv(path, o.st->codecpar, out);
+  if (indices.empty()) return out;
+  const int last = *std::max_element(indices.begin(), indices.end());
+  out.frames = static_cast<int>(indices.size());
+  out.pixels.resize(conv.frameBytes() * indices.size());
+  std::vector<std::vector<int>> slots(static_cast<std::size_t>(last) + 1);  // frame -> places in `out`
+  for (std::size_t i = 0; i < indices.size(); ++i) slots[static_cast<std::size_t>(indices[i])].push_back(static_cast<int>(i));
+  int index = 0;
+  decodeFrames(path, o, 0, last + 1, [&](AVFrame* f) {
+    const auto& where = slots[static_cast<std::size_t>(index++)];
+    if (where.empty()) return;
+    conv.convert(f, out.pixels.data() + conv.frameBytes() * static_cast<std::size_t>(where[0]));
+    for (std::size_t k = 1; k < where.size(); ++k)
+      std::memcpy(out.pixels.data() + conv.frameBytes() * static_cast<std::size_t>(where[k]),
+                  out.pixels.data() + conv.frameBytes() * static_cast<std::size_t>(where[0]), conv.frameBytes());
+  });
+  if (index <= last) {
+    checkDeclared(path, o.st, 0, -1, index);
+    if (!available)
+      throw ReadError(path, "frame " + std::to_string(last) + " beyond the end of the video (" +
+                                std::to_string(index) + " frames)");
+    *available = index;
+    EchoFrames none;
+    none.rows = out.rows;
+    none.cols = out.cols;
+    none.channels = out.channels;
+    return none;
   }
   return out;
 }

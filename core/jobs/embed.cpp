@@ -29,11 +29,13 @@ EmbedReport runEmbed(db::Database& db, const EmbedRequest& req, const job::Cance
     return [&req, name](int done, int total) { req.progress(name, done, total); };
   };
   EcgEmbedder ecg(db, b);
+  ecg.pipelined = req.pipelined;
   // A file replaced since import is never decoded (its vector would be stored under another recording).
   const auto samples = withUnchangedEcgFiles(
       loadSamples(db), [&](std::int64_t id) { return !db.getEmbedding(ecg.key(id)); }, ecg.errors);
   ecg.ensure(samples, req.batchSize, cancel, stage("ecg"));
   EchoEmbedder echo(db, b);
+  echo.pipelined = req.pipelined;
   if (!cancel.cancelled() && b.role != "ecg-encoder")  // an ECG-only encoder has no trained echo side
     embedAllEcho(echo, std::max(1, req.batchSize / 2), cancel, stage("echo"));
   rep.ecgAdded = ecg.added;

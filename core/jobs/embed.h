@@ -16,6 +16,9 @@ namespace e2e::jobs {
 struct EmbedRequest {
   std::string model;         // resolveEmbeddingModel spec: "ID:VERSION", "ID", a bundle DIR, "" = active/bundled
   int batchSize = 16;
+  // Read and preprocess the next batch on a second thread while the encoders run the current one
+  // (pipeline::EmbedLoop); false: one after the other. Both store the same vectors.
+  bool pipelined = true;
   int threads = 0;           // 0 = all cores
   std::string device = "auto";
   // Inference precision; nullopt = auto (bf16 on CUDA or a CPU with AVX512-BF16 / AMX, else fp32:

@@ -12,6 +12,7 @@ EvaluateReport runEvaluate(const EvaluateRequest& o) {
   setThreads(0);
   db::Database db(o.dbPath);
   auto pr = loadPredictor(db, o.task, o.model, o.modelDir);
+  pr.base.precision = model::Precision::Fp32;  // fp32 embeddings whatever E2E_PRECISION says
   std::vector<Sample> samples;
   std::vector<int> labels;
   for (auto& s : loadSamples(db))

@@ -6,6 +6,13 @@
 //                 bundled models/),
 //   "random"      the same architecture and input contract with randomly initialised weights (seeded),
 //   "handcrafted" the hand-crafted ECG features (pipeline::handcraftedEcgFeatures, 30 values),
+//   "ssl-per-fold" (asked for explicitly, never by default) an ECG-only self-supervised encoder per
+//                 fold, leak-free: for fold k a fresh encoder (pretrainDepth blocks) is pretrained by
+//                 the train job (task ecg-pretrain, two augmented views, CLIP loss, no label) on every
+//                 ECG of the database except those of fold k's test patients -- the other folds and
+//                 the ECGs outside the evaluated set (other datasets, pathContains) included -- and
+//                 fold k's ECGs are scored by a probe fitted on the other folds' features of that
+//                 fold's encoder (its 192-d global feature, fp32),
 // then runs patient-level stratified k-fold cross-validation with each probe asked for
 //   "linear"      logistic regression with an L2 penalty on features standardised with the training
 //                 folds' mean and SD (fitted by L-BFGS),
@@ -52,6 +59,17 @@ struct EvaluateCvRequest {
   int bootstrap = 1000;       // patient resamples, >= 10
   std::string model;          // embedding model spec (resolveEmbeddingModel), "" = active or bundled
   int threads = 0;            // torch intra-op threads, 0 = default
+  // Only the ECGs whose file path contains this text (case-sensitive) are evaluated ("" = all); the
+  // others stay in the database, where "ssl-per-fold" pretrains on them.
+  std::string pathContains;
+  // "ssl-per-fold": the pretraining recipe of each fold's encoder (train --task ecg-pretrain).
+  int pretrainEpochs = 3;              // 1..1000
+  int pretrainDepth = 3;               // 1..12 ViT blocks (the bundled encoder has 3)
+  int pretrainBatchSize = 16;          // 2..4096
+  double pretrainLr = -1;              // > 0, or <= 0 for the train job's default (3e-4)
+  std::string pretrainPrecision = "fp32";  // training only ("fp32" / "bf16"); features are always fp32
+  std::uint64_t pretrainSeed = 0;
+  std::string pretrainDir;  // the folds' run directories (DIR/fold-1 ...); "" = a temporary one, removed after
 };
 
 struct MetricCi {
@@ -67,13 +85,25 @@ struct EvaluateCvResult {
   // AUROC minus the AUROC of the random-weights encoder with the same probe, its 95 % CI from the
   // same patient resamples (paired); resamples = 0 when "random" was not run or this is it.
   MetricCi aurocVsRandom;
+  // "ssl-per-fold" only: AUROC minus that of "encoder" with the same probe (paired), else resamples = 0.
+  MetricCi aurocVsEncoder;
   std::vector<double> scores;               // pooled out-of-fold score per evaluated ECG
+};
+
+// One fold's "ssl-per-fold" encoder.
+struct FoldPretraining {
+  int fold = 0;                            // 0..k-1
+  std::vector<std::int64_t> heldOut;       // the fold's test patients (row ids), excluded from pretraining
+  std::vector<std::int64_t> trainPatients; // the patients the training job took (TrainReport::patients)
+  std::string runDir;
+  double seconds = 0;                      // wall time of the pretraining
 };
 
 struct EvaluateCvReport {
   std::string target;  // "diagnosis 'Left ventricular hypertrophy'" / "label hypertrophies=..."
   std::size_t n = 0, positives = 0, patients = 0, positivePatients = 0;
   std::size_t unlabelled = 0;        // ECGs left out: the target does not say
+  std::size_t outsidePath = 0;       // ECGs left out: path without pathContains
   std::vector<std::string> errors;   // ECGs left out: unreadable or changed files
   int folds = 0, knnK = 0, bootstrap = 0;
   double l2 = 0;
@@ -84,16 +114,18 @@ struct EvaluateCvReport {
   std::vector<std::int64_t> ecgInstanceIds, patientRowIds;
   std::vector<int> truth, foldOf;
   std::vector<EvaluateCvResult> results;
+  std::vector<FoldPretraining> pretraining;  // "ssl-per-fold", per fold
   bool cancelled = false;
   nlohmann::ordered_json toJson() const;  // everything but the per-ECG vectors
 };
 
-// stage ("reading ECGs", "encoder", "random", "cross-validation"), done, total
+// stage ("reading ECGs", "pretraining fold K" (done/total = epochs), "cross-validation"), done, total
 using EvaluateCvProgress = std::function<void(const std::string& stage, int done, int total)>;
 
 // Throws std::invalid_argument for a bad request (no or two targets, unknown representation/probe,
 // folds/k/bootstrap out of range, the label or diagnosis found on no ECG, fewer positive or negative
-// patients than folds) and std::runtime_error when the database or model cannot be opened.
+// patients than folds, a bad pretraining recipe) and std::runtime_error when the database or model
+// cannot be opened or a fold's pretraining fails.
 // Cancelled: returns at once with report.cancelled set (and the results finished so far).
 EvaluateCvReport runEvaluateCv(const EvaluateCvRequest& request, const EvaluateCvProgress& progress = {},
                                const job::CancelToken& cancel = {});

@@ -241,6 +241,7 @@ nlohmann::ordered_json EvaluateCvReport::toJson() const {
   j["patients"] = patients;
   j["positive_patients"] = positivePatients;
   j["unlabelled"] = unlabelled;
+  j["outside_path"] = outsidePath;
   j["unreadable"] = errors.size();
   j["folds"] = folds;
   j["seed"] = seed;
@@ -266,8 +267,20 @@ nlohmann::ordered_json EvaluateCvReport::toJson() const {
       o["auroc_minus_random"] = num(r.aurocVsRandom.value);
       o["auroc_minus_random_ci"] = {num(r.aurocVsRandom.lower), num(r.aurocVsRandom.upper)};
     }
+    if (r.aurocVsEncoder.resamples > 0) {
+      auto num = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(); };
+      o["auroc_minus_encoder"] = num(r.aurocVsEncoder.value);
+      o["auroc_minus_encoder_ci"] = {num(r.aurocVsEncoder.lower), num(r.aurocVsEncoder.upper)};
+    }
     rs.push_back(o);
   }
+  auto& pt = j["pretraining"] = nlohmann::ordered_json::array();
+  for (const auto& f : pretraining)
+    pt.push_back({{"fold", f.fold + 1},
+                  {"held_out_patients", f.heldOut.size()},
+                  {"pretraining_patients", f.trainPatients.size()},
+                  {"seconds", f.seconds},
+                  {"run_dir", f.runDir}});
   j["errors"] = errors;
   return j;
 }

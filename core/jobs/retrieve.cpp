@@ -325,7 +325,7 @@ RetrieveReport runRetrieve(const RetrieveRequest& o) {
   const auto* qv = ecg.find(q.ecgInstanceId);
   if (!qv) throw std::runtime_error("cannot embed ECG " + o.query + (ecg.errors.empty() ? "" : ": " + ecg.errors.front()));
   retrieval::StudyIndex::Options io;
-  io.hnswThreshold = o.hnswThreshold;
+  io.exactThreshold = o.exactThreshold;
   io.graphDir = o.dbPath + ".index";
   retrieval::StudyIndex index(io);
   RetrieveSearchReport s;

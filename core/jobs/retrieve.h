@@ -27,9 +27,9 @@ struct RetrieveRequest {
   // "paired-ecg" (with evaluate only): the same with the model's ECG embeddings (no echo side needed).
   // Another method, or one of the two without evaluate, throws std::invalid_argument (a usage error).
   std::string method;
-  // Exact search up to this many studies, HNSW above (-1 = EmbeddingIndex's default). The HNSW
-  // graph is saved to DB.index/ and reused while the study embeddings are unchanged.
-  long long hnswThreshold = -1;
+  // Exact search up to this many studies, an IVF index above (-1 = EmbeddingIndex's default). The
+  // index is saved to DB.index/, reused, and extended with studies embedded since.
+  long long exactThreshold = -1;
   // Inference precision of the query ECG's vector; nullopt = auto (model/precision.h). Only study
   // vectors made in the same precision are searched (never a mix); when the model has study vectors
   // in another precision only, the MissingEmbeddings error says which and what to do.

@@ -222,28 +222,53 @@ double ecgEncoderFlops(const EcgEncoderConfig& c, bool fused) {
 
 // ------------------------------------------------------------------ echo side ----
 
-torch::Tensor prepareClip(const EchoFrames& fr, const VideoInputSpec& spec, int startFrame) {
+std::vector<int> clipFrameIndices(int loopFrames, const VideoInputSpec& spec, int startFrame) {
+  if (loopFrames <= 0) throw std::invalid_argument("clipFrameIndices: no frames");
+  std::vector<int> idx;
+  idx.reserve(static_cast<std::size_t>(std::max<int64_t>(0, spec.frames)));
+  for (int64_t i = 0; i < spec.frames; ++i)
+    idx.push_back(static_cast<int>((startFrame + i * spec.frameStride) % loopFrames));
+  return idx;
+}
+
+namespace {
+// The clip from the loop frames `idx` of `fr`, in clip order. Frame by frame (the same operations
+// as on the stacked clip, so the same values): memory is one frame in float plus the small clip.
+torch::Tensor clipFromFrames(const EchoFrames& fr, const std::vector<int>& idx, const VideoInputSpec& spec) {
   if (fr.frames <= 0 || fr.rows <= 0 || fr.cols <= 0) throw std::invalid_argument("prepareClip: no frames");
   const int64_t ch = fr.channels;
-  std::vector<torch::Tensor> picked;
-  picked.reserve(spec.frames);
-  for (int64_t i = 0; i < spec.frames; ++i) {
-    const int64_t f = (startFrame + i * spec.frameStride) % fr.frames;
-    auto t = torch::from_blob(const_cast<std::uint8_t*>(fr.frame(static_cast<int>(f))), {fr.rows, fr.cols, ch},
-                              torch::kUInt8);
-    picked.push_back(t.to(torch::kFloat32));
+  const auto mean = torch::tensor(spec.mean).view({1, -1, 1, 1});
+  const auto sd = torch::tensor(spec.std).view({1, -1, 1, 1});
+  std::vector<torch::Tensor> resized;
+  resized.reserve(idx.size());
+  for (int f : idx) {
+    if (f < 0 || f >= fr.frames) throw std::invalid_argument("prepareClip: frame index out of range");
+    auto t = torch::from_blob(const_cast<std::uint8_t*>(fr.frame(f)), {1, fr.rows, fr.cols, ch}, torch::kUInt8);
+    auto x = t.to(torch::kFloat32).permute({0, 3, 1, 2});  // [1, ch, H, W]
+    if (spec.channels == 3 && ch == 1) x = x.expand({-1, 3, -1, -1});
+    if (spec.channels == 1 && ch == 3) x = x.mean(1, true);
+    x = F::interpolate(x.contiguous(), F::InterpolateFuncOptions()
+                                           .size(std::vector<int64_t>{spec.height, spec.width})
+                                           .mode(torch::kBilinear)
+                                           .align_corners(false));
+    resized.push_back((x - mean) / sd);
   }
-  auto clip = torch::stack(picked).permute({0, 3, 1, 2});  // [T, ch, H, W]
-  if (spec.channels == 3 && ch == 1) clip = clip.expand({-1, 3, -1, -1});
-  if (spec.channels == 1 && ch == 3) clip = clip.mean(1, true);
-  clip = F::interpolate(clip.contiguous(), F::InterpolateFuncOptions()
-                                               .size(std::vector<int64_t>{spec.height, spec.width})
-                                               .mode(torch::kBilinear)
-                                               .align_corners(false));
-  auto mean = torch::tensor(spec.mean).view({1, -1, 1, 1});
-  auto sd = torch::tensor(spec.std).view({1, -1, 1, 1});
-  clip = (clip - mean) / sd;
-  return clip.permute({1, 0, 2, 3}).contiguous();  // [C, T, H, W]
+  return torch::cat(resized).permute({1, 0, 2, 3}).contiguous();  // [C, T, H, W]
+}
+}  // namespace
+
+torch::Tensor prepareClip(const EchoFrames& fr, const VideoInputSpec& spec, int startFrame) {
+  if (fr.frames <= 0 || fr.rows <= 0 || fr.cols <= 0) throw std::invalid_argument("prepareClip: no frames");
+  return clipFromFrames(fr, clipFrameIndices(fr.frames, spec, startFrame), spec);
+}
+
+torch::Tensor prepareClipFromPicked(const EchoFrames& picked, const VideoInputSpec& spec) {
+  if (picked.frames != spec.frames)
+    throw std::invalid_argument("prepareClipFromPicked: " + std::to_string(picked.frames) + " frames for a clip of " +
+                                std::to_string(spec.frames));
+  std::vector<int> idx(static_cast<std::size_t>(picked.frames));
+  for (int i = 0; i < picked.frames; ++i) idx[static_cast<std::size_t>(i)] = i;
+  return clipFromFrames(picked, idx, spec);
 }
 
 SmallVideoNetImpl::SmallVideoNetImpl(int64_t inChannels, int64_t embedDim) {

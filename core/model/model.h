@@ -161,6 +161,16 @@ class VideoEncoder {
 // starting at `startFrame` (looping if the loop is short), bilinear resize, (x - mean) / std.
 torch::Tensor prepareClip(const EchoFrames& frames, const VideoInputSpec& spec, int startFrame = 0);
 
+// The loop frames prepareClip uses for a loop of `loopFrames` frames, in clip order (spec.frames
+// entries, repeats where a short loop wraps): (startFrame + i * frameStride) % loopFrames. A reader
+// can decode just these (pipeline::readEchoFrames(path, spec)). Throws std::invalid_argument for
+// loopFrames <= 0.
+std::vector<int> clipFrameIndices(int loopFrames, const VideoInputSpec& spec, int startFrame = 0);
+
+// The clip from frames already picked with clipFrameIndices, in clip order (picked.frames ==
+// spec.frames): the same tensor prepareClip gives for the whole loop.
+torch::Tensor prepareClipFromPicked(const EchoFrames& picked, const VideoInputSpec& spec);
+
 // A small CPU-friendly 3-D CNN: 4 x (Conv3d + BatchNorm3d + ReLU), global average pool, Linear -> 512.
 struct SmallVideoNetImpl : torch::nn::Module {
   explicit SmallVideoNetImpl(int64_t inChannels = 3, int64_t embedDim = 512);

@@ -19,6 +19,12 @@ int64_t prod(const Thw& a) { return a[0] * a[1] * a[2]; }
 std::vector<int64_t> vec(const Thw& a) { return {a[0], a[1], a[2]}; }
 Thw half(const Thw& k) { return {k[0] / 2, k[1] / 2, k[2] / 2}; }
 
+// LayerNorm input in fp32: under bfloat16 CPU autocast libtorch 1.13's layer_norm kernel rejects a
+// bfloat16 input with fp32 weights (as in model.cpp). A no-op for fp32 tensors (the parity path).
+torch::Tensor lnIn(const torch::Tensor& x) {
+  return x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kHalf ? x.to(torch::kFloat32) : x;
+}
+
 // _interpolate: resize a relative-position table [L, C] to d rows (linear, align_corners = false).
 torch::Tensor interpolateRelPos(const torch::Tensor& e, int64_t d) {
   if (e.size(0) == d) return e;
@@ -119,7 +125,7 @@ torch::Tensor MvitPoolImpl::forward(const torch::Tensor& input, Thw& thw) {
   thw = {x.size(2), x.size(3), x.size(4)};
   x = x.reshape({B, N, C, -1}).transpose(2, 3);
   x = torch::cat({classToken, x}, 2);
-  if (norm_act) x = norm_act->forward(x);
+  if (norm_act) x = norm_act->forward(lnIn(x));
   return three ? x.squeeze(1) : x;
 }
 
@@ -187,13 +193,13 @@ MultiscaleBlockImpl::MultiscaleBlockImpl(const Thw& inputSize, const MvitBlockCo
 }
 
 torch::Tensor MultiscaleBlockImpl::forward(const torch::Tensor& input, Thw& thw) {
-  auto xNorm1 = norm1->forward(input);
+  auto xNorm1 = norm1->forward(lnIn(input));
   Thw thwIn = thw;
   auto xAttn = attn->forward(xNorm1, thw);  // thw -> the pooled query grid
   auto x = project ? project->forward(xNorm1) : input;
   auto xSkip = pool_skip ? pool_skip->forward(x, thwIn) : x;
   x = xSkip + xAttn;  // stochastic depth: identity at inference
-  auto xNorm2 = norm2->forward(x);
+  auto xNorm2 = norm2->forward(lnIn(x));
   return x + mlp->forward(xNorm2);
 }
 
@@ -238,7 +244,7 @@ torch::Tensor MvitImpl::forwardFeatures(const torch::Tensor& input) {
   x = pos_encoding->forward(x);
   Thw thw{cfg.temporalSize / 2, cfg.spatialSize / 4, cfg.spatialSize / 4};
   for (const auto& m : *blocks) x = m->as<MultiscaleBlockImpl>()->forward(x, thw);
-  x = norm->forward(x);
+  x = norm->forward(lnIn(x));
   return x.select(1, 0);
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <future>
 #include <set>
 
 #include "io/dicom_echo.h"
@@ -16,6 +17,18 @@ namespace e2e::pipeline {
 EchoFrames readEchoFrames(const std::string& path) {
   if (looksLikeVideoFile(path)) return readVideoFrames(path);
   return readDicomEchoFrames(path);
+}
+
+EchoFrames readEchoFrames(const std::string& path, const model::VideoInputSpec& spec, int startFrame) {
+  if (!looksLikeVideoFile(path))
+    return readDicomEchoFrames(path, model::clipFrameIndices(readDicomEchoInfo(path).frames, spec, startFrame));
+  // A video's frame count is only sure once decoded. Once the loop reaches past the clip's span the
+  // indices no longer depend on it: read those; a shorter loop is read whole (it is short).
+  const int span = startFrame + static_cast<int>(std::max<int64_t>(0, spec.frames - 1) * spec.frameStride) + 1;
+  int available = 0;
+  EchoFrames fr = readVideoFrames(path, model::clipFrameIndices(span, spec, startFrame), &available);
+  if (fr.frames > 0) return fr;
+  return readVideoFrames(path, model::clipFrameIndices(available, spec, startFrame));
 }
 
 torch::Tensor ecgBatchTensor(const std::vector<std::vector<float>>& xs) {
@@ -39,13 +52,45 @@ torch::Tensor featTensor(const std::vector<std::vector<float>>& f) {
 }
 
 namespace {
+// One batch of inputs read for embedMissing: the inputs and their ids, the error line of each file
+// that could not be read (in item order), and how many items it covered.
+template <typename Input>
+struct LoadedBatch {
+  std::vector<Input> xs;
+  std::vector<std::int64_t> ids;
+  std::vector<std::string> errors;
+  int count = 0;
+};
+
+template <typename Input, typename Load>
+LoadedBatch<Input> loadBatch(const std::vector<std::pair<std::int64_t, std::string>>& todo, std::size_t begin,
+                             std::size_t end, Load& load) {
+  LoadedBatch<Input> out;
+  out.count = static_cast<int>(end - begin);
+  for (std::size_t j = begin; j < end; ++j) {
+    try {
+      out.xs.push_back(load(todo[j].second));
+      out.ids.push_back(todo[j].first);
+    } catch (const std::exception& e) {
+      // the file readers' errors already start with the path
+      const std::string what = errorText(e);
+      const std::string& path = todo[j].second;
+      out.errors.push_back(what.rfind(path, 0) == 0 ? what : path + ": " + what);
+    }
+  }
+  return out;
+}
+
 // The stored embedding of each (id, path) under keyOf(id); the missing ones (each id once) are
 // computed in batches, load(path) -> one input and encode(inputs) -> [n, D], and stored one
 // transaction per batch. A file that cannot be read is an error line, not a stop.
+// pipelined: batch k+1 is read on a second thread while batch k is encoded (at most one batch read
+// ahead; load runs on one thread at a time, in item order). The errors, the stored vectors and the
+// progress calls are those of the sequential loop; a cancelled run discards the batch read ahead.
 template <typename KeyOf, typename Load, typename Encode>
 void embedMissing(db::Database& db, const std::vector<std::pair<std::int64_t, std::string>>& items, KeyOf keyOf,
                   std::map<std::int64_t, std::vector<float>>& out, int& added, int& skipped,
-                  std::vector<std::string>& errors, int batch, const job::CancelToken& cancel,
+                  std::vector<std::string>& errors, EmbedLoop loop, const job::CancelToken& cancel,
                   const BatchProgress& progress, Load load, Encode encode) {
   using Input = decltype(load(std::string()));
   std::vector<std::pair<std::int64_t, std::string>> todo;
@@ -60,33 +105,30 @@ void embedMissing(db::Database& db, const std::vector<std::pair<std::int64_t, st
       queued.insert(it.first);
     }
   }
-  torch::NoGradGuard ng;
-  const std::size_t step = static_cast<std::size_t>(std::max(1, batch));
+  const std::size_t step = static_cast<std::size_t>(std::max(1, loop.batch));
+  auto readAt = [&](std::size_t i) { return loadBatch<Input>(todo, i, std::min(todo.size(), i + step), load); };
+  std::future<LoadedBatch<Input>> ahead;  // the next batch, being read (joined on every exit path)
   int done = 0;
   for (std::size_t i = 0; i < todo.size(); i += step) {
     if (cancel.cancelled()) return;
-    std::vector<Input> xs;
-    std::vector<std::int64_t> ids;
-    const std::size_t end = std::min(todo.size(), i + step);
-    for (std::size_t j = i; j < end; ++j) {
-      try {
-        xs.push_back(load(todo[j].second));
-        ids.push_back(todo[j].first);
-      } catch (const std::exception& e) {
-        // the file readers' errors already start with the path
-        const std::string what = errorText(e);
-        const std::string& path = todo[j].second;
-        errors.push_back(what.rfind(path, 0) == 0 ? what : path + ": " + what);
+    LoadedBatch<Input> cur = ahead.valid() ? ahead.get() : readAt(i);
+    if (loop.pipelined && i + step < todo.size() && !cancel.cancelled())
+      ahead = std::async(std::launch::async, readAt, i + step);
+    errors.insert(errors.end(), cur.errors.begin(), cur.errors.end());
+    done += cur.count;
+    if (!cur.xs.empty()) {
+      std::vector<float> flat;  // [n, D] row-major
+      {
+        c10::InferenceMode im;
+        torch::Tensor emb = encode(cur.xs).to(torch::kCPU).to(torch::kFloat32).contiguous();
+        flat.assign(emb.data_ptr<float>(), emb.data_ptr<float>() + emb.numel());
       }
-    }
-    done += static_cast<int>(end - i);
-    if (!xs.empty()) {
-      auto emb = encode(xs).to(torch::kCPU);
+      const std::size_t dim = flat.size() / cur.ids.size();
       db::Database::Transaction tx(db);
-      for (std::size_t j = 0; j < ids.size(); ++j) {
-        auto v = rowVec(emb[static_cast<int64_t>(j)]);
-        db.putEmbedding(keyOf(ids[j]), v);
-        out[ids[j]] = std::move(v);
+      for (std::size_t j = 0; j < cur.ids.size(); ++j) {
+        std::vector<float> v(flat.begin() + j * dim, flat.begin() + (j + 1) * dim);
+        db.putEmbedding(keyOf(cur.ids[j]), v);
+        out[cur.ids[j]] = std::move(v);
         ++added;
       }
       tx.commit();
@@ -120,7 +162,8 @@ void EcgEmbedder::ensure(const std::vector<Sample>& samples, int batch, const jo
   for (auto& s : samples) items.emplace_back(s.ecgInstanceId, s.ecgPath);
   bundle.net->eval();
   embedMissing(
-      db, items, [&](std::int64_t id) { return key(id); }, byInstance, added, skipped, errors, batch, cancel, progress,
+      db, items, [&](std::int64_t id) { return key(id); }, byInstance, added, skipped, errors, {batch, pipelined},
+      cancel, progress,
       [&](const std::string& path) { return ecgInputFromFile(path, bundle.preprocVersion); },
       [&](const std::vector<std::vector<float>>& xs) {
         model::Bf16Autocast ac(bundle.precision == model::Precision::Bf16, bundle.device);
@@ -155,13 +198,13 @@ void EchoEmbedder::ensureViews(const std::vector<std::pair<std::int64_t, std::st
   }
   std::vector<std::pair<std::int64_t, std::string>> readResult;  // (loop, error or "")
   embedMissing(
-      db, loops, [&](std::int64_t id) { return viewKey(id); }, views, viewAdded, viewSkipped, errors, batch, cancel,
-      progress,
+      db, loops, [&](std::int64_t id) { return viewKey(id); }, views, viewAdded, viewSkipped, errors,
+      {batch, pipelined}, cancel, progress,
       [&](const std::string& path) {
         try {
           const auto sha = shaOf.find(idOf.at(path));
           if (sha != shaOf.end()) requireUnchanged(path, sha->second);
-          auto clip = model::prepareClip(readEchoFrames(path), b.spec, 0);
+          auto clip = model::prepareClipFromPicked(readEchoFrames(path, b.spec, 0), b.spec);
           readResult.emplace_back(idOf.at(path), "");
           return clip;
         } catch (const std::exception& e) {

@@ -25,8 +25,21 @@ namespace e2e::pipeline {
 // Items done / total of one batch loop.
 using BatchProgress = std::function<void(int done, int total)>;
 
+// How the embedders run their batches: `batch` inputs per encoder call; pipelined: the next batch's
+// files are read and preprocessed on a second thread while the encoder runs the current one (at most
+// one batch ahead). Both give the same stored vectors, error lines and progress calls.
+struct EmbedLoop {
+  int batch = 16;
+  bool pipelined = true;
+};
+
 // Echo frames of a DICOM US file or a video file (by extension).
 EchoFrames readEchoFrames(const std::string& path);
+
+// Only the frames of the clip `spec` takes from that loop (model::clipFrameIndices), in clip order:
+// model::prepareClipFromPicked(readEchoFrames(path, spec), spec) equals
+// model::prepareClip(readEchoFrames(path), spec, startFrame), with memory bounded by the clip.
+EchoFrames readEchoFrames(const std::string& path, const model::VideoInputSpec& spec, int startFrame = 0);
 
 // [n, 12, 1008] from n preprocessed ECG inputs; one row of a tensor as floats; [n, D] from n rows.
 torch::Tensor ecgBatchTensor(const std::vector<std::vector<float>>& xs);
@@ -41,6 +54,7 @@ struct EcgEmbedder {
   std::map<std::int64_t, std::vector<float>> byInstance;
   int added = 0, skipped = 0;
   std::vector<std::string> errors;
+  bool pipelined = true;  // read the next batch while the encoder runs (EmbedLoop)
 
   EcgEmbedder(db::Database& d, Bundle& b) : db(d), bundle(b) {}
   db::EmbeddingKey key(std::int64_t instance) const;
@@ -57,6 +71,7 @@ struct EchoEmbedder {
   std::map<std::int64_t, std::vector<float>> views;
   int viewAdded = 0, viewSkipped = 0, studyAdded = 0, studyUpdated = 0, studySkipped = 0, studyDropped = 0;
   std::vector<std::string> errors;
+  bool pipelined = true;  // read the next batch while the encoder runs (EmbedLoop)
 
   EchoEmbedder(db::Database& d, Bundle& b) : db(d), bundle(b) {}
   db::EmbeddingKey viewKey(std::int64_t instance) const;

@@ -1,31 +1,39 @@
 // Nearest-neighbour search over L2-normalised embeddings by cosine similarity.
-// Exact (blocked brute force) below a size threshold, HNSW (hnswlib) above it, so that
-// an ECG -> echo-study query stays fast at a million studies. Qt- and torch-free.
+// Exact (brute force) up to a size threshold, an inverted-file index (FAISS IndexIVFFlat, inner
+// product) above it, so that an ECG -> echo-study query stays fast at a million studies.
+// Qt- and torch-free.
 //
-// Persistence: building the HNSW graph is the slow part (10^6 studies: ~16 min on 2 cores), so it
-// can be saved once (saveGraph) and reloaded (loadGraph); the embeddings themselves are not stored
-// in the graph file -- the caller re-adds them (from the database) and the file only spares the
-// build. A graph file is valid only for exactly the content it was built from: its header holds
-// fingerprint(), a SHA-256 over dim, the graph-shaping options (M, efConstruction, seed) and every
-// (id, group, normalised vector) in insertion order. loadGraph() loads only when that fingerprint,
-// the item count and dim all equal the index's current ones; otherwise the file is stale (any item
-// added, removed, changed or reordered, or M/efConstruction/seed changed) and loadGraph() returns
-// false, leaving the index to rebuild lazily as before. A corrupt or truncated file throws.
-// File format (one file, all integers little-endian):
-//   char[8] magic "E2EHNSW\0" | u32 format version (1) | u32 dim | u64 item count
-//   | char[64] fingerprint (hex) | u64 payload size | u8[32] SHA-256 of the payload
-//   | payload: the bytes of hnswlib's HierarchicalNSW::saveIndex, unchanged.
-// hnswlib reads and writes only whole files by path, so saveGraph() has hnswlib write a scratch
-// file, then writes header + payload to path + ".tmp" and renames it over path (atomic: readers
-// see the old file or the new one, never a part); loadGraph() checks the header and copies the
-// payload, verifying its SHA-256, to a scratch file that hnswlib then loads (both scratch files
-// are removed). hnswlib labels are insertion indices, so the fingerprint (which fixes the order of
-// the ids) also fixes the label -> id mapping; after loading, every stored vector is checked
-// against the index's own row for its label and every link against the item count. Costs: save
-// and load each need free disk space of about the file size for the scratch copy. Items added after
-// a load are inserted into the loaded graph (hnswlib's level RNG is not saved, so that graph then
-// differs from adding the same items to the original; still reproducible run to run).
+// Approximate path (inverted file): k-means (FAISS, spherical, fixed seed) on a bounded
+// deterministic sample of the items (nlist x trainPointsPerList rows chosen by a seeded RNG) gives
+// nlist centroids; FAISS assigns every item to its nearest centroid (BLAS, in bulk). A list holds
+// its item indices and, contiguous, an 8-bit code per item (a quarter of the vector's bytes). A
+// query ranks the items of the nprobe lists nearest to it by their codes, then re-ranks the best
+// max(4k, k + 32) by the exact inner product with the same kernel as searchExact (vectorised for
+// the CPU at run time). So a hit has exactly the similarity searchExact gives it and the hits are
+// sorted the same way (ties: smaller id first): an approximate result differs from the exact one
+// only by missing items. When the probed lists hold fewer than k eligible items (short lists, or
+// the excluded group fills them) the next nearest lists are scanned too. FAISS's own IVF-Flat
+// scanner (Debian builds it for baseline x86-64) was measured 3-4x slower per query at 10^6.
+// Measured at 10^6 studies: docs/benchmarks.md.
+// Persistence (save / load): training and assigning are the slow part, so the trained centroids
+// and the list of every item are saved; the vectors are not (the caller re-adds them, e.g. from the
+// database). A file saved for the first m items is reused for any content whose first m items are
+// the same (ids, groups and vectors in the same order): load() rebuilds the lists from the file's
+// assignments and adds only the items after m (Appended), without re-training. The file records
+// fingerprintOf(m), a SHA-256 over dim, the index-shaping options (nlist, trainPointsPerList,
+// kmeansIterations, seed), m and SHA-256 digests of blocks of 16384 items; block digests are
+// cached and computed on 2 threads, so re-checking a prefix after an append costs one pass over
+// the vectors. Anything else (other prefix, fewer items, other options or dim, or more than
+// kRetrainGrowth x the items the centroids were trained on) is stale: load() returns Stale and the
+// index is rebuilt lazily. A corrupt or truncated file throws std::runtime_error naming the path.
+// File format (one file, all integers and floats little-endian):
+//   char[8] magic "E2EIVF\0\0" | u32 format version (2) | u32 dim | u64 item count m | u64 nlist
+//   | u64 items the centroids were trained on | char[64] fingerprintOf(m) (hex) | u64 payload size
+//   | u8[32] SHA-256 of the payload | payload: nlist x dim f32 centroids, then m u32 list numbers.
+// save() writes path + ".tmp", fsyncs it and renames it over path (readers see the old file or
+// the new one, never a part).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,16 +51,21 @@ struct SearchHit {
 class EmbeddingIndex {
  public:
   struct Options {
-    // Exact search up to this many items; HNSW beyond (0 = always exact).
-    std::size_t hnswThreshold = 20000;
-    int hnswM = 16;
-    int hnswEfConstruction = 200;
-    int hnswEfSearch = 2048;  // measured: recall@10 0.994 at 10^6 studies, 7 ms (docs/benchmarks.md)
+    // Exact search up to this many items; the IVF index beyond (0 = always exact).
+    std::size_t exactThreshold = 20000;
+    // Inverted lists; 0 = about 2 x sqrt(items at training), at most items / 39.
+    std::size_t nlist = 0;
+    // Lists scanned per query (capped at nlist); measured recall@10 >= 0.99 at 10^6 (docs/benchmarks.md).
+    std::size_t nprobe = 24;
+    std::size_t trainPointsPerList = 32;  // k-means sample: min(items, nlist x this) rows
+    int kmeansIterations = 8;
     std::uint64_t seed = 100;
-    // HNSW insertion threads (0 = all cores). 1 keeps the graph, and so every approximate result,
-    // reproducible run to run; more threads build faster but insert in a nondeterministic order.
-    int buildThreads = 1;
   };
+  // load() outcome.
+  enum class LoadResult { Missing, Stale, Loaded, Appended };
+  // A saved file is stale once the index holds more than this many times the items its centroids
+  // were trained on (the lists would grow too long): retrain.
+  static constexpr std::size_t kRetrainGrowth = 4;
 
   explicit EmbeddingIndex(int dim);
   EmbeddingIndex(int dim, Options opts);
@@ -62,51 +75,55 @@ class EmbeddingIndex {
 
   int dim() const { return dim_; }
   std::size_t size() const { return ids_.size(); }
-  bool usesHnsw() const;
-  // HNSW search breadth (recall against speed); takes effect on the next search.
-  void setEfSearch(int ef) { opts_.hnswEfSearch = ef > 0 ? ef : 1; }
+  bool usesApproximate() const;
+  // Lists of the built IVF index (0 when none is built).
+  std::size_t nlist() const;
+  // Search breadth (recall against speed); takes effect on the next search.
+  void setNprobe(std::size_t nprobe) { opts_.nprobe = nprobe > 0 ? nprobe : 1; }
 
   // Adds one embedding (normalised internally). Throws std::invalid_argument on a wrong
   // dimension, a non-finite value, a zero vector or a duplicate id.
   void add(std::int64_t id, std::int64_t group, const float* vec);
   void add(std::int64_t id, std::int64_t group, const std::vector<float>& vec);
 
-  // Builds the approximate index if the size calls for it (called lazily by search too).
+  // Builds the IVF index if the size calls for it, or adds the items added since (called lazily by
+  // search too). Retrains from scratch when none is built or the size outgrew the training.
   void build();
 
-  // Top-k by cosine similarity, best first. Items whose group equals excludeGroup are
-  // skipped (pass -1 to exclude nothing) and never count towards k.
+  // Top-k by cosine similarity, best first (ties: smaller id first). Items whose group equals
+  // excludeGroup are skipped (pass -1 to exclude nothing) and never count towards k.
   std::vector<SearchHit> search(const float* query, int k, std::int64_t excludeGroup = -1) const;
   std::vector<SearchHit> search(const std::vector<float>& query, int k, std::int64_t excludeGroup = -1) const;
-  // Always exact, whatever the size (the ground truth for recall checks of the HNSW path).
+  // Always exact, whatever the size (the ground truth for recall checks of the IVF path).
   std::vector<SearchHit> searchExact(const float* query, int k, std::int64_t excludeGroup = -1) const;
 
-  // Hex SHA-256 over dim, hnswM, hnswEfConstruction, seed and every (id, group, normalised vector)
-  // in insertion order: any change of content gives a different fingerprint. Not cached: each call
-  // hashes all size() x dim floats (~4 s per GB; saveGraph and loadGraph each call it once).
-  std::string fingerprint() const;
-  // Builds the HNSW graph if needed and writes it atomically to path (format above). Throws
-  // std::logic_error if the index does not use HNSW (nothing to save) and std::runtime_error,
+  // Hex SHA-256 of the first m items (see above); fingerprint() = fingerprintOf(size()).
+  std::string fingerprintOf(std::size_t m) const;
+  std::string fingerprint() const { return fingerprintOf(size()); }
+  // Builds the IVF index if needed and writes it atomically to path (format above). Throws
+  // std::logic_error if the index uses exact search (nothing to save) and std::runtime_error,
   // naming the path, on an I/O failure (path itself is then left untouched).
-  void saveGraph(const std::string& path) const;
-  // Loads a graph saved by saveGraph for exactly this content and marks it built, so search()
-  // does not rebuild. Returns false (loading nothing) if path does not exist or holds a stale
-  // graph (other fingerprint, count, dim or format version). Throws std::runtime_error, naming the
-  // path, if the file is unreadable, truncated or corrupt (the index is then unchanged), and
-  // std::logic_error if the index does not use HNSW. efSearch still comes from the options.
-  // A graph loaded from file gives the same search() results as the one that was saved.
-  bool loadGraph(const std::string& path);
+  void save(const std::string& path) const;
+  // Loads a file saved by save() for this content or a prefix of it (then adds the rest). Returns
+  // Missing if path does not exist, Stale (loading nothing) if it does not fit (see above). Throws
+  // std::runtime_error, naming the path, if the file is unreadable, truncated or corrupt (the index
+  // is then unchanged), and std::logic_error if the index uses exact search. Loaded from a file
+  // saved for the same content, search() answers as the index that was saved.
+  LoadResult load(const std::string& path);
 
  private:
-  struct Hnsw;
+  struct Ivf;
   int dim_;
   Options opts_;
   std::vector<float> data_;              // size() x dim, normalised rows
   std::vector<std::int64_t> ids_, groups_;
   std::unordered_set<std::int64_t> idSet_;  // duplicate check in O(1) per add
-  mutable std::unique_ptr<Hnsw> hnsw_;   // built lazily
-  mutable std::size_t hnswBuiltSize_ = 0;
+  mutable std::unique_ptr<Ivf> ivf_;     // built lazily
+  mutable std::size_t builtSize_ = 0;
+  mutable std::vector<std::array<std::uint8_t, 32>> blockDigests_;  // of the complete 16384-item blocks
   std::vector<float> normalised(const float* v) const;
+  void train() const;
+  std::array<std::uint8_t, 32> blockDigest(std::size_t first, std::size_t count) const;
 };
 
 }  // namespace e2e

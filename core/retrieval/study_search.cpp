@@ -49,42 +49,56 @@ std::string storedSearchPrecision(db::Database& db, const pipeline::EmbeddingMod
   return withStudies.size() == 1 ? *withStudies.begin() : "fp32";
 }
 
-// The file name of a model's saved HNSW graph.
-std::string graphFileName(const pipeline::EmbeddingModel& m) {
+// The file name of a model's saved retrieval index (".hnsw" held the HNSW graph of format 1).
+std::string indexFileName(const pipeline::EmbeddingModel& m, const char* extension = ".ivf") {
   std::string name = m.studyKey();
-  if (m.precision != "fp32") name += "-" + m.precision;  // fp32 keeps the name graphs had before schema 7
+  if (m.precision != "fp32") name += "-" + m.precision;  // fp32 keeps the name files had before schema 7
   for (auto& c : name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') c = '_';
-  return name + ".hnsw";
+  return name + extension;
 }
 
-// The saved graph when it matches the vectors, else a new one (saved when graphDir is set).
-void buildOrLoadGraph(EmbeddingIndex& index, const std::string& graphDir, const pipeline::EmbeddingModel& m,
+std::string seconds(double s) {
+  char took[32];
+  std::snprintf(took, sizeof took, "%.1f s", s);
+  return took;
+}
+
+// The saved index when it holds these vectors or a prefix of them (then the new studies are added
+// to it and it is saved again), else a new one (saved when indexDir is set).
+void buildOrLoadIndex(EmbeddingIndex& index, const std::string& indexDir, const pipeline::EmbeddingModel& m,
                       std::vector<std::string>* notes) {
   auto note = [&](const std::string& s) {
     if (notes) notes->push_back(s);
   };
-  const fs::path file = graphDir.empty() ? fs::path() : fs::path(graphDir) / graphFileName(m);
+  const fs::path file = indexDir.empty() ? fs::path() : fs::path(indexDir) / indexFileName(m);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&t0] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  std::string done;
   if (!file.empty()) {
+    std::error_code ec;  // the HNSW graph of the previous format is never used again
+    if (fs::remove(fs::path(indexDir) / indexFileName(m, ".hnsw"), ec))
+      note("retrieval index: removed the HNSW graph of the previous format");
     try {
-      if (index.loadGraph(file.string())) return;
+      const auto r = index.load(file.string());
+      if (r == EmbeddingIndex::LoadResult::Loaded) return;
+      if (r == EmbeddingIndex::LoadResult::Appended) done = "added the new studies to the saved IVF index";
     } catch (const std::exception& e) {
       note(std::string("warning: ignoring the saved retrieval index (it is rebuilt): ") + e.what());
     }
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  index.build();
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  char took[32];
-  std::snprintf(took, sizeof took, "%.1f s", secs);
+  if (done.empty()) {
+    index.build();
+    done = "built the IVF index";
+  }
+  done += " of " + std::to_string(index.size()) + " studies in " + seconds(elapsed());
   if (file.empty()) return;
   try {
     fs::create_directories(file.parent_path());
-    index.saveGraph(file.string());
-    note("retrieval index: built the HNSW graph of " + std::to_string(index.size()) + " studies in " + took +
-         ", saved to " + file.string());
+    index.save(file.string());
+    note("retrieval index: " + done + ", saved to " + file.string());
   } catch (const std::exception& e) {
-    note(std::string("warning: the retrieval index was built (") + took + ") but not saved: " + e.what());
+    note("warning: the retrieval index was made (" + done + ") but not saved: " + e.what());
   }
 }
 
@@ -158,7 +172,7 @@ const EmbeddingIndex& StudyIndex::ensure(db::Database& db, const pipeline::Embed
   std::map<std::int64_t, std::int64_t> patientOf;
   for (const auto& s : db.listStudies()) patientOf[s.id] = s.patientRowId;
   EmbeddingIndex::Options io;
-  if (opts_.hnswThreshold >= 0) io.hnswThreshold = static_cast<std::size_t>(opts_.hnswThreshold);
+  if (opts_.exactThreshold >= 0) io.exactThreshold = static_cast<std::size_t>(opts_.exactThreshold);
   auto vectors = db.embeddingsFor(m.studyKey(), m.weightsHash, m.preprocVersion, m.precision);  // one precision
   // the dimension of the model's vectors (512 for the Echo2ECG encoders)
   auto index = std::make_unique<EmbeddingIndex>(vectors.empty() ? 512 : static_cast<int>(vectors.front().vec.size()), io);
@@ -172,7 +186,7 @@ const EmbeddingIndex& StudyIndex::ensure(db::Database& db, const pipeline::Embed
     index->add(study, patient, s.vec);
     patientOf_[study] = patient;
   }
-  if (index->usesHnsw()) buildOrLoadGraph(*index, opts_.graphDir, m, notes);
+  if (index->usesApproximate()) buildOrLoadIndex(*index, opts_.graphDir, m, notes);
   index_ = std::move(index);
   cachedKey_ = key;
   return *index_;

@@ -56,17 +56,21 @@ struct StudySearchResult {
   std::size_t outdatedSearched = 0;
   std::int64_t queryPatientRowId = -1;
   std::vector<StudyHit> hits;
-  std::vector<std::string> notes;        // the index's messages (HNSW graph built / loaded / not saved)
+  std::vector<std::string> notes;        // the index's messages (IVF index built / extended / not saved)
 };
 
 // The index of one model's stored study vectors, kept between searches until the model changes or
-// invalidate() is called (the database content changed). Above hnswThreshold studies the search is
-// approximate (HNSW); with graphDir its graph is saved there and reused while the vectors are unchanged.
+// invalidate() is called (the database content changed). Above exactThreshold studies the search is
+// approximate (an IVF index, see EmbeddingIndex); with graphDir the index is saved there as
+// <model key>.ivf and reused while the vectors are unchanged, or extended (the new studies added,
+// the file saved again) while the saved studies are still the first ones, in the same order.
 class StudyIndex {
  public:
   struct Options {
-    long long hnswThreshold = -1;  // -1 = EmbeddingIndex's default
-    std::string graphDir;          // "" = do not keep the HNSW graph
+    // Exact search up to this many studies (EmbeddingIndex::Options::exactThreshold, the retrieve
+    // job's --exact-threshold); -1 = EmbeddingIndex's default.
+    long long exactThreshold = -1;
+    std::string graphDir;          // "" = do not keep the index (folder of the saved IVF index)
   };
   StudyIndex();
   explicit StudyIndex(Options o);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "avi_writer.h"
 #include "io/video_reader.h"
 #include "test_util.h"
 
@@ -33,44 +34,17 @@ constexpr int kSquareY = 20, kSquare = 12;
 
 // Writes an AVI with the given codec; returns false if the encoder is missing.
 bool writeAvi(const std::string& path, AVCodecID codecId, int fpsNum, int fpsDen) {
-  const AVCodec* codec = avcodec_find_encoder(codecId);
-  if (!codec) return false;
-  AVFormatContext* fmt = nullptr;
-  if (avformat_alloc_output_context2(&fmt, nullptr, "avi", path.c_str()) < 0 || !fmt) return false;
-  AVStream* st = avformat_new_stream(fmt, nullptr);
-  AVCodecContext* ctx = avcodec_alloc_context3(codec);
-  ctx->width = kW;
-  ctx->height = kH;
-  ctx->time_base = AVRational{fpsDen, fpsNum};
-  ctx->framerate = AVRational{fpsNum, fpsDen};
   const bool mjpeg = codecId == AV_CODEC_ID_MJPEG;
-  ctx->pix_fmt = mjpeg ? AV_PIX_FMT_YUVJ444P : AV_PIX_FMT_GRAY8;
-  if (mjpeg) {
-    ctx->flags |= AV_CODEC_FLAG_QSCALE;
-    ctx->global_quality = FF_QP2LAMBDA * 2;
-  }
-  if (fmt->oformat->flags & AVFMT_GLOBALHEADER) ctx->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-  if (avcodec_open2(ctx, codec, nullptr) < 0) return false;
-  avcodec_parameters_from_context(st->codecpar, ctx);
-  st->time_base = ctx->time_base;
-  st->avg_frame_rate = ctx->framerate;
-  if (avio_open(&fmt->pb, path.c_str(), AVIO_FLAG_WRITE) < 0) return false;
-  if (avformat_write_header(fmt, nullptr) < 0) return false;
-  AVFrame* fr = av_frame_alloc();
-  fr->format = ctx->pix_fmt;
-  fr->width = kW;
-  fr->height = kH;
-  av_frame_get_buffer(fr, 0);
-  AVPacket* pkt = av_packet_alloc();
-  auto drain = [&] {
-    while (avcodec_receive_packet(ctx, pkt) == 0) {
-      av_packet_rescale_ts(pkt, ctx->time_base, st->time_base);
-      pkt->stream_index = st->index;
-      av_interleaved_write_frame(fmt, pkt);
-    }
-  };
-  for (int f = 0; f < kFrames; ++f) {
-    av_frame_make_writable(fr);
+  test::AviSpec spec;
+  spec.codec = codecId;
+  spec.pixFmt = mjpeg ? AV_PIX_FMT_YUVJ444P : AV_PIX_FMT_GRAY8;
+  spec.width = kW;
+  spec.height = kH;
+  spec.frames = kFrames;
+  spec.fpsNum = fpsNum;
+  spec.fpsDen = fpsDen;
+  spec.fixedQuality = mjpeg;
+  return test::writeTestAvi(path, spec, [&](AVFrame* fr, int f) {
     for (int y = 0; y < kH; ++y)
       for (int x = 0; x < kW; ++x) {
         const bool in = x >= squareX(f) && x < squareX(f) + kSquare && y >= kSquareY && y < kSquareY + kSquare;
@@ -83,19 +57,7 @@ bool writeAvi(const std::string& path, AVCodecID codecId, int fpsNum, int fpsDen
           fr->data[0][y * fr->linesize[0] + x] = static_cast<uint8_t>(in ? 230 : 20 + (x + y) % 7);
         }
       }
-    fr->pts = f;
-    avcodec_send_frame(ctx, fr);
-    drain();
-  }
-  avcodec_send_frame(ctx, nullptr);
-  drain();
-  av_write_trailer(fmt);
-  avio_closep(&fmt->pb);
-  av_packet_free(&pkt);
-  av_frame_free(&fr);
-  avcodec_free_context(&ctx);
-  avformat_free_context(fmt);
-  return true;
+  });
 }
 
 struct TempDir {

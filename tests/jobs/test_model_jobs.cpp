@@ -382,33 +382,33 @@ TEST_F(PipelineTest, RetrieveExcludesTheQueryPatient) {
   EXPECT_NE(ev.out.find("\"mAP\":"), std::string::npos) << ev.out;
 }
 
-TEST_F(PipelineTest, RetrieveSavesTheHnswGraphAndReusesItWhileEmbeddingsAreUnchanged) {
+TEST_F(PipelineTest, RetrieveSavesTheIndexAndReusesItWhileEmbeddingsAreUnchanged) {
   ASSERT_EQ(cli("embed --db " + dbPath + " --model " + bundle + " --quiet").rc, 0);
   db::Database db(dbPath);
   const auto q = std::to_string(pipeline::loadSamples(db).front().ecgInstanceId);
   const fs::path indexDir = dbPath + ".index";
   fs::remove_all(indexDir);
   auto withStderr = [](const std::string& args) { return test::runCli(args, true); };
-  const std::string args = "retrieve --db " + dbPath + " --model " + bundle + " " + q + " --k 5 --hnsw-threshold 4 --json";
+  const std::string args = "retrieve --db " + dbPath + " --model " + bundle + " " + q + " --k 5 --exact-threshold 4 --json";
   auto exact = cli("retrieve --db " + dbPath + " --model " + bundle + " " + q + " --k 5 --json");
   ASSERT_EQ(exact.rc, 0) << exact.out;
-  EXPECT_FALSE(fs::exists(indexDir)) << "exact search saves no graph";
+  EXPECT_FALSE(fs::exists(indexDir)) << "exact search saves no index";
 
   auto first = withStderr(args);
   ASSERT_EQ(first.rc, 0) << first.out;
-  EXPECT_NE(first.out.find("built the HNSW graph of 24 studies"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("built the IVF index of 24 studies"), std::string::npos) << first.out;
   std::vector<fs::path> files;
   for (auto& e : fs::directory_iterator(indexDir)) files.push_back(e.path());
   ASSERT_EQ(files.size(), 1u);
-  EXPECT_EQ(files[0].extension(), ".hnsw");
+  EXPECT_EQ(files[0].extension(), ".ivf");
 
   auto jsonOf = [](const std::string& out) { return out.substr(out.find("{\"model\"")); };
   auto second = withStderr(args);  // reuses the saved graph: same answer, nothing rebuilt
   ASSERT_EQ(second.rc, 0) << second.out;
-  EXPECT_EQ(second.out.find("built the HNSW graph"), std::string::npos) << second.out;
+  EXPECT_EQ(second.out.find("built the IVF index"), std::string::npos) << second.out;
   EXPECT_EQ(jsonOf(second.out), jsonOf(first.out));
-  // 24 studies, ef 2048: the approximate search finds the exact ranking (similarities agree to
-  // float rounding: hnswlib computes the inner products with its own kernels)
+  // 24 studies: the approximate search finds the exact ranking (its candidates are re-ranked with
+  // the exact search's own dot product)
   auto ids = [](const std::string& out) {
     std::vector<std::string> v;
     for (std::size_t p = out.find("\"study_row_id\":"); p != std::string::npos;
@@ -427,7 +427,7 @@ TEST_F(PipelineTest, RetrieveSavesTheHnswGraphAndReusesItWhileEmbeddingsAreUncha
   auto damaged = withStderr(args);
   ASSERT_EQ(damaged.rc, 0) << damaged.out;
   EXPECT_NE(damaged.out.find("ignoring the saved retrieval index"), std::string::npos) << damaged.out;
-  EXPECT_NE(damaged.out.find("built the HNSW graph"), std::string::npos) << damaged.out;
+  EXPECT_NE(damaged.out.find("built the IVF index"), std::string::npos) << damaged.out;
   EXPECT_EQ(jsonOf(damaged.out), jsonOf(first.out));
   fs::remove_all(indexDir);
 }

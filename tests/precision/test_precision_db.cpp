@@ -104,6 +104,24 @@ EmbeddingKey ecgKey(const pipeline::EmbeddingModel& m, std::int64_t instance) {
   return k;
 }
 
+// A database written by schema `version` (the migration steps up to it, applied by hand) holding
+// patient 1, study 7, series 1 and ECG instance 5, plus `rows` (SQL).
+void writeDatabaseAtVersion(const std::string& path, int version, const std::string& rows) {
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &h), SQLITE_OK);
+  rawExec(h, "PRAGMA foreign_keys = ON");
+  for (int v = 0; v < version; ++v) rawExec(h, db::migrations()[static_cast<std::size_t>(v)]);
+  rawExec(h, "PRAGMA user_version = " + std::to_string(version));
+  rawExec(h,
+          "INSERT INTO patients(id, patient_id, name) VALUES(1, 'P1', 'A^B');"
+          "INSERT INTO studies(id, patient_id, study_uid) VALUES(7, 1, '1.2.3');"
+          "INSERT INTO series(id, study_id, series_uid, modality) VALUES(1, 7, '1.2.3.1', 'ECG');"
+          "INSERT INTO instances(id, series_id, sop_instance_uid, path, sha256, format, imported_at) "
+          "VALUES(5, 1, '1.2.3.1.1', '/e', 'x', 'wfdb', '2026-01-01');" +
+              rows);
+  sqlite3_close(h);
+}
+
 }  // namespace
 
 // A database written by the previous schema (version 6: the steps before this one, applied by hand)
@@ -112,25 +130,12 @@ EmbeddingKey ecgKey(const pipeline::EmbeddingModel& m, std::int64_t instance) {
 TEST_F(PrecisionDb, MigrationFromVersion6KeepsRowsAsFp32) {
   const int previous = 6;
   ASSERT_GT(Database::kLatestVersion, previous);
-  {
-    sqlite3* h = nullptr;
-    ASSERT_EQ(sqlite3_open(dbPath().c_str(), &h), SQLITE_OK);
-    rawExec(h, "PRAGMA foreign_keys = ON");
-    for (int v = 0; v < previous; ++v) rawExec(h, db::migrations()[static_cast<std::size_t>(v)]);
-    rawExec(h, "PRAGMA user_version = " + std::to_string(previous));
-    rawExec(h,
-            "INSERT INTO patients(id, patient_id, name) VALUES(1, 'P1', 'A^B');"
-            "INSERT INTO studies(id, patient_id, study_uid) VALUES(7, 1, '1.2.3');"
-            "INSERT INTO series(id, study_id, series_uid, modality) VALUES(1, 7, '1.2.3.1', 'ECG');"
-            "INSERT INTO instances(id, series_id, sop_instance_uid, path, sha256, format, imported_at) "
-            "VALUES(5, 1, '1.2.3.1.1', '/e', 'x', 'wfdb', '2026-01-01');"
+  writeDatabaseAtVersion(dbPath(), previous,
             // vectors {1, 2} and {0.5}: little-endian IEEE floats
             "INSERT INTO embeddings(study_id, model_id, weights_hash, preproc_version, dim, vec, inputs, created_at) "
             "VALUES(7, 'm:1/echo-study-aligned', 'h', 'pp', 2, x'0000803F00000040', '3,4', '2026-01-01T00:00:00Z');"
             "INSERT INTO embeddings(instance_id, model_id, weights_hash, preproc_version, dim, vec, created_at) "
             "VALUES(5, 'm:1/ecg-aligned', 'h', 'pp', 1, x'0000003F', '2026-01-01T00:00:00Z');");
-    sqlite3_close(h);
-  }
   ASSERT_EQ(Database::peekSchemaVersion(dbPath()), previous);
   Database db(dbPath());
   EXPECT_EQ(db.schemaVersion(), Database::kLatestVersion);
@@ -231,23 +236,10 @@ TEST_F(PrecisionDb, IndexNeverMixesPrecisions) {
 // embeddings; a new prediction stores its precision, and no other value can be stored.
 TEST_F(PrecisionDb, MigrationFromVersion7KeepsPredictionsAsFp32) {
   const int previous = 7;
-  {
-    sqlite3* h = nullptr;
-    ASSERT_EQ(sqlite3_open(dbPath().c_str(), &h), SQLITE_OK);
-    rawExec(h, "PRAGMA foreign_keys = ON");
-    for (int v = 0; v < previous; ++v) rawExec(h, db::migrations()[static_cast<std::size_t>(v)]);
-    rawExec(h, "PRAGMA user_version = " + std::to_string(previous));
-    rawExec(h,
-            "INSERT INTO patients(id, patient_id, name) VALUES(1, 'P1', 'A^B');"
-            "INSERT INTO studies(id, patient_id, study_uid) VALUES(7, 1, '1.2.3');"
-            "INSERT INTO series(id, study_id, series_uid, modality) VALUES(1, 7, '1.2.3.1', 'ECG');"
-            "INSERT INTO instances(id, series_id, sop_instance_uid, path, sha256, format, imported_at) "
-            "VALUES(5, 1, '1.2.3.1.1', '/e', 'x', 'wfdb', '2026-01-01');"
+  writeDatabaseAtVersion(dbPath(), previous,
             "INSERT INTO predictions(instance_id, model_id, model_version, weights_hash, task, probabilities, "
             "created_at, ood) VALUES(5, 'echo2ecg-lvef', '1', 'h', 'lvef', '{\"lt40\":0.25}', "
             "'2026-01-01T00:00:00Z', 'in');");
-    sqlite3_close(h);
-  }
   Database db(dbPath());
   EXPECT_EQ(db.schemaVersion(), Database::kLatestVersion);
   auto preds = db.predictionsFor(5);

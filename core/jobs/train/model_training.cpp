@@ -113,6 +113,7 @@ ModelTrainingRun::ModelTrainingRun(const TrainRequest& r, const Emitter& e, cons
 void ModelTrainingRun::loadData() {
   labelKey = !o.labelKey.empty() ? o.labelKey : (o.task == "lvef" ? "lvef_class" : "shd");
   for (auto& s : loadSamples(db, o.filterText, pairs)) {
+    if (o.excludePatients.count(s.patientRowId)) continue;
     const int y = pretrain ? -1 : labelFor(s, o.task);
     if (!pretrain && y < 0) continue;
     samples.push_back(s);
@@ -264,6 +265,7 @@ void ModelTrainingRun::prepareInputs() {
   if (pairs && needData) {
     prepareViews();
   } else if (!trainNet && !baseline) {
+    base.precision = model::Precision::Fp32;  // heads train on fp32 embeddings whatever E2E_PRECISION says
     EcgEmbedder fc(db, base);
     std::vector<std::string> changed;
     fc.ensure(withUnchangedEcgFiles(samples, [&](std::int64_t id) { return !db.getEmbedding(fc.key(id)); }, changed),
@@ -611,9 +613,12 @@ TrainReport ModelTrainingRun::run() {
     recipe["temperature"] = o.temperature;
     recipe["video_model"] = videoParent;
   }
-  rec.finish(db, em, rec.card(fields, Json{{"filter", o.filterText}, {"label_key", pretrain ? "" : labelKey}}, recipe),
-             extra);
-  return {TrainStatus::Done, "", rec.modelId, rec.version};
+  Json data{{"filter", o.filterText}, {"label_key", pretrain ? "" : labelKey}};
+  if (!o.excludePatients.empty()) data["excluded_patients"] = o.excludePatients.size();
+  rec.finish(db, em, rec.card(fields, data, recipe), extra);
+  std::set<std::int64_t> seen;
+  for (const auto& s : samples) seen.insert(s.patientRowId);
+  return {TrainStatus::Done, "", rec.modelId, rec.version, {seen.begin(), seen.end()}};
 }
 
 }  // namespace

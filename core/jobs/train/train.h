@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "jobs/job.h"
 
@@ -34,6 +36,10 @@ struct TrainRequest {
   std::string precision = "auto";
   std::string targets;  // echo-pretrain: comma-separated report label keys ("" = lvef_percent,edv,esv,wall_mm,lv_mass_g)
   bool registerModel = true;
+  // pretrain / ecg-pretrain / lvef / shd: the ECGs of these patients (patient row ids) are left out of
+  // every part (train, val and test), as if not in the database; evaluate --pretrain-per-fold leaves
+  // out each fold's test patients this way (issue 21).
+  std::set<std::int64_t> excludePatients;
 };
 
 // Where a run's progress goes: protocol events (one JSON object each, with "event": start, step,
@@ -49,6 +55,9 @@ struct TrainReport {
   TrainStatus status = TrainStatus::Failed;
   std::string message;             // why, when not Done
   std::string modelId, version;    // the registered version, when Done (not for --dry-run)
+  // The patient row ids whose ECGs the run took (all three parts, before unreadable files are
+  // dropped), ascending; filled by a finished pretrain / ecg-pretrain / lvef / shd run (not --dry-run).
+  std::vector<std::int64_t> patients;
 };
 
 // Never throws: every failure is a report (and an `error` event).

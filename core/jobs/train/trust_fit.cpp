@@ -131,6 +131,7 @@ OodFitReport runOodFit(const OodFitRequest& o, const job::CancelToken& cancel) {
   rep.dir = requireModelsDir(o.modelDir);
   Bundle base = loadBundle(rep.dir);
   requireEcgSide(base, rep.dir);
+  base.precision = model::Precision::Fp32;  // fp32 embeddings whatever E2E_PRECISION says
   const auto samples = loadSamples(db);
   const auto split = splitByPatient(samples, o.seed);
   EcgEmbedder ecg(db, base);
