@@ -1,6 +1,7 @@
-// Shared helpers of the benchmarks: temp folders and on-disk sizes.
+// Shared helpers of the benchmarks: temp folders, on-disk sizes, mean wall time of a call.
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -25,6 +26,15 @@ inline std::uint64_t treeBytes(const fs::path& root) {
   for (const auto& e : fs::recursive_directory_iterator(root))
     if (e.is_regular_file()) total += e.file_size();
   return total;
+}
+
+// Seconds per call of fn(), averaged over `iters` calls after `warmup` untimed ones.
+template <typename Fn>
+double timed(Fn fn, int warmup, int iters) {
+  for (int i = 0; i < warmup; ++i) fn();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < iters; ++i) fn();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / iters;
 }
 
 }  // namespace e2e::bench

@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "../bench_common.h"
 #include "model/autocast.h"
 #include "model/model.h"
 #include "model/train.h"
@@ -22,13 +23,7 @@
 using namespace e2e::model;
 
 namespace {
-template <typename Fn>
-double timed(Fn fn, int warmup, int iters) {
-  for (int i = 0; i < warmup; ++i) fn();
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < iters; ++i) fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / iters;
-}
+using e2e::bench::timed;
 
 struct CpuPeak {
   int cores = 1;

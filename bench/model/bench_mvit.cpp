@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../bench_common.h"
 #include "model/autocast.h"
 #include "model/mvit.h"
 
@@ -19,13 +20,7 @@ using namespace e2e::model;
 
 namespace {
 
-template <typename Fn>
-double timed(Fn fn, int warmup, int iters) {
-  for (int i = 0; i < warmup; ++i) fn();
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < iters; ++i) fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / iters;
-}
+using e2e::bench::timed;
 
 double jsonNumber(const std::string& json, const std::string& key) {
   auto k = json.find("\"" + key + "\":");
