@@ -16,10 +16,11 @@ namespace e2e::app {
 
 inline void reexecWithBetterBlasKernels(char** argv) {
   if (std::getenv("OPENBLAS_CORETYPE") || std::getenv("E2E_BLAS_REEXEC")) return;
-  const std::string core = model::betterOpenBlasCore(model::runningOpenBlasCore(), model::hostCpuFlags());
+  const std::string chosen = model::runningOpenBlasCore();
+  const std::string core = model::betterOpenBlasCore(chosen, model::hostCpuFlags());
   if (core.empty()) return;
   ::setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
-  ::setenv("E2E_BLAS_REEXEC", model::runningOpenBlasCore().c_str(), 1);  // the core OpenBLAS chose itself
+  ::setenv("E2E_BLAS_REEXEC", chosen.c_str(), 1);  // the core OpenBLAS chose itself
   ::execv("/proc/self/exe", argv);
   ::unsetenv("OPENBLAS_CORETYPE");  // exec failed: carry on as we are
   ::unsetenv("E2E_BLAS_REEXEC");
